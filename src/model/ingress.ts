@@ -1,0 +1,75 @@
+import type { Condition, KubeObject } from './meta.js';
+
+/** networking.internal.knative.dev/v1alpha1 Ingress ("KIngress"), as Knative Serving writes it. */
+export const INGRESS_API_VERSION = 'networking.internal.knative.dev/v1alpha1';
+export const FERRY_INGRESS_CLASS = 'ferry.ingress.networking.knative.dev';
+export const INGRESS_CLASS_ANNOTATION = 'networking.knative.dev/ingress.class';
+
+export type Visibility = 'ExternalIP' | 'ClusterLocal';
+export type HttpOption = 'Enabled' | 'Redirected';
+
+export interface KIngress extends KubeObject {
+  kind: 'Ingress';
+  spec: IngressSpec;
+  status?: IngressStatus;
+}
+
+export interface IngressSpec {
+  tls?: IngressTLS[];
+  rules?: IngressRule[];
+  httpOption?: HttpOption;
+}
+
+export interface IngressTLS {
+  hosts?: string[];
+  secretName: string;
+  secretNamespace: string;
+}
+
+export interface IngressRule {
+  hosts?: string[];
+  visibility?: Visibility;
+  http?: HTTPIngressRuleValue;
+}
+
+export interface HTTPIngressRuleValue {
+  paths: HTTPIngressPath[];
+}
+
+export interface HeaderMatch {
+  exact: string;
+}
+
+export interface HTTPIngressPath {
+  path?: string;
+  headers?: Record<string, HeaderMatch>;
+  rewriteHost?: string;
+  splits: IngressBackendSplit[];
+  appendHeaders?: Record<string, string>;
+}
+
+export interface IngressBackend {
+  serviceNamespace: string;
+  serviceName: string;
+  /** An int port number, or the name of a Service port. */
+  servicePort: number | string;
+}
+
+export interface IngressBackendSplit extends IngressBackend {
+  percent?: number;
+  appendHeaders?: Record<string, string>;
+}
+
+export interface LoadBalancerIngressStatus {
+  ip?: string;
+  domain?: string;
+  domainInternal?: string;
+  meshOnly?: boolean;
+}
+
+export interface IngressStatus {
+  observedGeneration?: number;
+  conditions?: Condition[];
+  publicLoadBalancer?: { ingress?: LoadBalancerIngressStatus[] };
+  privateLoadBalancer?: { ingress?: LoadBalancerIngressStatus[] };
+}

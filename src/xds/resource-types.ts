@@ -1,0 +1,27 @@
+/** Envoy resource type URLs that Ferry serves, and the order in which they must reach a gateway. */
+export const TypeUrl = {
+  Cluster: 'type.googleapis.com/envoy.config.cluster.v3.Cluster',
+  Endpoint: 'type.googleapis.com/envoy.config.endpoint.v3.ClusterLoadAssignment',
+  Secret: 'type.googleapis.com/envoy.extensions.transport_sockets.tls.v3.Secret',
+  Listener: 'type.googleapis.com/envoy.config.listener.v3.Listener',
+  Route: 'type.googleapis.com/envoy.config.route.v3.RouteConfiguration',
+} as const;
+export type TypeUrl = (typeof TypeUrl)[keyof typeof TypeUrl];
+
+/** Make before break: what a resource refers to must arrive before it (Envoy's xDS ordering rules). */
+export const PUSH_ORDER: readonly TypeUrl[] = [TypeUrl.Cluster, TypeUrl.Endpoint, TypeUrl.Secret, TypeUrl.Listener, TypeUrl.Route];
+
+/** Listeners and clusters are wildcard subscriptions; the others are subscribed by name. */
+export const WILDCARD_TYPES: ReadonlySet<TypeUrl> = new Set([TypeUrl.Cluster, TypeUrl.Listener]);
+
+export const SHORT_NAME: Record<TypeUrl, string> = {
+  [TypeUrl.Cluster]: 'clusters',
+  [TypeUrl.Endpoint]: 'endpoints',
+  [TypeUrl.Secret]: 'secrets',
+  [TypeUrl.Listener]: 'listeners',
+  [TypeUrl.Route]: 'routes',
+};
+
+export function isTypeUrl(s: string): s is TypeUrl {
+  return s in SHORT_NAME;
+}
