@@ -1,0 +1,12 @@
+# The two commands of the README: `make run` and `make test`. Both set up whatever is missing first.
+.PHONY: run test setup
+
+setup:
+	@bash scripts/setup.sh
+
+run: setup
+	node dist/src/cli/main.js serve $(ARGS)
+
+test:
+	@FERRY_SETUP_TEST_TOOLS=1 bash scripts/setup.sh
+	npx vitest run $(ARGS)
