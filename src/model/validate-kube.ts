@@ -1,0 +1,85 @@
+import { CONFIG_DOMAIN_NAME, CONFIG_NETWORK_NAME, KNATIVE_NAMESPACE, parseDomainConfig, parseNetworkConfig } from './config.js';
+import { TLS_SECRET_TYPE, type ConfigMap, type EndpointSlice, type Endpoints, type Secret, type Service } from './kube.js';
+import { isObject } from './validate-ingress.js';
+import { ErrorCollector, describeObject, type ValidationError } from './validation-error.js';
+
+/** Core objects: only what Ferry relies on when it turns them into clusters, endpoints and certificates. */
+
+export function validateTlsSecret(secret: Secret): ValidationError[] {
+  const errors = new ErrorCollector(describeObject('Secret', secret.metadata));
+  if (secret.type !== TLS_SECRET_TYPE) {
+    errors.add('type', `"${secret.type ?? ''}" is not ${TLS_SECRET_TYPE}; Ferry reads only TLS Secrets`);
+  }
+  for (const key of ['tls.crt', 'tls.key']) {
+    const inData = typeof secret.data?.[key] === 'string' && secret.data[key] !== '';
+    const inStringData = typeof secret.stringData?.[key] === 'string' && secret.stringData[key] !== '';
+    if (!inData && !inStringData) errors.add(`data[${key}]`, 'must be set (PEM, base64-encoded in data or plain in stringData)');
+    else if (inData && !/^[A-Za-z0-9+/=\s]*$/.test(secret.data![key]!)) errors.add(`data[${key}]`, 'is not base64');
+  }
+  return errors.errors;
+}
+
+export function validateService(service: Service): ValidationError[] {
+  const errors = new ErrorCollector(describeObject('Service', service.metadata));
+  const spec = service.spec;
+  if (spec === undefined) return errors.errors;
+  if (!isObject(spec)) {
+    errors.add('spec', 'must be an object');
+    return errors.errors;
+  }
+  if (spec.type === 'ExternalName' && (typeof spec.externalName !== 'string' || spec.externalName === '')) {
+    errors.add('spec.externalName', 'must be set for a Service of type ExternalName');
+  }
+  (Array.isArray(spec.ports) ? spec.ports : []).forEach((port, i) => {
+    if (!isObject(port) || !Number.isInteger(port.port) || port.port < 1 || port.port > 65535) {
+      errors.add(`spec.ports[${i}].port`, 'must be a port number from 1 to 65535');
+    }
+  });
+  return errors.errors;
+}
+
+export function validateEndpointSlice(slice: EndpointSlice): ValidationError[] {
+  const errors = new ErrorCollector(describeObject('EndpointSlice', slice.metadata));
+  if (!['IPv4', 'IPv6', 'FQDN'].includes(slice.addressType)) errors.add('addressType', `"${String(slice.addressType)}" is not one of IPv4, IPv6, FQDN`);
+  if (slice.endpoints !== undefined && !Array.isArray(slice.endpoints)) errors.add('endpoints', 'must be a list');
+  (Array.isArray(slice.endpoints) ? slice.endpoints : []).forEach((endpoint, i) => {
+    if (!isObject(endpoint) || !Array.isArray(endpoint.addresses) || endpoint.addresses.length === 0) {
+      errors.add(`endpoints[${i}].addresses`, 'must list at least one address');
+    }
+  });
+  (Array.isArray(slice.ports) ? slice.ports : []).forEach((port, i) => {
+    if (!isObject(port) || !Number.isInteger(port.port) || port.port < 1 || port.port > 65535) errors.add(`ports[${i}].port`, 'must be a port number from 1 to 65535');
+  });
+  return errors.errors;
+}
+
+export function validateEndpoints(endpoints: Endpoints): ValidationError[] {
+  const errors = new ErrorCollector(describeObject('Endpoints', endpoints.metadata));
+  (Array.isArray(endpoints.subsets) ? endpoints.subsets : []).forEach((subset, s) => {
+    for (const list of ['addresses', 'notReadyAddresses'] as const) {
+      (subset?.[list] ?? []).forEach((address, a) => {
+        if (!isObject(address) || typeof address.ip !== 'string' || address.ip === '') errors.add(`subsets[${s}].${list}[${a}].ip`, 'must be set');
+      });
+    }
+    (subset?.ports ?? []).forEach((port, p) => {
+      if (!isObject(port) || !Number.isInteger(port.port)) errors.add(`subsets[${s}].ports[${p}].port`, 'must be a port number');
+    });
+  });
+  return errors.errors;
+}
+
+/** Only Knative's config-network and config-domain (in knative-serving) are read; their keys are checked here. */
+export function validateConfigMap(configMap: ConfigMap): ValidationError[] {
+  const errors = new ErrorCollector(describeObject('ConfigMap', configMap.metadata));
+  if (configMap.metadata.namespace !== KNATIVE_NAMESPACE || ![CONFIG_NETWORK_NAME, CONFIG_DOMAIN_NAME].includes(configMap.metadata.name)) {
+    errors.add('metadata', `Ferry reads only ${KNATIVE_NAMESPACE}/${CONFIG_NETWORK_NAME} and ${KNATIVE_NAMESPACE}/${CONFIG_DOMAIN_NAME}`);
+    return errors.errors;
+  }
+  if (configMap.data !== undefined && (!isObject(configMap.data) || Object.values(configMap.data).some((v) => typeof v !== 'string'))) {
+    errors.add('data', 'must be a map of strings (quote numbers and booleans)');
+    return errors.errors;
+  }
+  const parsed = configMap.metadata.name === CONFIG_NETWORK_NAME ? parseNetworkConfig(configMap.data) : parseDomainConfig(configMap.data);
+  for (const problem of parsed.problems) errors.add(problem.field, problem.message);
+  return errors.errors;
+}
