@@ -1,0 +1,244 @@
+import type { FerryMetrics } from '../metrics.js';
+import { ChangeJournal } from './change-journal.js';
+import { RemovalBarriers, RETAINED_TYPES, type Barrier, type RetainedItem } from './removal-barriers.js';
+import type { XdsResource } from './resource.js';
+import { PUSH_ORDER, SHORT_NAME, TypeUrl } from './resource-types.js';
+import { GATEWAY_ROLES, type GatewayRole } from './roles.js';
+import { VersionAccumulator, formatVersion, resourceDigest, type Digest } from './version-digest.js';
+
+export type CacheListener = (role: GatewayRole, typeUrls: TypeUrl[]) => void;
+
+interface Entry {
+  readonly resource: XdsResource;
+  readonly digest: Digest;
+  /** Removed, but still served until the gateways ACKed routes and listeners that no longer use it. */
+  retained: boolean;
+}
+
+/** The served resources of one type for one role: current ones plus retained removals. */
+class TypeTable {
+  readonly entries = new Map<string, Entry>();
+  readonly accumulator = new VersionAccumulator();
+  readonly journal = new ChangeJournal();
+
+  put(resource: XdsResource): void {
+    const old = this.entries.get(resource.name);
+    if (old) this.accumulator.remove(old.digest);
+    const digest = resourceDigest(resource.name, resource.hash);
+    this.entries.set(resource.name, { resource, digest, retained: false });
+    this.accumulator.add(digest);
+    this.journal.record(resource.name);
+  }
+
+  delete(name: string): void {
+    const old = this.entries.get(name);
+    if (!old) return;
+    this.entries.delete(name);
+    this.accumulator.remove(old.digest);
+    this.journal.record(name);
+  }
+}
+
+/**
+ * What each gateway role is served, per type: every resource encoded once, with hashes and versions.
+ * It knows what a stream needs, not how the protocol delivers it (that is server.ts).
+ *
+ * Removals of clusters, endpoints and secrets are make-before-break: they stay served until every
+ * connected stream of the role has ACKed the listener and route versions current at the removal, which
+ * no longer refer to them. The server reports ACKs and closed streams through streamAcked/streamClosed.
+ * Callers that change routes and clusters together should use setAll, which applies the referring types
+ * first so that a removal waits for the right versions.
+ */
+export class XdsCache {
+  private readonly tables = new Map<GatewayRole, Map<TypeUrl, TypeTable>>();
+  private readonly listeners = new Set<CacheListener>();
+  private readonly barriers = new RemovalBarriers();
+  private readonly metrics: FerryMetrics | undefined;
+  /** Barriers released by a listener/route change, released after that change is announced. */
+  private pendingRelease: Barrier[] = [];
+  private readonly current = (roles: readonly GatewayRole[], typeUrl: TypeUrl): string => this.version(roles, typeUrl);
+
+  constructor(options: { metrics?: FerryMetrics } = {}) {
+    this.metrics = options.metrics;
+    for (const role of GATEWAY_ROLES) {
+      this.tables.set(role, new Map(PUSH_ORDER.map((typeUrl) => [typeUrl, new TypeTable()])));
+    }
+  }
+
+  /** Replaces the whole set of one type for one role; returns true if what is served changed. */
+  setResources(role: GatewayRole, typeUrl: TypeUrl, resources: Iterable<XdsResource>): boolean {
+    const changed = this.replace(role, typeUrl, resources);
+    if (changed) this.emit(role, [typeUrl]);
+    return changed;
+  }
+
+  /** Upserts and removes some resources of one type for one role, in O(changes). */
+  applyChanges(role: GatewayRole, typeUrl: TypeUrl, upserts: readonly XdsResource[], removals: readonly string[]): boolean {
+    const changed = this.apply(role, typeUrl, upserts, removals);
+    if (changed) this.emit(role, [typeUrl]);
+    return changed;
+  }
+
+  /**
+   * Replaces several types of one role at once with one notification. Routes and listeners are applied
+   * before secrets, endpoints and clusters, so that removals wait for the referring versions that
+   * no longer use them.
+   */
+  setAll(role: GatewayRole, byType: Partial<Record<TypeUrl, Iterable<XdsResource>>>): boolean {
+    const changed: TypeUrl[] = [];
+    for (const typeUrl of [...PUSH_ORDER].reverse()) {
+      const resources = byType[typeUrl];
+      if (resources && this.replace(role, typeUrl, resources)) changed.push(typeUrl);
+    }
+    if (changed.length > 0) this.emit(role, changed.reverse());
+    return changed.length > 0;
+  }
+
+  get(roles: readonly GatewayRole[], typeUrl: TypeUrl, name: string): XdsResource | undefined {
+    for (const role of roles) {
+      const entry = this.table(role, typeUrl).entries.get(name);
+      if (entry) return entry.resource;
+    }
+    return undefined;
+  }
+
+  /** Everything served to a view (the union of its roles; a name present in several roles appears once). */
+  list(roles: readonly GatewayRole[], typeUrl: TypeUrl): XdsResource[] {
+    const unique = [...new Set(roles)];
+    if (unique.length === 1) return [...this.table(unique[0]!, typeUrl).entries.values()].map((e) => e.resource);
+    const byName = new Map<string, XdsResource>();
+    for (const role of unique) {
+      for (const [name, entry] of this.table(role, typeUrl).entries) if (!byName.has(name)) byName.set(name, entry.resource);
+    }
+    return [...byName.values()];
+  }
+
+  /** The version of what a view is served of one type: the same content gives the same version, anywhere. */
+  version(roles: readonly GatewayRole[], typeUrl: TypeUrl): string {
+    return formatVersion([...new Set(roles)].map((role) => this.table(role, typeUrl).accumulator.value));
+  }
+
+  /** Sequence number of the last change of one role's type, for changedSince. */
+  seq(role: GatewayRole, typeUrl: TypeUrl): number {
+    return this.table(role, typeUrl).journal.seq;
+  }
+
+  /** Names whose served content changed after `seq`; undefined when too old (then compare everything). */
+  changedSince(role: GatewayRole, typeUrl: TypeUrl, seq: number): Set<string> | undefined {
+    return this.table(role, typeUrl).journal.since(seq);
+  }
+
+  /** True while a removed resource is still served for make-before-break. */
+  isRetained(role: GatewayRole, typeUrl: TypeUrl, name: string): boolean {
+    return this.table(role, typeUrl).entries.get(name)?.retained === true;
+  }
+
+  /** Removal batches still waiting for ACKs. */
+  get pendingRemovals(): number {
+    return this.barriers.pending;
+  }
+
+  onChange(listener: CacheListener): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  /** A stream ACKed `version` of a type (the cache version it was sent as); may release retained removals. */
+  streamAcked(streamId: string, roles: readonly GatewayRole[], typeUrl: TypeUrl, version: string): void {
+    this.releaseAll(this.barriers.acked(streamId, roles, typeUrl, version, this.current));
+  }
+
+  streamClosed(streamId: string): void {
+    this.releaseAll(this.barriers.closed(streamId, this.current));
+  }
+
+  private replace(role: GatewayRole, typeUrl: TypeUrl, resources: Iterable<XdsResource>): boolean {
+    const table = this.table(role, typeUrl);
+    const wanted = new Map<string, XdsResource>();
+    for (const resource of resources) wanted.set(resource.name, resource);
+    const upserts: XdsResource[] = [];
+    for (const resource of wanted.values()) {
+      const entry = table.entries.get(resource.name);
+      if (!entry || entry.retained || entry.resource.hash !== resource.hash) upserts.push(resource);
+    }
+    const removals: string[] = [];
+    for (const [name, entry] of table.entries) if (!entry.retained && !wanted.has(name)) removals.push(name);
+    return this.apply(role, typeUrl, upserts, removals);
+  }
+
+  private apply(role: GatewayRole, typeUrl: TypeUrl, upserts: readonly XdsResource[], removals: readonly string[]): boolean {
+    const table = this.table(role, typeUrl);
+    let changed = false;
+    for (const resource of upserts) {
+      if (resource.typeUrl !== typeUrl) {
+        throw new Error(`xds cache: resource ${resource.name} has type ${resource.typeUrl}, but was given as ${typeUrl}; pass it with its own type`);
+      }
+      const entry = table.entries.get(resource.name);
+      if (entry && entry.resource.hash === resource.hash) {
+        entry.retained = false;
+        continue;
+      }
+      table.put(resource);
+      changed = true;
+    }
+    const retained: RetainedItem[] = [];
+    for (const name of removals) {
+      const entry = table.entries.get(name);
+      if (!entry || entry.retained) continue;
+      if (RETAINED_TYPES.has(typeUrl)) {
+        retained.push({ typeUrl, name });
+      } else {
+        table.delete(name);
+        changed = true;
+      }
+    }
+    if (retained.length > 0) {
+      if (this.barriers.open(role, retained, this.current)) {
+        for (const item of retained) table.entries.get(item.name)!.retained = true;
+      } else {
+        for (const item of retained) table.delete(item.name);
+        changed = true;
+      }
+    }
+    if (changed) {
+      this.metrics?.resources.set({ role, type: SHORT_NAME[typeUrl] }, table.entries.size);
+      // A listener or route change may be the very version a waiting stream already ACKed.
+      if (typeUrl === TypeUrl.Listener || typeUrl === TypeUrl.Route) this.pendingRelease.push(...this.barriers.versionsChanged(this.current));
+    }
+    return changed;
+  }
+
+  private releaseAll(barriers: readonly Barrier[]): void {
+    const byRole = new Map<GatewayRole, Set<TypeUrl>>();
+    for (const barrier of barriers) {
+      for (const item of barrier.items) {
+        const table = this.table(barrier.role, item.typeUrl);
+        if (table.entries.get(item.name)?.retained !== true) continue;
+        table.delete(item.name);
+        this.metrics?.resources.set({ role: barrier.role, type: SHORT_NAME[item.typeUrl] }, table.entries.size);
+        const types = byRole.get(barrier.role) ?? new Set<TypeUrl>();
+        types.add(item.typeUrl);
+        byRole.set(barrier.role, types);
+      }
+    }
+    for (const [role, types] of byRole) this.notify(role, PUSH_ORDER.filter((t) => types.has(t)));
+  }
+
+  private emit(role: GatewayRole, typeUrls: TypeUrl[]): void {
+    this.notify(role, typeUrls);
+    const released = this.pendingRelease;
+    this.pendingRelease = [];
+    this.releaseAll(released);
+  }
+
+  private notify(role: GatewayRole, typeUrls: TypeUrl[]): void {
+    if (typeUrls.length === 0) return;
+    for (const listener of this.listeners) listener(role, typeUrls);
+  }
+
+  private table(role: GatewayRole, typeUrl: TypeUrl): TypeTable {
+    const table = this.tables.get(role)?.get(typeUrl);
+    if (!table) throw new Error(`xds cache: unknown role ${String(role)} or type ${String(typeUrl)}; roles are external/local, types those of resource-types.ts`);
+    return table;
+  }
+}

@@ -1,0 +1,91 @@
+import type { DeltaDiscoveryRequest } from 'envoy-proto-ts/envoy/service/discovery/v3/discovery';
+import type { XdsResource } from './resource.js';
+import { WILDCARD_TYPES } from './resource-types.js';
+import type { GatewayRole } from './roles.js';
+import { XdsStream, type Composed, type TypeState } from './stream.js';
+import { encodeDeltaDiscoveryResponse } from './wire.js';
+
+/** What a delta stream still has to look at for one type. */
+interface DeltaTracking {
+  /** Cache sequence per role up to which changes were noted. */
+  readonly seqs: Map<GatewayRole, number>;
+  /** Names that may differ from what the gateway holds; 'all' after a first request or a journal overflow. */
+  dirtyNames: Set<string> | 'all';
+}
+
+/**
+ * Incremental ADS: only resources whose hash differs from what the gateway holds are sent, with their
+ * hash as version, and names it holds that no longer exist go in removed_resources.
+ */
+export class DeltaStream extends XdsStream<DeltaDiscoveryRequest> {
+  private readonly tracking = new Map<TypeState, DeltaTracking>();
+
+  protected handle(request: DeltaDiscoveryRequest, state: TypeState, first: boolean): void {
+    if (first) {
+      const initial = Object.entries(request.initialResourceVersions);
+      for (const [name, version] of initial) state.known.set(name, version);
+      state.wildcard = WILDCARD_TYPES.has(state.typeUrl) && request.resourceNamesSubscribe.length === 0;
+      // A fresh gateway waits for the first wildcard answer; a reconnecting one already has its resources.
+      state.initialResponseDue = state.wildcard && initial.length === 0;
+      this.tracking.set(state, {
+        seqs: new Map(this.roles.map((role) => [role, this.ctx.cache.seq(role, state.typeUrl)])),
+        dirtyNames: 'all',
+      });
+      state.dirty = true;
+    }
+    const tracking = this.tracking.get(state)!;
+    for (const name of request.resourceNamesSubscribe) {
+      if (name === '*') {
+        if (!state.wildcard) tracking.dirtyNames = 'all';
+        state.wildcard = true;
+      } else if (!state.names.has(name)) {
+        state.names.add(name);
+        if (tracking.dirtyNames !== 'all') tracking.dirtyNames.add(name);
+      }
+      state.dirty = true;
+    }
+    for (const name of request.resourceNamesUnsubscribe) {
+      if (name === '*') state.wildcard = false;
+      else state.names.delete(name);
+      if (name !== '*') state.known.delete(name);
+    }
+    // Subscriptions count whatever the nonce; only an answer to the latest response is an ACK or NACK.
+    if (request.responseNonce !== '' && request.responseNonce === state.nonce) this.answered(state, request.errorDetail);
+    this.scheduleFlush();
+  }
+
+  protected noteChange(state: TypeState, role: GatewayRole): void {
+    const tracking = this.tracking.get(state);
+    if (!tracking) return;
+    const changed = this.ctx.cache.changedSince(role, state.typeUrl, tracking.seqs.get(role) ?? 0);
+    tracking.seqs.set(role, this.ctx.cache.seq(role, state.typeUrl));
+    if (tracking.dirtyNames === 'all') return;
+    if (!changed) tracking.dirtyNames = 'all';
+    else for (const name of changed) tracking.dirtyNames.add(name);
+  }
+
+  protected compose(state: TypeState, version: string, nonce: string): Composed | undefined {
+    const tracking = this.tracking.get(state)!;
+    const candidates = tracking.dirtyNames === 'all' ? this.everyName(state) : tracking.dirtyNames;
+    tracking.dirtyNames = new Set();
+    const sent: XdsResource[] = [];
+    const removed: string[] = [];
+    for (const name of candidates) {
+      const relevant = state.wildcard || state.names.has(name);
+      const resource = relevant ? this.ctx.cache.get(this.roles, state.typeUrl, name) : undefined;
+      if (resource) {
+        if (state.known.get(name) !== resource.hash) sent.push(resource);
+      } else if (state.known.has(name)) {
+        removed.push(name);
+      }
+    }
+    if (sent.length === 0 && removed.length === 0 && !state.initialResponseDue) return undefined;
+    return { bytes: encodeDeltaDiscoveryResponse(version, sent, removed, state.typeUrl, nonce), sent, removed };
+  }
+
+  private everyName(state: TypeState): Set<string> {
+    const names = new Set([...state.known.keys(), ...state.names]);
+    if (state.wildcard) for (const resource of this.ctx.cache.list(this.roles, state.typeUrl)) names.add(resource.name);
+    return names;
+  }
+}

@@ -1,0 +1,104 @@
+import { Server, ServerCredentials, type ServerDuplexStream } from '@grpc/grpc-js';
+import type { DeltaDiscoveryRequest, DiscoveryRequest } from 'envoy-proto-ts/envoy/service/discovery/v3/discovery';
+import type { Logger } from '../log.js';
+import type { FerryMetrics } from '../metrics.js';
+import type { XdsCache } from './cache.js';
+import { DeltaStream } from './delta-stream.js';
+import type { NackStore } from './nacks.js';
+import { AdsService } from './service.js';
+import { SotwStream } from './sotw-stream.js';
+import type { StreamInfo } from './stream-info.js';
+import type { StreamContext, XdsStream } from './stream.js';
+
+export type { StreamInfo, StreamTypeInfo, XdsProtocol } from './stream-info.js';
+
+export interface XdsServerOptions {
+  readonly cache: XdsCache;
+  readonly logger: Logger;
+  readonly metrics?: FerryMetrics;
+  readonly nackStore: NackStore;
+  /** Longest wait of listener/route updates for cluster ACKs and EDS subscriptions (default 2000 ms). */
+  readonly holdMs?: number;
+}
+
+const MAX_MESSAGE_BYTES = 256 * 1024 * 1024;
+const SHUTDOWN_GRACE_MS = 5_000;
+
+type AnyStream = XdsStream<DiscoveryRequest> | XdsStream<DeltaDiscoveryRequest>;
+
+/**
+ * The Aggregated Discovery Service (SotW and delta) over gRPC, serving what the cache holds to each
+ * gateway according to its roles. It speaks the protocol; the cache decides what exists.
+ */
+export class XdsServer {
+  private readonly server = new Server({
+    'grpc.max_send_message_length': MAX_MESSAGE_BYTES,
+    'grpc.max_receive_message_length': MAX_MESSAGE_BYTES,
+    'grpc.keepalive_time_ms': 30_000,
+    'grpc.keepalive_timeout_ms': 10_000,
+    'grpc.keepalive_permit_without_calls': 1,
+    'grpc.http2.min_ping_interval_without_data_ms': 5_000,
+  });
+  private readonly active = new Map<string, AnyStream>();
+  private readonly context: StreamContext;
+  private readonly unsubscribe: () => void;
+  private nextId = 0;
+
+  constructor(options: XdsServerOptions) {
+    const logger = options.logger.child({ component: 'xds' });
+    this.context = { cache: options.cache, logger, metrics: options.metrics, nackStore: options.nackStore, holdMs: options.holdMs ?? 2_000 };
+    this.server.addService(AdsService, {
+      streamAggregatedResources: (call: ServerDuplexStream<DiscoveryRequest, Buffer>) => this.track(new SotwStream(this.newId(), 'sotw', call, this.context, this.forget)),
+      deltaAggregatedResources: (call: ServerDuplexStream<DeltaDiscoveryRequest, Buffer>) => this.track(new DeltaStream(this.newId(), 'delta', call, this.context, this.forget)),
+    });
+    this.unsubscribe = options.cache.onChange((role, typeUrls) => {
+      for (const stream of this.active.values()) if (stream.roles.includes(role)) stream.cacheChanged(role, typeUrls);
+    });
+  }
+
+  /** Binds e.g. '127.0.0.1:18000' or '0.0.0.0:0'; resolves to the bound port. */
+  listen(address: string): Promise<number> {
+    return new Promise((resolve, reject) => {
+      this.server.bindAsync(address, ServerCredentials.createInsecure(), (err, port) => {
+        if (err) reject(new Error(`xds server: cannot listen on ${address}: ${err.message}; choose a free address with --xds-address`));
+        else {
+          this.context.logger.info({ address, port }, 'xDS server listening');
+          resolve(port);
+        }
+      });
+    });
+  }
+
+  /** Ends every stream and stops the server (forcibly after a grace period). */
+  async close(): Promise<void> {
+    this.unsubscribe();
+    for (const stream of [...this.active.values()]) stream.close();
+    await new Promise<void>((resolve) => {
+      const force = setTimeout(() => {
+        this.server.forceShutdown();
+        resolve();
+      }, SHUTDOWN_GRACE_MS);
+      this.server.tryShutdown(() => {
+        clearTimeout(force);
+        resolve();
+      });
+    });
+  }
+
+  /** The connected gateway streams, for `ferry status` and the admin endpoints. */
+  streams(): StreamInfo[] {
+    return [...this.active.values()].map((stream) => stream.info());
+  }
+
+  private newId(): string {
+    return String(++this.nextId);
+  }
+
+  private track(stream: AnyStream): void {
+    this.active.set(stream.id, stream);
+  }
+
+  private readonly forget = (stream: { id: string }): void => {
+    this.active.delete(stream.id);
+  };
+}

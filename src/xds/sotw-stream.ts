@@ -1,0 +1,73 @@
+import type { DiscoveryRequest } from 'envoy-proto-ts/envoy/service/discovery/v3/discovery';
+import type { XdsResource } from './resource.js';
+import { WILDCARD_TYPES } from './resource-types.js';
+import { XdsStream, type Composed, type TypeState } from './stream.js';
+import { encodeDiscoveryResponse } from './wire.js';
+
+/**
+ * State-of-the-world ADS: every response carries the full set of a type the gateway subscribes to
+ * (all of it for wildcard types), under the cache's version for the stream's view.
+ */
+export class SotwStream extends XdsStream<DiscoveryRequest> {
+  protected handle(request: DiscoveryRequest, state: TypeState, first: boolean): void {
+    if (first) {
+      this.subscribe(state, request.resourceNames);
+      const current = this.ctx.cache.version(this.roles, state.typeUrl);
+      if (request.versionInfo !== '' && request.versionInfo === current) {
+        // Reconnected (e.g. after a Ferry restart) holding exactly this content: resend nothing.
+        for (const resource of this.wanted(state).values()) state.known.set(resource.name, resource.hash);
+        this.adoptAsAcked(state, current);
+        return;
+      }
+      state.initialResponseDue = state.wildcard;
+      state.dirty = true;
+      this.scheduleFlush();
+      return;
+    }
+    const changed = this.subscribe(state, request.resourceNames);
+    if (changed) state.dirty = true;
+    // A stale nonce: the gateway has not seen the latest response yet. Keep its subscription, answer nothing.
+    if (request.responseNonce !== state.nonce) return;
+    this.answered(state, request.errorDetail);
+    this.scheduleFlush();
+  }
+
+  protected noteChange(): void {}
+
+  protected compose(state: TypeState, version: string, nonce: string): Composed | undefined {
+    const wanted = this.wanted(state);
+    let changed = state.wildcard && wanted.size !== state.known.size;
+    for (const resource of wanted.values()) if (state.known.get(resource.name) !== resource.hash) changed = true;
+    if (!changed && !state.initialResponseDue) return undefined;
+    const sent = [...wanted.values()];
+    // For wildcard types a missing resource is a removal; for named types absence says nothing.
+    const removed = state.wildcard ? [...state.known.keys()].filter((name) => !wanted.has(name)) : [];
+    return { bytes: encodeDiscoveryResponse(version, sent, state.typeUrl, nonce), sent, removed };
+  }
+
+  private wanted(state: TypeState): Map<string, XdsResource> {
+    const wanted = new Map<string, XdsResource>();
+    if (state.wildcard) for (const resource of this.ctx.cache.list(this.roles, state.typeUrl)) wanted.set(resource.name, resource);
+    for (const name of state.names) {
+      const resource = this.ctx.cache.get(this.roles, state.typeUrl, name);
+      if (resource) wanted.set(name, resource);
+    }
+    return wanted;
+  }
+
+  /** SotW requests carry the whole interest list; returns true if it changed. */
+  private subscribe(state: TypeState, resourceNames: readonly string[]): boolean {
+    const wildcard = WILDCARD_TYPES.has(state.typeUrl) && (resourceNames.length === 0 || resourceNames.includes('*'));
+    const names = new Set(resourceNames.filter((name) => name !== '*'));
+    let changed = wildcard !== state.wildcard || names.size !== state.names.size;
+    for (const name of state.names) {
+      if (names.has(name)) continue;
+      changed = true;
+      state.names.delete(name);
+      if (!wildcard) state.known.delete(name);
+    }
+    for (const name of names) state.names.add(name);
+    state.wildcard = wildcard;
+    return changed;
+  }
+}

@@ -1,0 +1,302 @@
+import type { ServerDuplexStream } from '@grpc/grpc-js';
+import type { Node } from 'envoy-proto-ts/envoy/config/core/v3/base';
+import type { Status } from 'envoy-proto-ts/google/rpc/status';
+import type { Logger } from '../log.js';
+import type { FerryMetrics } from '../metrics.js';
+import type { XdsCache } from './cache.js';
+import { edsServiceName } from './eds-names.js';
+import type { NackStore } from './nacks.js';
+import type { XdsResource } from './resource.js';
+import { PUSH_ORDER, SHORT_NAME, TypeUrl, isTypeUrl } from './resource-types.js';
+import { rolesForNode, type GatewayRole } from './roles.js';
+import type { StreamInfo, XdsProtocol } from './stream-info.js';
+
+export interface StreamContext {
+  readonly cache: XdsCache;
+  readonly logger: Logger;
+  readonly metrics: FerryMetrics | undefined;
+  readonly nackStore: NackStore;
+  /** Longest time Listener/Route updates wait for clusters to be ACKed and EDS-subscribed. */
+  readonly holdMs: number;
+}
+
+/** One resource type on one stream: the subscription, what the gateway holds, and the last exchange. */
+export interface TypeState {
+  readonly typeUrl: TypeUrl;
+  wildcard: boolean;
+  readonly names: Set<string>;
+  /** Something may need sending. */
+  dirty: boolean;
+  /** A wildcard type's first answer is due even when empty: Envoy waits for it to finish initialising. */
+  initialResponseDue: boolean;
+  /** What the gateway holds as far as Ferry knows: name → content hash. */
+  readonly known: Map<string, string>;
+  nonce: string;
+  sentVersion: string;
+  sentAt: number;
+  sentNames: string[];
+  awaitingAck: boolean;
+  lastResponseNacked: boolean;
+  ackedVersion: string;
+  /** The newest cache version whose content, for this stream, is what was last sent. */
+  equivalentVersion: string;
+  lastNack: string | undefined;
+}
+
+/** A response ready to write, and what it changes in what the gateway holds. */
+export interface Composed {
+  readonly bytes: Buffer;
+  readonly sent: readonly XdsResource[];
+  readonly removed: readonly string[];
+}
+
+const REFERRING = new Set<TypeUrl>([TypeUrl.Listener, TypeUrl.Route]);
+
+/**
+ * What SotW and delta streams share: identifying the node, ACK/NACK accounting, push order, holding
+ * listeners and routes until clusters are ACKed and EDS-subscribed, write backpressure.
+ */
+export abstract class XdsStream<Request extends { node?: Node | undefined; typeUrl: string }> {
+  readonly types = new Map<TypeUrl, TypeState>();
+  readonly connectedAt = new Date();
+  readonly peer: string;
+  nodeId = '';
+  nodeCluster = '';
+  roles: GatewayRole[] = [];
+  protected readonly log: Logger;
+  private blocked = false;
+  private flushQueued = false;
+  private closed = false;
+  private holdSince: number | undefined;
+  private holdTimer: NodeJS.Timeout | undefined;
+  /** EDS names of clusters just sent that the gateway has not subscribed to yet. */
+  private readonly pendingEds = new Set<string>();
+  private nonces = 0;
+
+  constructor(
+    readonly id: string,
+    readonly protocol: XdsProtocol,
+    private readonly call: ServerDuplexStream<Request, Buffer>,
+    protected readonly ctx: StreamContext,
+    private readonly onClose: (stream: XdsStream<Request>) => void,
+  ) {
+    this.peer = call.getPeer();
+    this.log = ctx.logger.child({ stream: id, peer: this.peer, protocol });
+    call.on('data', (request: Request) => this.receive(request));
+    call.on('end', () => this.close());
+    call.on('error', (err: Error) => {
+      this.log.debug({ err }, 'xDS stream error');
+      this.close();
+    });
+    call.on('cancelled', () => this.close());
+    call.on('close', () => this.close());
+  }
+
+  /** The cache changed for a role this stream serves. */
+  cacheChanged(role: GatewayRole, typeUrls: readonly TypeUrl[]): void {
+    for (const typeUrl of typeUrls) {
+      const state = this.types.get(typeUrl);
+      if (!state) continue;
+      this.noteChange(state, role);
+      state.dirty = true;
+    }
+    this.scheduleFlush();
+  }
+
+  close(): void {
+    if (this.closed) return;
+    this.closed = true;
+    clearTimeout(this.holdTimer);
+    for (const role of this.roles) this.ctx.metrics?.connectedGateways.dec({ role, protocol: this.protocol });
+    this.ctx.cache.streamClosed(this.id);
+    this.call.end();
+    this.onClose(this);
+    this.log.info({ node: this.nodeId }, 'gateway disconnected');
+  }
+
+  info(): StreamInfo {
+    return {
+      id: this.id, nodeId: this.nodeId, nodeCluster: this.nodeCluster, roles: this.roles, peer: this.peer,
+      protocol: this.protocol, connectedAt: this.connectedAt,
+      types: PUSH_ORDER.flatMap((typeUrl) => {
+        const s = this.types.get(typeUrl);
+        return s ? [{
+          typeUrl, sentVersion: s.sentVersion, sentNonce: s.nonce, ackedVersion: s.ackedVersion, awaitingAck: s.awaitingAck,
+          lastNack: s.lastNack, wildcard: s.wildcard, subscribed: [...s.names],
+        }] : [];
+      }),
+    };
+  }
+
+  /** Handles one request of a known type, after the node is identified. */
+  protected abstract handle(request: Request, state: TypeState, first: boolean): void;
+  /** Records which names of a type changed in the cache for one role. */
+  protected abstract noteChange(state: TypeState, role: GatewayRole): void;
+  /** Builds the response the stream needs now, or undefined when it holds everything already. */
+  protected abstract compose(state: TypeState, version: string, nonce: string): Composed | undefined;
+
+  protected scheduleFlush(): void {
+    if (this.flushQueued || this.closed) return;
+    this.flushQueued = true;
+    setImmediate(() => {
+      this.flushQueued = false;
+      this.flush();
+    });
+  }
+
+  /** The request answered the latest response: an ACK, or a NACK when error_detail is set. */
+  protected answered(state: TypeState, error: Status | undefined): void {
+    if (!state.awaitingAck) return;
+    state.awaitingAck = false;
+    const type = SHORT_NAME[state.typeUrl];
+    this.ctx.metrics?.pushToAck.observe({ type }, (Date.now() - state.sentAt) / 1000);
+    if (error) {
+      state.lastResponseNacked = true;
+      state.lastNack = error.message;
+      this.ctx.metrics?.nacks.inc({ type });
+      this.ctx.nackStore.record({
+        nodeId: this.nodeId, roles: this.roles, typeUrl: state.typeUrl, version: state.sentVersion, nonce: state.nonce,
+        resourceNames: state.sentNames, message: error.message, time: new Date(),
+      });
+      this.log.warn({ node: this.nodeId, type, version: state.sentVersion, resources: state.sentNames, error: error.message },
+        'gateway rejected an xDS response (NACK); it keeps the last good version');
+      // Rejected clusters are not created, so their EDS subscriptions will never come.
+      if (state.typeUrl === TypeUrl.Cluster) this.pendingEds.clear();
+    } else {
+      state.lastResponseNacked = false;
+      state.lastNack = undefined;
+      state.ackedVersion = state.equivalentVersion;
+      this.ctx.metrics?.acks.inc({ type });
+      this.ctx.nackStore.clear(this.nodeId, state.typeUrl);
+      this.ctx.cache.streamAcked(this.id, this.roles, state.typeUrl, state.ackedVersion);
+    }
+  }
+
+  protected newState(typeUrl: TypeUrl): TypeState {
+    const state: TypeState = {
+      typeUrl, wildcard: false, names: new Set(), dirty: false, initialResponseDue: false, known: new Map(), nonce: '',
+      sentVersion: '', sentAt: 0, sentNames: [], awaitingAck: false, lastResponseNacked: false, ackedVersion: '',
+      equivalentVersion: '', lastNack: undefined,
+    };
+    this.types.set(typeUrl, state);
+    return state;
+  }
+
+  /** The gateway holds this content already (e.g. it reconnected with the current version). */
+  protected adoptAsAcked(state: TypeState, version: string): void {
+    state.sentVersion = version;
+    state.equivalentVersion = version;
+    state.ackedVersion = version;
+    this.ctx.cache.streamAcked(this.id, this.roles, state.typeUrl, version);
+  }
+
+  private receive(request: Request): void {
+    if (this.closed) return;
+    try {
+      if (this.roles.length === 0) this.identify(request.node);
+      if (!isTypeUrl(request.typeUrl)) {
+        this.log.warn({ node: this.nodeId, type: request.typeUrl }, 'gateway asked for a resource type Ferry does not serve; ignored');
+        return;
+      }
+      const existing = this.types.get(request.typeUrl);
+      const state = existing ?? this.newState(request.typeUrl);
+      this.handle(request, state, existing === undefined);
+    } catch (err) {
+      this.log.error({ err, node: this.nodeId }, 'failed to handle an xDS request; closing the stream so that the gateway reconnects');
+      this.call.destroy(err instanceof Error ? err : new Error(String(err)));
+      this.close();
+    }
+  }
+
+  private identify(node: Node | undefined): void {
+    this.nodeId = node?.id ?? '';
+    this.nodeCluster = node?.cluster ?? '';
+    this.roles = rolesForNode(node);
+    for (const role of this.roles) this.ctx.metrics?.connectedGateways.inc({ role, protocol: this.protocol });
+    this.log.info({ node: this.nodeId, cluster: this.nodeCluster, roles: this.roles }, 'gateway connected');
+  }
+
+  private flush(): void {
+    if (this.closed || this.blocked) return;
+    for (const typeUrl of PUSH_ORDER) {
+      const state = this.types.get(typeUrl);
+      if (!state?.dirty) continue;
+      if (REFERRING.has(typeUrl) && this.holdReferring()) continue;
+      state.dirty = false;
+      this.push(state);
+      if (this.blocked) return;
+    }
+  }
+
+  private push(state: TypeState): void {
+    const version = this.ctx.cache.version(this.roles, state.typeUrl);
+    const nonce = String(++this.nonces);
+    const composed = this.compose(state, version, nonce);
+    state.initialResponseDue = false;
+    if (!composed) {
+      state.equivalentVersion = version;
+      // Nothing to send and the gateway accepted the last response: it holds this version too.
+      if (!state.awaitingAck && !state.lastResponseNacked && state.ackedVersion !== '' && state.ackedVersion !== version) {
+        state.ackedVersion = version;
+        this.ctx.cache.streamAcked(this.id, this.roles, state.typeUrl, version);
+      }
+      return;
+    }
+    if (state.typeUrl === TypeUrl.Cluster) this.expectEdsSubscriptions(composed.sent, state.known);
+    for (const resource of composed.sent) state.known.set(resource.name, resource.hash);
+    for (const name of composed.removed) state.known.delete(name);
+    Object.assign(state, {
+      nonce, sentVersion: version, equivalentVersion: version, sentAt: Date.now(), awaitingAck: true,
+      sentNames: [...composed.sent.map((r) => r.name), ...composed.removed],
+    });
+    const type = SHORT_NAME[state.typeUrl];
+    this.ctx.metrics?.pushes.inc({ type });
+    this.ctx.metrics?.pushedBytes.inc({ type }, composed.bytes.length);
+    this.log.debug({ node: this.nodeId, type, version, nonce, resources: composed.sent.length, removed: composed.removed.length }, 'xDS response sent');
+    if (!this.call.write(composed.bytes)) {
+      this.blocked = true;
+      this.call.once('drain', () => {
+        this.blocked = false;
+        this.scheduleFlush();
+      });
+    }
+  }
+
+  private expectEdsSubscriptions(sent: readonly XdsResource[], known: ReadonlyMap<string, string>): void {
+    for (const cluster of sent) {
+      if (known.get(cluster.name) === cluster.hash) continue;
+      const edsName = edsServiceName(cluster);
+      if (edsName !== undefined) this.pendingEds.add(edsName);
+    }
+  }
+
+  /**
+   * Listener and Route updates wait while a cluster response is un-ACKed or new EDS clusters are not yet
+   * subscribed, so that Envoy never routes to a warming cluster; bounded by holdMs so nothing deadlocks.
+   */
+  private holdReferring(): boolean {
+    const endpoints = this.types.get(TypeUrl.Endpoint);
+    for (const name of this.pendingEds) if (endpoints?.wildcard || endpoints?.names.has(name)) this.pendingEds.delete(name);
+    const waiting = this.types.get(TypeUrl.Cluster)?.awaitingAck === true || this.pendingEds.size > 0;
+    const now = Date.now();
+    if (!waiting) {
+      this.holdSince = undefined;
+      return false;
+    }
+    this.holdSince ??= now;
+    const left = this.holdSince + this.ctx.holdMs - now;
+    if (left <= 0) {
+      this.log.debug({ node: this.nodeId, pendingEds: [...this.pendingEds] }, 'clusters not ACKed or EDS-subscribed in time; sending listeners and routes anyway');
+      this.pendingEds.clear();
+      this.holdSince = undefined;
+      return false;
+    }
+    if (!this.holdTimer) {
+      this.holdTimer = setTimeout(() => {
+        this.holdTimer = undefined;
+        this.scheduleFlush();
+      }, left);
+    }
+    return true;
+  }
+}
