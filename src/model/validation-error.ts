@@ -6,6 +6,7 @@ export interface ValidationError {
   file?: string;
   /** 1-based position of the YAML document in its file. */
   document?: number;
+  /** 'Kind namespace/name'; empty when the problem is not tied to one object (e.g. a YAML syntax error). */
   object: string;
   /** Dotted path in the object, e.g. 'spec.rules[0].http.paths[1].splits'; empty for the whole object. */
   field: string;
@@ -21,8 +22,9 @@ export function describeObject(kind: string, metadata?: { name?: string; namespa
 /** `file.yaml (document 2) Ingress default/hello: spec.rules[0].hosts: must not be empty` */
 export function formatValidationError(error: ValidationError): string {
   const where = error.file ? `${error.file}${error.document !== undefined ? ` (document ${error.document})` : ''} ` : '';
+  const object = error.object ? `${error.object}: ` : '';
   const field = error.field ? `${error.field}: ` : '';
-  return `${where}${error.object}: ${field}${error.message}`;
+  return `${where}${object}${field}${error.message}`;
 }
 
 /** Collects errors for one object while validators walk its fields. */

@@ -1,0 +1,108 @@
+import { parseAllDocuments } from 'yaml';
+import type { Endpoints, Secret } from '../model/kube.js';
+import { TLS_SECRET_TYPE } from '../model/kube.js';
+import { CONFIG_DOMAIN_NAME, CONFIG_NETWORK_NAME, KNATIVE_NAMESPACE } from '../model/config.js';
+import { CLUSTER_SCOPED_KINDS, acceptedManifestKinds, manifestKind, type AnyObject, type ObjectKind } from '../model/kinds.js';
+import { objectKey } from '../model/meta.js';
+import { manifestKindName, validateObject } from '../model/validate.js';
+import { describeObject, type ValidationError } from '../model/validation-error.js';
+import { endpointsToSlices } from './endpoints-to-slices.js';
+
+/** One object read from a manifest, with its identity in the store: `<kind>:<namespace/name>`. */
+export interface ManifestObject {
+  id: string;
+  /** The identity of the manifest object it came from; differs from `id` only for Endpoints turned into slices. */
+  sourceId: string;
+  kind: ObjectKind;
+  object: AnyObject;
+  document: number;
+}
+
+export interface ManifestProblem extends ValidationError {
+  severity: 'error' | 'warning';
+  /** For an invalid object whose identity is known (so that its last good version can stay). */
+  sourceId?: string;
+}
+
+export interface ParsedManifest {
+  objects: ManifestObject[];
+  problems: ManifestProblem[];
+  /** True when the file is not valid YAML: nothing in it can be trusted. */
+  syntaxError: boolean;
+}
+
+export function objectId(kind: ObjectKind | 'Endpoints', key: string): string {
+  return `${kind}:${key}`;
+}
+
+/** Parses one manifest file (several YAML documents) into validated, normalised objects. Pure. */
+export function parseManifests(text: string, file: string, defaultNamespace: string): ParsedManifest {
+  const result: ParsedManifest = { objects: [], problems: [], syntaxError: false };
+  const documents = parseAllDocuments(text);
+  if (!Array.isArray(documents)) return result;
+  documents.forEach((doc, i) => {
+    const document = i + 1;
+    for (const error of doc.errors) {
+      result.syntaxError = true;
+      result.problems.push({ severity: 'error', file, document, object: '', field: '', message: `not valid YAML: ${error.message.split('\n')[0]}` });
+    }
+  });
+  if (result.syntaxError) return result;
+  documents.forEach((doc, i) => {
+    const document = i + 1;
+    const value: unknown = doc.toJS();
+    if (value === null || value === undefined) return;
+    readDocument(value, file, document, defaultNamespace, result);
+  });
+  return result;
+}
+
+function readDocument(value: unknown, file: string, document: number, defaultNamespace: string, result: ParsedManifest): void {
+  const problem = (severity: 'error' | 'warning', object: string, field: string, message: string, sourceId?: string): void => {
+    result.problems.push({ severity, file, document, object, field, message, ...(sourceId ? { sourceId } : {}) });
+  };
+  if (typeof value !== 'object' || Array.isArray(value)) return problem('error', '', '', 'expected a Kubernetes object (a map with apiVersion, kind, metadata)');
+  const raw = value as { apiVersion?: unknown; kind?: unknown; metadata?: unknown };
+  const kind = manifestKind(raw.apiVersion, raw.kind);
+  const metadata = (typeof raw.metadata === 'object' && raw.metadata !== null ? raw.metadata : {}) as { name?: string; namespace?: string };
+  if (!kind) {
+    return problem('warning', describeObject(String(raw.kind ?? '<no kind>'), metadata), '',
+      `apiVersion ${String(raw.apiVersion)} kind ${String(raw.kind)} is not read by Ferry; ignored (Ferry reads ${acceptedManifestKinds().join(', ')})`);
+  }
+  const object = { ...raw, metadata: { ...metadata } } as AnyObject | Endpoints;
+  if (kind === 'ClusterDomainClaim' || (kind !== 'Endpoints' && CLUSTER_SCOPED_KINDS.has(kind))) delete object.metadata.namespace;
+  else if (!object.metadata.namespace) object.metadata.namespace = defaultNamespace;
+  const describe = describeObject(manifestKindName(kind), object.metadata);
+  const sourceId = `${kind}:${objectKey(object)}`;
+
+  if (kind === 'ConfigMap' && !(object.metadata.namespace === KNATIVE_NAMESPACE && [CONFIG_NETWORK_NAME, CONFIG_DOMAIN_NAME].includes(object.metadata.name))) {
+    return problem('warning', describe, '', `Ferry reads only the ConfigMaps ${KNATIVE_NAMESPACE}/${CONFIG_NETWORK_NAME} and ${KNATIVE_NAMESPACE}/${CONFIG_DOMAIN_NAME}; ignored`);
+  }
+  if (kind === 'Secret' && (object as Secret).type !== TLS_SECRET_TYPE) {
+    return problem('warning', describe, 'type', `Ferry reads only Secrets of type ${TLS_SECRET_TYPE}; ignored`);
+  }
+
+  const errors = kind === 'Endpoints' ? validateObject('Endpoints', object as Endpoints) : validateObject(kind, object as never);
+  if (errors.length > 0) {
+    const named = typeof object.metadata.name === 'string' && object.metadata.name !== '';
+    for (const error of errors) problem('error', error.object, error.field, error.message, named ? sourceId : undefined);
+    return;
+  }
+  if (kind === 'Endpoints') {
+    for (const slice of endpointsToSlices(object as Endpoints)) {
+      result.objects.push({ id: objectId('EndpointSlice', objectKey(slice)), sourceId, kind: 'EndpointSlice', object: slice, document });
+    }
+    return;
+  }
+  const normalized = kind === 'Secret' ? normalizeSecret(object as Secret) : (object as AnyObject);
+  result.objects.push({ id: sourceId, sourceId, kind, object: normalized, document });
+}
+
+/** As the API server does: stringData is folded into data, base64-encoded. */
+function normalizeSecret(secret: Secret): Secret {
+  if (!secret.stringData) return secret;
+  const data = { ...(secret.data ?? {}) };
+  for (const [key, value] of Object.entries(secret.stringData)) data[key] = Buffer.from(value, 'utf8').toString('base64');
+  const { stringData: _ignored, ...rest } = secret;
+  return { ...rest, data };
+}
