@@ -1,0 +1,159 @@
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import type { DeltaDiscoveryRequest, DeltaDiscoveryResponse } from 'envoy-proto-ts/envoy/service/discovery/v3/discovery';
+import { TypeUrl } from '../../src/xds/resource-types.js';
+import { AdsTestClient, node } from './ads-client.js';
+import { anyName, edsCluster, endpoints, listener, route, staticCluster } from './fixtures.js';
+import { metricValue, startServer, type Harness } from './harness.js';
+
+type Delta = AdsTestClient<DeltaDiscoveryRequest, DeltaDiscoveryResponse>;
+
+function request(typeUrl: string, fields: Partial<DeltaDiscoveryRequest> = {}): DeltaDiscoveryRequest {
+  return {
+    typeUrl, resourceNamesSubscribe: [], resourceNamesUnsubscribe: [], resourceLocatorsSubscribe: [], resourceLocatorsUnsubscribe: [],
+    initialResourceVersions: {}, responseNonce: '', ...fields,
+  };
+}
+
+function ack(response: DeltaDiscoveryResponse): DeltaDiscoveryRequest {
+  return request(response.typeUrl, { responseNonce: response.nonce });
+}
+
+/** name → version of the resources in a response; names are checked against the decoded resource too. */
+function versions(response: DeltaDiscoveryResponse): Record<string, string> {
+  return Object.fromEntries(response.resources.map((r) => {
+    expect(anyName(r.resource!)).toBe(r.name);
+    return [r.name, r.version];
+  }));
+}
+
+describe('delta ADS', () => {
+  let h: Harness;
+  const clients: Delta[] = [];
+  const connect = (): Delta => {
+    const client = AdsTestClient.delta(h.port);
+    clients.push(client);
+    return client;
+  };
+
+  beforeEach(async () => {
+    h = await startServer({ holdMs: 60_000 });
+  });
+  afterEach(async () => {
+    for (const c of clients.splice(0)) c.close();
+    await h.close();
+  });
+
+  it('sends adds, then only what changed, then removals', async () => {
+    const a = staticCluster('a');
+    const b = staticCluster('b');
+    h.cache.setResources('external', TypeUrl.Cluster, [a, b]);
+    const c = connect();
+    c.send(request(TypeUrl.Cluster, { node: node('gw-1', 'external') }));
+    const first = await c.next();
+    expect(versions(first)).toEqual({ a: a.hash, b: b.hash });
+    expect(first.removedResources).toEqual([]);
+    c.send(ack(first));
+    await c.expectNoResponse();
+
+    const a1 = staticCluster('a', 1);
+    h.cache.setResources('external', TypeUrl.Cluster, [a1, b]);
+    const update = await c.next();
+    expect(versions(update)).toEqual({ a: a1.hash });
+    c.send(ack(update));
+    await expect.poll(() => h.server.streams()[0]?.types[0]?.awaitingAck).toBe(false);
+
+    h.cache.setResources('external', TypeUrl.Cluster, [a1]);
+    const removal = await c.next();
+    expect(removal.resources).toEqual([]);
+    expect(removal.removedResources).toEqual(['b']);
+    c.send(ack(removal));
+    await c.expectNoResponse();
+    expect(await metricValue(h.metrics, 'ferry_xds_acks_total', { type: 'clusters' })).toBe(3);
+  });
+
+  it('on reconnect sends only resources whose version differs, and removes those that no longer exist', async () => {
+    const a = staticCluster('a');
+    const b = staticCluster('b');
+    h.cache.setResources('external', TypeUrl.Cluster, [a, b]);
+    const c = connect();
+    c.send(request(TypeUrl.Cluster, {
+      node: node('gw-1', 'external'),
+      initialResourceVersions: { a: a.hash, b: 'stale-version', gone: 'whatever' },
+    }));
+    const first = await c.next();
+    expect(versions(first)).toEqual({ b: b.hash });
+    expect(first.removedResources).toEqual(['gone']);
+  });
+
+  it('resends nothing to a gateway that reconnects holding everything', async () => {
+    const a = staticCluster('a');
+    h.cache.setResources('external', TypeUrl.Cluster, [a]);
+    const c = connect();
+    c.send(request(TypeUrl.Cluster, { node: node('gw-1', 'external'), initialResourceVersions: { a: a.hash } }));
+    await c.expectNoResponse();
+  });
+
+  it('serves named subscriptions: a resource that appears later, and nothing after unsubscribe', async () => {
+    const c = connect();
+    c.send(request(TypeUrl.Endpoint, { node: node('gw-1', 'external'), resourceNamesSubscribe: ['e1'] }));
+    await c.expectNoResponse();
+    const e1 = endpoints('e1', 9000);
+    h.cache.setResources('external', TypeUrl.Endpoint, [e1, endpoints('e2', 9001)]);
+    const appeared = await c.next();
+    expect(versions(appeared)).toEqual({ e1: e1.hash });
+    c.send(request(TypeUrl.Endpoint, { responseNonce: appeared.nonce, resourceNamesUnsubscribe: ['e1'] }));
+    await c.expectNoResponse();
+    h.cache.setResources('external', TypeUrl.Endpoint, [endpoints('e1', 9100), endpoints('e2', 9001)]);
+    await c.expectNoResponse();
+  });
+
+  it('records a NACK and keeps going with later changes', async () => {
+    h.cache.setResources('external', TypeUrl.Route, [route('r1', 'a')]);
+    const c = connect();
+    c.send(request(TypeUrl.Route, { node: node('gw-1', 'external'), resourceNamesSubscribe: ['r1'] }));
+    const first = await c.next();
+    c.send(request(TypeUrl.Route, { responseNonce: first.nonce, errorDetail: { code: 3, message: 'route r1: unknown cluster a', details: [] } }));
+    await c.expectNoResponse();
+    expect(h.nackStore.get('gw-1', TypeUrl.Route)).toMatchObject({ resourceNames: ['r1'], message: 'route r1: unknown cluster a' });
+    expect(await metricValue(h.metrics, 'ferry_xds_nacks_total', { type: 'routes' })).toBe(1);
+    h.cache.setResources('external', TypeUrl.Route, [route('r1', 'b')]);
+    const next = await c.next();
+    c.send(ack(next));
+    await expect.poll(() => h.nackStore.get('gw-1', TypeUrl.Route)).toBeUndefined();
+  });
+
+  it('holds listeners until new EDS clusters are ACKed and subscribed', async () => {
+    const c = connect();
+    c.send(request(TypeUrl.Cluster, { node: node('gw-1', 'external') }));
+    c.send(request(TypeUrl.Listener));
+    c.send(ack(await c.next()));
+    c.send(ack(await c.next()));
+    c.send(request(TypeUrl.Endpoint));
+    await c.expectNoResponse();
+
+    h.cache.setAll('external', {
+      [TypeUrl.Listener]: [listener('http', 'r1')], [TypeUrl.Endpoint]: [endpoints('svc', 9000)], [TypeUrl.Cluster]: [edsCluster('svc')],
+    });
+    const clusters = await c.next();
+    expect(clusters.typeUrl).toBe(TypeUrl.Cluster);
+    c.send(ack(clusters));
+    await c.expectNoResponse();
+    c.send(request(TypeUrl.Endpoint, { resourceNamesSubscribe: ['svc'] }));
+    const [eds, lds] = [await c.next(), await c.next()];
+    expect([eds.typeUrl, lds.typeUrl]).toEqual([TypeUrl.Endpoint, TypeUrl.Listener]);
+    expect(Object.keys(versions(lds))).toEqual(['http']);
+  });
+
+  it('gives a gateway with both roles the union of their resources', async () => {
+    h.cache.setResources('external', TypeUrl.Cluster, [staticCluster('ext')]);
+    h.cache.setResources('local', TypeUrl.Cluster, [staticCluster('loc')]);
+    const c = connect();
+    c.send(request(TypeUrl.Cluster, { node: node('gw-1', 'gateway', { 'ferry.knative.dev/roles': 'external,local' }) }));
+    const first = await c.next();
+    expect(Object.keys(versions(first)).sort()).toEqual(['ext', 'loc']);
+    c.send(ack(first));
+    h.cache.setResources('local', TypeUrl.Cluster, []);
+    expect((await c.next()).removedResources).toEqual(['loc']);
+    expect(h.server.streams()[0]).toMatchObject({ protocol: 'delta', roles: ['external', 'local'], nodeId: 'gw-1' });
+  });
+});
