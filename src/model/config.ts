@@ -9,6 +9,9 @@ import { parseGoTemplate, type GoTemplate } from './template.js';
 export const KNATIVE_NAMESPACE = 'knative-serving';
 export const CONFIG_NETWORK_NAME = 'config-network';
 export const CONFIG_DOMAIN_NAME = 'config-domain';
+export const CONFIG_FEATURES_NAME = 'config-features';
+/** The ConfigMaps (in knative-serving) that Ferry reads. */
+export const KNATIVE_CONFIG_MAPS: readonly string[] = [CONFIG_NETWORK_NAME, CONFIG_DOMAIN_NAME, CONFIG_FEATURES_NAME];
 
 export const DEFAULT_DOMAIN_TEMPLATE = '{{.Name}}.{{.Namespace}}.{{.Domain}}';
 export const DEFAULT_TAG_TEMPLATE = '{{.Tag}}-{{.Name}}';
@@ -37,9 +40,16 @@ export interface DomainConfig {
   domains: DomainSelector[];
 }
 
+/** The config-features flags that change Route translation. */
+export interface FeaturesConfig {
+  /** `tag-header-based-routing: Enabled`: a Knative-Serving-Tag header selects a tag's revisions on the Route's own hosts. */
+  tagHeaderBasedRouting: boolean;
+}
+
 export interface KnativeConfig {
   network: NetworkConfig;
   domain: DomainConfig;
+  features: FeaturesConfig;
   /** The cluster's DNS domain (Knative reads it from resolv.conf); cluster-local hosts end in `svc.<clusterDomain>`. */
   clusterDomain: string;
 }
@@ -71,7 +81,7 @@ export function defaultDomainConfig(): DomainConfig {
 }
 
 export function defaultKnativeConfig(): KnativeConfig {
-  return { network: defaultNetworkConfig(), domain: defaultDomainConfig(), clusterDomain: DEFAULT_CLUSTER_DOMAIN };
+  return { network: defaultNetworkConfig(), domain: defaultDomainConfig(), features: { tagHeaderBasedRouting: false }, clusterDomain: DEFAULT_CLUSTER_DOMAIN };
 }
 
 const HTTP_PROTOCOLS: Record<string, HttpProtocol> = { enabled: 'Enabled', redirected: 'Redirected', disabled: 'Disabled' };
@@ -160,6 +170,19 @@ export function parseDomainConfig(data: Record<string, string> = {}): Parsed<Dom
   }
   if (!domains.some((d) => Object.keys(d.selector).length === 0)) domains.push({ domain: DEFAULT_DOMAIN, selector: {} });
   return { value: { domains }, problems };
+}
+
+/** config-features `data`; only the flags that change translation are read. */
+export function parseFeaturesConfig(data: Record<string, string> = {}): Parsed<FeaturesConfig> {
+  const problems: ConfigProblem[] = [];
+  const value: FeaturesConfig = { tagHeaderBasedRouting: false };
+  const flag = data['tag-header-based-routing']?.trim();
+  if (flag) {
+    const v = flag.toLowerCase();
+    if (!['enabled', 'disabled', 'allowed'].includes(v)) problems.push({ field: 'data.tag-header-based-routing', message: `"${flag}" is not one of Enabled, Disabled, Allowed` });
+    else value.tagHeaderBasedRouting = v === 'enabled';
+  }
+  return { value, problems };
 }
 
 function parseBoolean(value: string): boolean | undefined {

@@ -1,4 +1,4 @@
-import { CONFIG_DOMAIN_NAME, CONFIG_NETWORK_NAME, KNATIVE_NAMESPACE, parseDomainConfig, parseNetworkConfig } from './config.js';
+import { CONFIG_DOMAIN_NAME, CONFIG_NETWORK_NAME, KNATIVE_CONFIG_MAPS, KNATIVE_NAMESPACE, parseDomainConfig, parseFeaturesConfig, parseNetworkConfig } from './config.js';
 import { TLS_SECRET_TYPE, type ConfigMap, type EndpointSlice, type Endpoints, type Secret, type Service } from './kube.js';
 import { isObject } from './validate-ingress.js';
 import { ErrorCollector, describeObject, type ValidationError } from './validation-error.js';
@@ -68,18 +68,19 @@ export function validateEndpoints(endpoints: Endpoints): ValidationError[] {
   return errors.errors;
 }
 
-/** Only Knative's config-network and config-domain (in knative-serving) are read; their keys are checked here. */
+/** Only Knative's config-network, config-domain and config-features (in knative-serving) are read; their keys are checked here. */
 export function validateConfigMap(configMap: ConfigMap): ValidationError[] {
   const errors = new ErrorCollector(describeObject('ConfigMap', configMap.metadata));
-  if (configMap.metadata.namespace !== KNATIVE_NAMESPACE || ![CONFIG_NETWORK_NAME, CONFIG_DOMAIN_NAME].includes(configMap.metadata.name)) {
-    errors.add('metadata', `Ferry reads only ${KNATIVE_NAMESPACE}/${CONFIG_NETWORK_NAME} and ${KNATIVE_NAMESPACE}/${CONFIG_DOMAIN_NAME}`);
+  if (configMap.metadata.namespace !== KNATIVE_NAMESPACE || !KNATIVE_CONFIG_MAPS.includes(configMap.metadata.name)) {
+    errors.add('metadata', `Ferry reads only ${KNATIVE_CONFIG_MAPS.map((n) => `${KNATIVE_NAMESPACE}/${n}`).join(', ')}`);
     return errors.errors;
   }
   if (configMap.data !== undefined && (!isObject(configMap.data) || Object.values(configMap.data).some((v) => typeof v !== 'string'))) {
     errors.add('data', 'must be a map of strings (quote numbers and booleans)');
     return errors.errors;
   }
-  const parsed = configMap.metadata.name === CONFIG_NETWORK_NAME ? parseNetworkConfig(configMap.data) : parseDomainConfig(configMap.data);
+  const name = configMap.metadata.name;
+  const parsed = name === CONFIG_NETWORK_NAME ? parseNetworkConfig(configMap.data) : name === CONFIG_DOMAIN_NAME ? parseDomainConfig(configMap.data) : parseFeaturesConfig(configMap.data);
   for (const problem of parsed.problems) errors.add(problem.field, problem.message);
   return errors.errors;
 }

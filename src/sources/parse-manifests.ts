@@ -1,7 +1,7 @@
 import { parseAllDocuments } from 'yaml';
 import type { Endpoints, Secret } from '../model/kube.js';
 import { TLS_SECRET_TYPE } from '../model/kube.js';
-import { CONFIG_DOMAIN_NAME, CONFIG_NETWORK_NAME, KNATIVE_NAMESPACE } from '../model/config.js';
+import { KNATIVE_CONFIG_MAPS, KNATIVE_NAMESPACE } from '../model/config.js';
 import { CLUSTER_SCOPED_KINDS, acceptedManifestKinds, manifestKind, type AnyObject, type ObjectKind } from '../model/kinds.js';
 import { objectKey } from '../model/meta.js';
 import { manifestKindName, validateObject } from '../model/validate.js';
@@ -75,8 +75,8 @@ function readDocument(value: unknown, file: string, document: number, defaultNam
   const describe = describeObject(manifestKindName(kind), object.metadata);
   const sourceId = `${kind}:${objectKey(object)}`;
 
-  if (kind === 'ConfigMap' && !(object.metadata.namespace === KNATIVE_NAMESPACE && [CONFIG_NETWORK_NAME, CONFIG_DOMAIN_NAME].includes(object.metadata.name))) {
-    return problem('warning', describe, '', `Ferry reads only the ConfigMaps ${KNATIVE_NAMESPACE}/${CONFIG_NETWORK_NAME} and ${KNATIVE_NAMESPACE}/${CONFIG_DOMAIN_NAME}; ignored`);
+  if (kind === 'ConfigMap' && !(object.metadata.namespace === KNATIVE_NAMESPACE && KNATIVE_CONFIG_MAPS.includes(object.metadata.name))) {
+    return problem('warning', describe, '', `Ferry reads only the ConfigMaps ${KNATIVE_CONFIG_MAPS.map((n) => `${KNATIVE_NAMESPACE}/${n}`).join(', ')}; ignored`);
   }
   if (kind === 'Secret' && (object as Secret).type !== TLS_SECRET_TYPE) {
     return problem('warning', describe, 'type', `Ferry reads only Secrets of type ${TLS_SECRET_TYPE}; ignored`);

@@ -1,0 +1,71 @@
+import type { KnativeConfig } from '../../model/config.js';
+import type { IngressTLS, KIngress } from '../../model/ingress.js';
+import { INGRESS_API_VERSION, INGRESS_CLASS_ANNOTATION } from '../../model/ingress.js';
+import type { DomainMapping } from '../../model/serving.js';
+import { DOMAIN_MAPPING_NAMESPACE_LABEL, DOMAIN_MAPPING_UID_LABEL, LAST_APPLIED_ANNOTATION, ORIGINAL_HOST_HEADER } from '../../model/serving.js';
+import { routeHttpOption } from './route-to-ingress.js';
+
+/** What a DomainMapping's ref resolves to: a Service in its namespace, reached by its cluster-local host. */
+export interface DomainMappingTarget {
+  serviceName: string;
+  host: string;
+}
+
+/** Kinds a DomainMapping may point at, with the Service its cluster-local host names. */
+const ADDRESSABLE_REFS = new Set(['serving.knative.dev/v1/Service', 'serving.knative.dev/v1/Route', 'v1/Service']);
+
+/**
+ * Resolves spec.ref like Knative's reconciler: the target's address must be `<name>.<namespace>.svc.<cluster
+ * domain>` in the DomainMapping's namespace, and the backend is the Service `<name>` (a Route's placeholder
+ * Service). `exists` says whether the referenced object is known. Throws with a message for the status.
+ */
+export function resolveDomainMappingTarget(mapping: DomainMapping, config: KnativeConfig, exists: (kind: string, name: string) => boolean): DomainMappingTarget {
+  const ref = mapping.spec.ref;
+  const refKind = `${ref.apiVersion}/${ref.kind}`;
+  if (!ADDRESSABLE_REFS.has(refKind)) throw new Error(`spec.ref ${ref.apiVersion} ${ref.kind} is not supported: use serving.knative.dev/v1 Service or Route, or a v1 Service`);
+  const name = ref.name ?? '';
+  if (!exists(refKind, name)) throw new Error(`${ref.kind} ${mapping.metadata.namespace}/${name} (spec.ref) does not exist`);
+  return { serviceName: name, host: `${name}.${mapping.metadata.namespace}.svc.${config.clusterDomain}` };
+}
+
+/**
+ * Knative's domainmapping resources.MakeIngress: one ExternalIP rule for the mapped domain, rewriting the host to
+ * the target's cluster-local host and sending K-Original-Host, to the target Service on port 80.
+ */
+export function domainMappingToIngress(mapping: DomainMapping, target: DomainMappingTarget, config: KnativeConfig): KIngress {
+  const namespace = mapping.metadata.namespace ?? '';
+  const annotations: Record<string, string> = { [INGRESS_CLASS_ANNOTATION]: config.network.ingressClass, ...(mapping.metadata.annotations ?? {}) };
+  delete annotations[LAST_APPLIED_ANNOTATION];
+  const tls: IngressTLS[] = mapping.spec.tls?.secretName ? [{ hosts: [mapping.metadata.name], secretName: mapping.spec.tls.secretName, secretNamespace: namespace }] : [];
+  const httpOption = routeHttpOption(mapping.metadata.annotations, config);
+  return {
+    apiVersion: INGRESS_API_VERSION,
+    kind: 'Ingress',
+    metadata: {
+      name: mapping.metadata.name,
+      namespace,
+      labels: { ...(mapping.metadata.labels ?? {}), [DOMAIN_MAPPING_UID_LABEL]: mapping.metadata.uid ?? '', [DOMAIN_MAPPING_NAMESPACE_LABEL]: namespace },
+      annotations,
+    },
+    spec: {
+      ...(tls.length > 0 ? { tls } : {}),
+      rules: [{
+        hosts: [mapping.metadata.name],
+        visibility: 'ExternalIP',
+        http: {
+          paths: [{
+            rewriteHost: target.host,
+            splits: [{
+              serviceNamespace: namespace,
+              serviceName: target.serviceName,
+              servicePort: 80,
+              percent: 100,
+              appendHeaders: { [ORIGINAL_HOST_HEADER]: mapping.metadata.name },
+            }],
+          }],
+        },
+      }],
+      ...(httpOption ? { httpOption } : {}),
+    },
+  };
+}

@@ -1,0 +1,94 @@
+import type { KnativeConfig } from '../../model/config.js';
+import type { HTTPIngressPath, HttpOption, IngressBackendSplit, IngressRule, IngressTLS, KIngress, Visibility } from '../../model/ingress.js';
+import { INGRESS_API_VERSION, INGRESS_CLASS_ANNOTATION } from '../../model/ingress.js';
+import type { Route } from '../../model/serving.js';
+import {
+  HTTP_PROTOCOL_ANNOTATION, LAST_APPLIED_ANNOTATION, LEGACY_HTTP_PROTOCOL_ANNOTATION, REVISION_HEADER, REVISION_NAMESPACE_HEADER,
+  ROUTE_LABEL, ROUTE_NAMESPACE_LABEL, TAG_HEADER,
+} from '../../model/serving.js';
+import { domainsForVisibility, routeVisibility, type RouteMeta } from './domains.js';
+import type { RevisionProtocol, RevisionTarget, TrafficConfig } from './traffic.js';
+
+/** Knative's public revision Service ports: http 80, h2c ("http2") 81. */
+export const REVISION_SERVICE_PORT: Record<RevisionProtocol, number> = { http1: 80, h2c: 81 };
+/** Appended to the default target's path when tag-header routing is on, so the revision knows it was not routed by tag. */
+export const DEFAULT_ROUTE_HEADER = 'Knative-Serving-Default-Route';
+
+export interface RouteIngressOptions {
+  tls?: IngressTLS[];
+}
+
+/**
+ * Knative's route resources.MakeIngress: one KIngress named after the Route. For each target (the default one,
+ * then tags in order) a ClusterLocal rule with the cluster-local hosts and, unless the Route is cluster-local, an
+ * ExternalIP rule with the domain-template host. Each split goes to the revision's public Service with the
+ * revision headers. Throws (with a message for the Route's status) when a host name cannot be made.
+ */
+export function routeToIngress(route: Route, traffic: TrafficConfig, config: KnativeConfig, options: RouteIngressOptions = {}): KIngress {
+  const meta: RouteMeta = { name: route.metadata.name, namespace: route.metadata.namespace ?? '', labels: route.metadata.labels, annotations: route.metadata.annotations };
+  const tags = [...traffic.targets.keys()].sort();
+  const visibility = routeVisibility(config, meta);
+  const rules: IngressRule[] = [];
+  for (const tag of tags) {
+    const visibilities: Visibility[] = visibility === 'ClusterLocal' ? ['ClusterLocal'] : ['ClusterLocal', 'ExternalIP'];
+    for (const ruleVisibility of visibilities) {
+      const basePath = makeBasePath(meta.namespace, traffic.targets.get(tag)!);
+      const paths: HTTPIngressPath[] = [basePath];
+      if (config.features.tagHeaderBasedRouting) {
+        if (tag === '') {
+          basePath.appendHeaders = { ...basePath.appendHeaders, [DEFAULT_ROUTE_HEADER]: 'true' };
+          const tagPaths = tags.filter((t) => t !== '').map((t) => ({ headers: { [TAG_HEADER]: { exact: t } }, ...makeBasePath(meta.namespace, traffic.targets.get(t)!) }));
+          paths.unshift(...tagPaths);
+        } else {
+          basePath.appendHeaders = { ...basePath.appendHeaders, [TAG_HEADER]: tag };
+        }
+      }
+      rules.push({ hosts: domainsForVisibility(config, meta, tag, ruleVisibility), visibility: ruleVisibility, http: { paths } });
+    }
+  }
+  const annotations: Record<string, string> = { [INGRESS_CLASS_ANNOTATION]: config.network.ingressClass, ...(route.metadata.annotations ?? {}) };
+  delete annotations[LAST_APPLIED_ANNOTATION];
+  const httpOption = routeHttpOption(route.metadata.annotations, config);
+  return {
+    apiVersion: INGRESS_API_VERSION,
+    kind: 'Ingress',
+    metadata: {
+      name: route.metadata.name,
+      namespace: meta.namespace,
+      labels: { ...(route.metadata.labels ?? {}), [ROUTE_LABEL]: route.metadata.name, [ROUTE_NAMESPACE_LABEL]: meta.namespace },
+      annotations,
+    },
+    spec: {
+      ...(options.tls && options.tls.length > 0 ? { tls: options.tls } : {}),
+      rules,
+      ...(httpOption ? { httpOption } : {}),
+    },
+  };
+}
+
+function makeBasePath(namespace: string, targets: RevisionTarget[]): HTTPIngressPath {
+  const splits: IngressBackendSplit[] = targets
+    .filter((t) => t.percent !== 0)
+    .map((t) => ({
+      serviceNamespace: namespace,
+      serviceName: t.revisionName,
+      // The port of the public Service must match the activator's, so that scale-from-zero hands off seamlessly.
+      servicePort: REVISION_SERVICE_PORT[t.protocol],
+      percent: t.percent,
+      appendHeaders: { [REVISION_HEADER]: t.revisionName, [REVISION_NAMESPACE_HEADER]: namespace },
+    }));
+  return { splits };
+}
+
+/** networking.knative.dev/http-protocol on the Route wins over config-network's http-protocol; Disabled sets none. */
+export function routeHttpOption(annotations: Record<string, string> | undefined, config: KnativeConfig): HttpOption | undefined {
+  const annotated = annotations?.[HTTP_PROTOCOL_ANNOTATION] ?? annotations?.[LEGACY_HTTP_PROTOCOL_ANNOTATION];
+  if (annotated) {
+    const value = annotated.toLowerCase();
+    if (value === 'enabled') return 'Enabled';
+    if (value === 'redirected') return 'Redirected';
+    if (value === 'disabled') return undefined;
+    throw new Error(`incorrect ${HTTP_PROTOCOL_ANNOTATION} annotation: "${annotated}" (use Enabled, Redirected or Disabled)`);
+  }
+  return config.network.httpProtocol === 'Disabled' ? undefined : config.network.httpProtocol;
+}
