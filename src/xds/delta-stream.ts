@@ -25,8 +25,6 @@ export class DeltaStream extends XdsStream<DeltaDiscoveryRequest> {
       const initial = Object.entries(request.initialResourceVersions);
       for (const [name, version] of initial) state.known.set(name, version);
       state.wildcard = WILDCARD_TYPES.has(state.typeUrl) && request.resourceNamesSubscribe.length === 0;
-      // A fresh gateway waits for the first wildcard answer; a reconnecting one already has its resources.
-      state.initialResponseDue = state.wildcard && initial.length === 0;
       this.tracking.set(state, {
         seqs: new Map(this.roles.map((role) => [role, this.ctx.cache.seq(role, state.typeUrl)])),
         dirtyNames: 'all',
@@ -44,10 +42,15 @@ export class DeltaStream extends XdsStream<DeltaDiscoveryRequest> {
       }
       state.dirty = true;
     }
+    // A fresh gateway waits for the first wildcard answer; a reconnecting one already has its resources.
+    if (first) state.initialResponseDue = state.wildcard && Object.keys(request.initialResourceVersions).length === 0;
     for (const name of request.resourceNamesUnsubscribe) {
-      if (name === '*') state.wildcard = false;
-      else state.names.delete(name);
-      if (name !== '*') state.known.delete(name);
+      if (name === '*') {
+        state.wildcard = false;
+        continue;
+      }
+      state.names.delete(name);
+      state.known.delete(name);
     }
     // Subscriptions count whatever the nonce; only an answer to the latest response is an ACK or NACK.
     if (request.responseNonce !== '' && request.responseNonce === state.nonce) this.answered(state, request.errorDetail);

@@ -64,6 +64,20 @@ export class AdsTestClient<Request, Response> {
     if (this.queue.length > 0) throw new Error(`expected no xDS response, got ${this.queue.length}: ${JSON.stringify(this.queue[0]).slice(0, 500)}`);
   }
 
+  /** Stops reading responses, so that they back up in HTTP/2 flow control. */
+  pause(): void {
+    this.call.pause();
+  }
+
+  resume(): void {
+    this.call.resume();
+  }
+
+  /** Responses received and not yet taken with next(). */
+  get buffered(): number {
+    return this.queue.length;
+  }
+
   close(): void {
     this.call.cancel();
     this.client.close();

@@ -144,6 +144,36 @@ describe('delta ADS', () => {
     expect(Object.keys(versions(lds))).toEqual(['http']);
   });
 
+  it('answers a fresh explicit wildcard subscription even when there is nothing', async () => {
+    const c = connect();
+    c.send(request(TypeUrl.Listener, { node: node('gw-1', 'external'), resourceNamesSubscribe: ['*'] }));
+    const first = await c.next();
+    expect(first.resources).toEqual([]);
+  });
+
+  it('coalesces updates while a slow gateway does not read, and ends with the latest state', async () => {
+    const many = (variant: number) => Array.from({ length: 200 }, (_, i) => staticCluster(`cluster-${i}`, variant));
+    h.cache.setResources('external', TypeUrl.Cluster, many(0));
+    const c = connect();
+    c.send(request(TypeUrl.Cluster, { node: node('gw-1', 'external') }));
+    await c.next();
+    c.pause();
+    const updates = 300;
+    for (let variant = 1; variant <= updates; variant++) {
+      h.cache.setResources('external', TypeUrl.Cluster, many(variant));
+      await new Promise((resolve) => setImmediate(resolve));
+    }
+    c.resume();
+    const final = Object.fromEntries(many(updates).map((r) => [r.name, r.hash]));
+    const held: Record<string, string> = {};
+    let responses = 0;
+    while (Object.entries(final).some(([name, hash]) => held[name] !== hash)) {
+      Object.assign(held, versions(await c.next()));
+      responses++;
+    }
+    expect(responses).toBeLessThan(updates);
+  });
+
   it('gives a gateway with both roles the union of their resources', async () => {
     h.cache.setResources('external', TypeUrl.Cluster, [staticCluster('ext')]);
     h.cache.setResources('local', TypeUrl.Cluster, [staticCluster('loc')]);
