@@ -1,0 +1,48 @@
+import type { EndpointSlice, Secret, Service } from '../../model/kube.js';
+import type { GatewayRole } from '../../xds/roles.js';
+
+export interface ListenerPorts {
+  http: number;
+  https: number;
+}
+
+export interface ObjectRef {
+  namespace: string;
+  name: string;
+}
+
+/** Operator settings that shape the Envoy resources (not per ingress). */
+export interface TranslateConfig {
+  /** Address the gateway listeners bind to. */
+  bindAddress: string;
+  ports: Record<GatewayRole, ListenerPorts>;
+  /** Upstream connect timeout: short, so that a dead pod is noticed quickly. */
+  connectTimeoutMs: number;
+  /**
+   * HTTP connection manager stream idle timeout; 0 turns it off. Knative owns request timeouts
+   * (revision timeoutSeconds in the queue-proxy), so the gateway must not cut long streams.
+   */
+  streamIdleTimeoutSeconds: number;
+  /** The activator Service: fallback endpoints for a backend with no ready endpoint. Undefined turns the fallback off. */
+  activator: ObjectRef | undefined;
+  /** A certificate served on the HTTPS listeners to clients whose SNI matches no spec.tls host. */
+  defaultCertificate: ObjectRef | undefined;
+}
+
+export const DEFAULT_TRANSLATE_CONFIG: TranslateConfig = {
+  bindAddress: '0.0.0.0',
+  ports: { external: { http: 8080, https: 8443 }, local: { http: 8081, https: 8444 } },
+  connectTimeoutMs: 2000,
+  streamIdleTimeoutSeconds: 0,
+  activator: { namespace: 'knative-serving', name: 'activator-service' },
+  defaultCertificate: undefined,
+};
+
+/** What translation reads besides the KIngress itself: lookups into the store, no I/O. */
+export interface TranslateContext {
+  config: TranslateConfig;
+  service(namespace: string, name: string): Service | undefined;
+  /** The EndpointSlices labelled kubernetes.io/service-name=<serviceName> in the namespace. */
+  endpointSlices(namespace: string, serviceName: string): readonly EndpointSlice[];
+  secret(namespace: string, name: string): Secret | undefined;
+}

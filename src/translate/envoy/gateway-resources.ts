@@ -1,0 +1,93 @@
+import { Cluster } from 'envoy-proto-ts/envoy/config/cluster/v3/cluster';
+import { ClusterLoadAssignment } from 'envoy-proto-ts/envoy/config/endpoint/v3/endpoint';
+import { Listener } from 'envoy-proto-ts/envoy/config/listener/v3/listener';
+import { Secret as EnvoySecret } from 'envoy-proto-ts/envoy/extensions/transport_sockets/tls/v3/secret';
+import { encodeResource, type XdsResource } from '../../xds/resource.js';
+import { TypeUrl } from '../../xds/resource-types.js';
+import type { GatewayRole } from '../../xds/roles.js';
+import type { Backend } from './backends.js';
+import { buildCluster } from './clusters.js';
+import type { TranslateContext } from './config.js';
+import { resolveHostConflicts, type HostConflict } from './conflicts.js';
+import { buildLoadAssignment } from './endpoints.js';
+import type { IngressTranslation } from './ingress-translation.js';
+import { buildHttpListener, buildHttpsListener, type HttpsFilterChainSpec } from './listeners.js';
+import { listenerName, routeConfigurationName, secretResourceName } from './names.js';
+import { assembleRouteConfiguration } from './route-configuration.js';
+import { buildTlsSecret } from './secrets.js';
+
+export interface GatewayResources {
+  listeners: XdsResource[];
+  routes: XdsResource[];
+  clusters: XdsResource[];
+  endpoints: XdsResource[];
+  secrets: XdsResource[];
+  /** KIngresses left out of every gateway because an older one serves their hosts. */
+  conflicts: HostConflict[];
+  /** Problems found while assembling (missing or invalid Secrets), naming the object. */
+  warnings: string[];
+}
+
+/**
+ * Everything one gateway role serves, from the per-KIngress translations (possibly cached): the HTTP
+ * listener always, the HTTPS listener only when it has a certificate to serve, one route table per
+ * listener assembled from encoded virtual hosts, one cluster per backend, endpoints for EDS clusters,
+ * and the Secrets the HTTPS filter chains name. Output order is deterministic (sorted by name).
+ */
+export function buildGatewayResources(role: GatewayRole, translations: readonly IngressTranslation[], ctx: TranslateContext): GatewayResources {
+  const { config } = ctx;
+  const { accepted, conflicts } = resolveHostConflicts(translations);
+  const warnings: string[] = [];
+  const backends = new Map<string, Backend>();
+  const secrets = new Map<string, XdsResource>();
+  const chains: HttpsFilterChainSpec[] = [];
+
+  const addSecret = (namespace: string, name: string, usedBy: string): string | undefined => {
+    const resourceName = secretResourceName(namespace, name);
+    if (secrets.has(resourceName)) return resourceName;
+    const built = buildTlsSecret(resourceName, ctx.secret(namespace, name), usedBy);
+    if (built.warning) {
+      warnings.push(built.warning);
+      return undefined;
+    }
+    secrets.set(resourceName, encodeResource(TypeUrl.Secret, resourceName, EnvoySecret, built.secret));
+    return resourceName;
+  };
+
+  for (const translation of accepted) {
+    const part = translation.roles[role];
+    for (const [name, backend] of part.backends) backends.set(name, backend);
+    for (const tls of part.tls) {
+      const secretName = addSecret(tls.secret.namespace, tls.secret.name, tls.name);
+      if (secretName) chains.push({ name: tls.name, serverNames: tls.serverNames, secretName });
+    }
+  }
+  if (config.defaultCertificate) {
+    const { namespace, name } = config.defaultCertificate;
+    const secretName = addSecret(namespace, name, 'config defaultCertificate');
+    if (secretName) chains.push({ name: 'default-certificate', serverNames: [], secretName });
+  }
+
+  const ports = config.ports[role];
+  const httpName = listenerName(role, 'http');
+  const httpsName = listenerName(role, 'https');
+  const listeners = [encodeResource(TypeUrl.Listener, httpName, Listener, buildHttpListener(httpName, ports.http, routeConfigurationName(role, 'http'), config))];
+  const routes = [assembleRouteConfiguration(routeConfigurationName(role, 'http'), accepted.flatMap((t) => t.roles[role].httpVirtualHosts))];
+  if (chains.length > 0) {
+    listeners.push(encodeResource(TypeUrl.Listener, httpsName, Listener, buildHttpsListener(httpsName, ports.https, routeConfigurationName(role, 'https'), chains, config)));
+    routes.push(assembleRouteConfiguration(routeConfigurationName(role, 'https'), accepted.flatMap((t) => t.roles[role].httpsVirtualHosts)));
+  }
+
+  const sortedBackends = [...backends.values()].sort((a, b) => (a.clusterName < b.clusterName ? -1 : 1));
+  return {
+    listeners,
+    routes,
+    clusters: sortedBackends.map((backend) => encodeResource(TypeUrl.Cluster, backend.clusterName, Cluster, buildCluster(backend, config))),
+    endpoints: sortedBackends
+      .filter((backend) => !backend.externalName)
+      .map((backend) => encodeResource(TypeUrl.Endpoint, backend.clusterName, ClusterLoadAssignment, buildLoadAssignment(backend, ctx))),
+    secrets: [...secrets.values()].sort((a, b) => (a.name < b.name ? -1 : 1)),
+    conflicts,
+    warnings,
+  };
+}

@@ -1,0 +1,194 @@
+import type { HTTPIngressPath, IngressBackendSplit, KIngress } from '../../model/ingress.js';
+import { objectKey } from '../../model/meta.js';
+import type { GatewayRole } from '../../xds/roles.js';
+import { probeHash } from '../probe-hash.js';
+import { resolveBackend, type Backend } from './backends.js';
+import type { ObjectRef, TranslateContext } from './config.js';
+import { routablePaths, sortedMap } from './paths.js';
+import { buildHttpsRedirectRoute, buildRoute, type RoutePath, type RouteSplit } from './route.js';
+import { encodeVirtualHost, type EncodedVirtualHost } from './virtual-host.js';
+
+/** spec.tls hosts of one role that present one certificate. */
+export interface TlsHosts {
+  /** Names the KIngress field, e.g. `default/hello:spec.tls[0]`. */
+  name: string;
+  serverNames: string[];
+  secret: ObjectRef;
+}
+
+/** What one KIngress contributes to one gateway role. */
+export interface RoleTranslation {
+  /** Virtual hosts of the plain-HTTP listener (301 to https for Redirected hosts on the external role). */
+  httpVirtualHosts: EncodedVirtualHost[];
+  /** Virtual hosts of the HTTPS listener. */
+  httpsVirtualHosts: EncodedVirtualHost[];
+  tls: TlsHosts[];
+  /** Upstream clusters the routes send to, by cluster name. */
+  backends: Map<string, Backend>;
+}
+
+/**
+ * The per-KIngress intermediate result, cacheable by the caller: it depends only on the KIngress (its
+ * spec, namespace/name and creationTimestamp), the Services in `dependencies.services` and the config.
+ * Endpoints and Secret contents are read later by buildGatewayResources.
+ */
+export interface IngressTranslation {
+  key: string;
+  creationTimestamp: string | undefined;
+  /** K-Network-Hash of this KIngress: what its probe routes set. */
+  probeHash: string;
+  /** Every host of every rule, for conflict detection. */
+  hosts: string[];
+  roles: Record<GatewayRole, RoleTranslation>;
+  dependencies: { services: string[]; secrets: string[] };
+  /** Problems naming the KIngress field; the rest of the KIngress is still translated. */
+  warnings: string[];
+}
+
+const REVISION_HEADER = 'Knative-Serving-Revision';
+const NAMESPACE_HEADER = 'Knative-Serving-Namespace';
+
+export function translateIngress(ingress: KIngress, ctx: TranslateContext): IngressTranslation {
+  const key = objectKey(ingress);
+  const hash = probeHash(ingress);
+  const warnings: string[] = [];
+  const services = new Set<string>();
+  const roles: Record<GatewayRole, RoleTranslation> = { external: emptyRole(), local: emptyRole() };
+  const roleHosts: Record<GatewayRole, Set<string>> = { external: new Set(), local: new Set() };
+  const redirected = ingress.spec.httpOption === 'Redirected';
+
+  const splitsOf = (path: HTTPIngressPath, pathField: string, backends: Map<string, Backend>): RouteSplit[] =>
+    path.splits.map((split, k) => {
+      const field = `${pathField}.splits[${k}]`;
+      services.add(`${split.serviceNamespace}/${split.serviceName}`);
+      const resolved = resolveBackend(split, ctx.service(split.serviceNamespace, split.serviceName), field);
+      if (resolved.warning) warnings.push(resolved.warning);
+      if (resolved.backend) backends.set(resolved.clusterName, resolved.backend);
+      return {
+        clusterName: resolved.clusterName,
+        weight: splitWeight(split, path.splits.length),
+        appendHeaders: sortedMap(Object.entries(splitHeaders(split, resolved.backend))),
+      };
+    });
+
+  (ingress.spec.rules ?? []).forEach((rule, i) => {
+    const ruleField = `spec.rules[${i}]`;
+    if (!rule.http) {
+      warnings.push(`${key}:${ruleField}.http is missing; the rule is not served`);
+      return;
+    }
+    const ruleBackends = new Map<string, Backend>();
+    const paths = routablePaths(rule, `${key}:${ruleField}`, hash, (path, field) => splitsOf(path, field, ruleBackends)).map((path) => dropForbiddenHeaders(path, warnings));
+    const routes = paths.map(buildRoute);
+    const servedBy: GatewayRole[] = (rule.visibility ?? 'ExternalIP') === 'ExternalIP' ? ['external', 'local'] : ['local'];
+    const encoded = new Map<string, EncodedVirtualHost>();
+    const name = `${key}:${ruleField}`;
+    for (const role of servedBy) {
+      const hosts = uniqueHosts(rule.hosts ?? [], roleHosts[role], `${key}:${ruleField}.hosts`, warnings);
+      if (hosts.length === 0) continue;
+      const hostsKey = hosts.join(',');
+      const virtualHost = encoded.get(hostsKey) ?? encodeVirtualHost(name, hosts, routes);
+      encoded.set(hostsKey, virtualHost);
+      const target = roles[role];
+      target.httpsVirtualHosts.push(virtualHost);
+      target.httpVirtualHosts.push(role === 'external' && redirected ? redirectVirtualHost(name, hosts, paths) : virtualHost);
+      for (const [clusterName, backend] of ruleBackends) target.backends.set(clusterName, backend);
+    }
+  });
+
+  const secrets = new Set<string>();
+  (ingress.spec.tls ?? []).forEach((tls, i) => {
+    const field = `${key}:spec.tls[${i}]`;
+    for (const role of ['external', 'local'] as const) {
+      const serverNames = [...new Set(tls.hosts ?? [])].filter((host) => roleHosts[role].has(host));
+      if (serverNames.length === 0) continue;
+      roles[role].tls.push({ name: field, serverNames, secret: { namespace: tls.secretNamespace, name: tls.secretName } });
+      secrets.add(`${tls.secretNamespace}/${tls.secretName}`);
+    }
+  });
+  for (const role of ['external', 'local'] as const) roles[role].tls = withoutRepeatedServerNames(roles[role].tls, warnings);
+
+  return {
+    key,
+    creationTimestamp: ingress.metadata.creationTimestamp,
+    probeHash: hash,
+    hosts: [...new Set([...roleHosts.external, ...roleHosts.local])],
+    roles,
+    dependencies: { services: [...services].sort(), secrets: [...secrets].sort() },
+    warnings: [...new Set(warnings)],
+  };
+}
+
+function emptyRole(): RoleTranslation {
+  return { httpVirtualHosts: [], httpsVirtualHosts: [], tls: [], backends: new Map() };
+}
+
+/** Knative defaults a lone split to 100%. */
+function splitWeight(split: IngressBackendSplit, splitCount: number): number {
+  if (split.percent === undefined || split.percent === null) return splitCount === 1 ? 100 : 0;
+  return split.percent;
+}
+
+/**
+ * The activator needs Knative-Serving-Revision/-Namespace to know whom to wake when it receives a
+ * fallback request. Knative's Route→KIngress sets them; when neither is there, derive them from the split.
+ */
+function splitHeaders(split: IngressBackendSplit, backend: Backend | undefined): Record<string, string> {
+  const headers = { ...(split.appendHeaders ?? {}) };
+  const has = (name: string) => Object.keys(headers).some((key) => key.toLowerCase() === name.toLowerCase());
+  if (backend && !backend.externalName && !has(REVISION_HEADER) && !has(NAMESPACE_HEADER)) {
+    headers[REVISION_HEADER] = split.serviceName;
+    headers[NAMESPACE_HEADER] = split.serviceNamespace;
+  }
+  return headers;
+}
+
+/** Envoy refuses (NACKs) request_headers_to_add for pseudo-headers and Host; rewriteHost is the way to change Host. */
+function dropForbiddenHeaders(path: RoutePath, warnings: string[]): RoutePath {
+  const allowed = (where: string) => ([name]: [string, string]) => {
+    const forbidden = name.startsWith(':') || name.toLowerCase() === 'host';
+    if (forbidden) warnings.push(`${where}.appendHeaders[${JSON.stringify(name)}] cannot be set by a gateway; use rewriteHost to change the Host`);
+    return !forbidden;
+  };
+  return {
+    ...path,
+    appendHeaders: new Map([...path.appendHeaders].filter(allowed(path.name))),
+    splits: path.splits.map((split, k) => ({ ...split, appendHeaders: new Map([...split.appendHeaders].filter(allowed(`${path.name}.splits[${k}]`))) })),
+  };
+}
+
+/** A host may appear once per gateway role (Envoy rejects a route table with a repeated domain). */
+function uniqueHosts(hosts: readonly string[], seen: Set<string>, field: string, warnings: string[]): string[] {
+  const unique: string[] = [];
+  for (const host of hosts) {
+    if (seen.has(host)) {
+      if (!unique.includes(host)) warnings.push(`${field}: host ${JSON.stringify(host)} is already served by an earlier rule; this rule's copy is ignored`);
+      continue;
+    }
+    seen.add(host);
+    unique.push(host);
+  }
+  return unique;
+}
+
+/** Probe routes stay reachable over plain HTTP (so the prober can check the gateway); everything else is redirected. */
+function redirectVirtualHost(name: string, hosts: string[], paths: RoutePath[]): EncodedVirtualHost {
+  const probeRoutes = paths.filter((path) => path.isProbe).map(buildRoute);
+  return encodeVirtualHost(name, hosts, [...probeRoutes, buildHttpsRedirectRoute(`${name}:redirect`)]);
+}
+
+/** One server name may select only one filter chain; the first spec.tls entry naming it wins. */
+function withoutRepeatedServerNames(tls: TlsHosts[], warnings: string[]): TlsHosts[] {
+  const seen = new Set<string>();
+  return tls.flatMap((entry) => {
+    const serverNames = entry.serverNames.filter((host) => {
+      if (seen.has(host)) {
+        warnings.push(`${entry.name}.hosts: ${JSON.stringify(host)} already has a certificate from an earlier spec.tls entry; this one is ignored`);
+        return false;
+      }
+      seen.add(host);
+      return true;
+    });
+    return serverNames.length > 0 ? [{ ...entry, serverNames }] : [];
+  });
+}

@@ -1,0 +1,20 @@
+import type { GatewayRole } from '../../xds/roles.js';
+
+export type ListenerKind = 'http' | 'https';
+
+/** Listener and route configuration share one name per role and kind, e.g. `external-https`. */
+export function listenerName(role: GatewayRole, kind: ListenerKind): string {
+  return `${role}-${kind}`;
+}
+
+export const routeConfigurationName = listenerName;
+
+/** One cluster per Service port, e.g. `default/hello-00001:80`; also the EDS service name. */
+export function clusterName(namespace: string, serviceName: string, port: number | string): string {
+  return `${namespace}/${serviceName}:${port}`;
+}
+
+/** SDS secret name, e.g. `knative-serving/wildcard-cert`. */
+export function secretResourceName(namespace: string, name: string): string {
+  return `${namespace}/${name}`;
+}

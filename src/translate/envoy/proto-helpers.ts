@@ -1,0 +1,30 @@
+import type { BinaryWriter } from '@bufbuild/protobuf/wire';
+import type { Any } from 'envoy-proto-ts/google/protobuf/any';
+import type { Duration } from 'envoy-proto-ts/google/protobuf/duration';
+import { ApiVersion, ConfigSource } from 'envoy-proto-ts/envoy/config/core/v3/config_source';
+import { HeaderValueOption, HeaderValueOption_HeaderAppendAction } from 'envoy-proto-ts/envoy/config/core/v3/base';
+
+interface Encoder<T> {
+  encode(message: T, writer?: BinaryWriter): BinaryWriter;
+}
+
+/** Packs a message into google.protobuf.Any (for typed_config and typed_extension_protocol_options). */
+export function toAny<T>(typeName: string, fns: Encoder<T>, message: T): Any {
+  return { typeUrl: `type.googleapis.com/${typeName}`, value: Buffer.from(fns.encode(message).finish()) };
+}
+
+/** Everything comes over the one ADS stream: RDS, EDS and SDS alike. */
+export function adsConfigSource(): ConfigSource {
+  return ConfigSource.fromPartial({ ads: {}, resourceApiVersion: ApiVersion.V3 });
+}
+
+export function durationFromMs(ms: number): Duration {
+  return { seconds: Math.floor(ms / 1000), nanos: (ms % 1000) * 1_000_000 };
+}
+
+/** Knative's appendHeaders replace what the client sent, so a client cannot spoof e.g. Knative-Serving-Revision. */
+export function overwriteHeaders(headers: ReadonlyMap<string, string>): HeaderValueOption[] {
+  return [...headers].map(([key, value]) =>
+    HeaderValueOption.fromPartial({ header: { key, value }, appendAction: HeaderValueOption_HeaderAppendAction.OVERWRITE_IF_EXISTS_OR_ADD }),
+  );
+}

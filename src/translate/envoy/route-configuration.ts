@@ -1,0 +1,18 @@
+import { BinaryWriter } from '@bufbuild/protobuf/wire';
+import { makeResource, type XdsResource } from '../../xds/resource.js';
+import { TypeUrl } from '../../xds/resource-types.js';
+import type { EncodedVirtualHost } from './virtual-host.js';
+
+const NAME_FIELD_TAG = (1 << 3) | 2; // RouteConfiguration.name = 1, length-delimited
+const VIRTUAL_HOSTS_FIELD_TAG = (2 << 3) | 2; // RouteConfiguration.virtual_hosts = 2, length-delimited
+
+/**
+ * A RouteConfiguration assembled from already encoded virtual hosts: a repeated message field is the
+ * concatenation of its tagged, length-prefixed elements, so thousands of cached virtual hosts are
+ * copied, not re-encoded.
+ */
+export function assembleRouteConfiguration(name: string, virtualHosts: readonly EncodedVirtualHost[]): XdsResource {
+  const writer = new BinaryWriter().uint32(NAME_FIELD_TAG).string(name);
+  for (const virtualHost of virtualHosts) writer.uint32(VIRTUAL_HOSTS_FIELD_TAG).bytes(virtualHost.bytes);
+  return makeResource(TypeUrl.Route, name, writer.finish());
+}

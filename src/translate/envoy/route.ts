@@ -1,0 +1,56 @@
+import { Route } from 'envoy-proto-ts/envoy/config/route/v3/route_components';
+import { overwriteHeaders } from './proto-helpers.js';
+
+/** One weighted destination of a path, its cluster already resolved. */
+export interface RouteSplit {
+  clusterName: string;
+  weight: number;
+  appendHeaders: ReadonlyMap<string, string>;
+}
+
+/** A KIngress path ready to become an Envoy route (probe copies included). */
+export interface RoutePath {
+  name: string;
+  /** A K-Network-Probe copy of a path (Knative's ingress.InsertProbe). */
+  isProbe: boolean;
+  /** Literal prefix; never empty. */
+  prefix: string;
+  headers: ReadonlyMap<string, string>;
+  appendHeaders: ReadonlyMap<string, string>;
+  rewriteHost: string | undefined;
+  splits: readonly RouteSplit[];
+}
+
+/**
+ * A route with no timeout and no retry policy: Knative's queue-proxy owns request timeouts, and a 503
+ * from the backend must reach the client as is. Splits with weight 0 are left out (they get nothing).
+ */
+export function buildRoute(path: RoutePath): Route {
+  const match = {
+    prefix: path.prefix,
+    headers: [...path.headers].map(([name, exact]) => ({ name, stringMatch: { exact } })),
+  };
+  const requestHeadersToAdd = overwriteHeaders(path.appendHeaders);
+  const weighted = path.splits.filter((split) => split.weight > 0);
+  if (weighted.length === 0) {
+    // Envoy rejects weighted clusters whose weights sum to 0; nothing may receive this path's traffic.
+    return Route.fromPartial({ name: path.name, match, directResponse: { status: 503 }, requestHeadersToAdd });
+  }
+  return Route.fromPartial({
+    name: path.name,
+    match,
+    route: {
+      weightedClusters: {
+        clusters: weighted.map((split) => ({ name: split.clusterName, weight: split.weight, requestHeadersToAdd: overwriteHeaders(split.appendHeaders) })),
+      },
+      timeout: { seconds: 0, nanos: 0 },
+      ...(path.rewriteHost ? { hostRewriteLiteral: path.rewriteHost } : {}),
+    },
+    requestHeadersToAdd,
+  });
+}
+
+/** Answers 301 to the same URL over https (httpOption: Redirected on external plain-HTTP listeners). */
+export function buildHttpsRedirectRoute(name: string): Route {
+  return Route.fromPartial({ name, match: { prefix: '/' }, redirect: { httpsRedirect: true } });
+}

@@ -1,0 +1,22 @@
+import { createHash } from 'node:crypto';
+import { VirtualHost } from 'envoy-proto-ts/envoy/config/route/v3/route_components';
+import type { Route } from 'envoy-proto-ts/envoy/config/route/v3/route_components';
+
+/** A virtual host encoded once; route configurations are assembled from these bytes. */
+export interface EncodedVirtualHost {
+  name: string;
+  domains: readonly string[];
+  bytes: Uint8Array;
+  hash: string;
+}
+
+/** Each host, and the host with any port: clients may send `Host: example.com:8080`. */
+export function domainsForHosts(hosts: readonly string[]): string[] {
+  return hosts.flatMap((host) => [host, `${host}:*`]);
+}
+
+export function encodeVirtualHost(name: string, hosts: readonly string[], routes: Route[]): EncodedVirtualHost {
+  const domains = domainsForHosts(hosts);
+  const bytes = VirtualHost.encode(VirtualHost.fromPartial({ name, domains, routes })).finish();
+  return { name, domains, bytes, hash: createHash('sha256').update(bytes).digest('hex').slice(0, 16) };
+}
