@@ -1,0 +1,16 @@
+import { describe, expect, it } from 'vitest';
+import { parseEnvoyLogLine } from '../../src/envoy/envoy-log.js';
+
+describe('parseEnvoyLogLine', () => {
+  it('maps Envoy levels to pino levels and keeps the logger name and message', () => {
+    expect(parseEnvoyLogLine('[warning][config] delta config for x rejected: bad')).toEqual({ level: 'warn', source: 'config', message: 'delta config for x rejected: bad' });
+    expect(parseEnvoyLogLine('[critical][main] error initializing configuration')).toEqual({ level: 'fatal', source: 'main', message: 'error initializing configuration' });
+    expect(parseEnvoyLogLine('[info][upstream] cds: added 2 cluster(s)').level).toBe('info');
+  });
+
+  it('gives continuation lines of a multi-line message the level of the line they continue', () => {
+    const first = parseEnvoyLogLine('[error][config] rejected: Invalid duration:');
+    expect(parseEnvoyLogLine('seconds: -1', first)).toEqual({ level: 'error', source: 'config', message: 'seconds: -1' });
+    expect(parseEnvoyLogLine('no level here')).toEqual({ level: 'info', source: 'envoy', message: 'no level here' });
+  });
+});
