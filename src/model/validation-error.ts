@@ -15,7 +15,7 @@ export interface ValidationError {
 
 /** 'Kind namespace/name' (or 'Kind name' for cluster-scoped objects). */
 export function describeObject(kind: string, metadata?: { name?: string; namespace?: string }): string {
-  const name = metadata?.name ?? '<unnamed>';
+  const name = metadata?.name || '<unnamed>';
   return metadata?.namespace ? `${kind} ${metadata.namespace}/${name}` : `${kind} ${name}`;
 }
 
