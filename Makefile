@@ -5,7 +5,7 @@ setup:
 	@bash scripts/setup.sh
 
 run: setup
-	node dist/src/cli/main.js serve $(ARGS)
+	@bash scripts/run-example.sh $(ARGS)
 
 test:
 	@FERRY_SETUP_TEST_TOOLS=1 bash scripts/setup.sh

@@ -1,0 +1,96 @@
+import { resolve } from 'node:path';
+import { parseArgs } from 'node:util';
+import { createLogger } from '../log.js';
+import { repositoryRoot, type XdsMode } from '../envoy/bootstrap.js';
+import { DEFAULT_TRANSLATE_CONFIG, type TranslateConfig } from '../translate/envoy/index.js';
+import { Ferry } from '../serve/ferry.js';
+import { parseHostPort, parsePort, UsageError } from './args.js';
+
+export const SERVE_USAGE = `Usage: ferry serve [flags]
+
+Runs the control plane: reads Knative manifests from a directory (files mode), serves them to Envoy over xDS,
+and by default runs a local gateway Envoy that serves both roles.
+
+Flags:
+  --manifests DIR            manifests to serve (default: the bundled examples/hello)
+  --envoy managed|none       run a local Envoy (default managed), or the control plane alone
+  --xds-mode delta|sotw      protocol of the managed Envoy (default delta)
+  --xds-address HOST:PORT    xDS gRPC listen address (default 127.0.0.1:18000)
+  --admin-address HOST:PORT  Ferry's admin HTTP address (default 127.0.0.1:18001)
+  --envoy-admin-port PORT    the managed Envoy's admin port on 127.0.0.1 (default 9901)
+  --external-http-port PORT  (default 8080)     --external-https-port PORT (default 8443)
+  --local-http-port PORT     (default 8081)     --local-https-port PORT    (default 8444)
+  --listen-address ADDR      address the gateway listeners bind to (default 0.0.0.0)
+  --default-certificate NS/NAME  TLS Secret served to clients whose SNI matches no host
+  --activator NS/NAME        the activator Service for scale-to-zero fallback (default knative-serving/activator-service)
+  --log-level LEVEL          trace|debug|info|warn|error (default info; FERRY_LOG_LEVEL)
+`;
+
+export async function serve(argv: string[]): Promise<void> {
+  const { values } = parseArgs({
+    args: argv,
+    options: {
+      manifests: { type: 'string' },
+      envoy: { type: 'string', default: 'managed' },
+      'xds-mode': { type: 'string', default: 'delta' },
+      'xds-address': { type: 'string', default: '127.0.0.1:18000' },
+      'admin-address': { type: 'string', default: '127.0.0.1:18001' },
+      'envoy-admin-port': { type: 'string', default: '9901' },
+      'external-http-port': { type: 'string', default: '8080' },
+      'external-https-port': { type: 'string', default: '8443' },
+      'local-http-port': { type: 'string', default: '8081' },
+      'local-https-port': { type: 'string', default: '8444' },
+      'listen-address': { type: 'string', default: DEFAULT_TRANSLATE_CONFIG.bindAddress },
+      'default-certificate': { type: 'string' },
+      activator: { type: 'string', default: 'knative-serving/activator-service' },
+      'log-level': { type: 'string' },
+      help: { type: 'boolean', short: 'h' },
+    },
+  });
+  if (values.help) {
+    process.stdout.write(SERVE_USAGE);
+    return;
+  }
+  if (values.envoy !== 'managed' && values.envoy !== 'none') throw new UsageError(`--envoy ${values.envoy}: expected managed or none`);
+  if (values['xds-mode'] !== 'delta' && values['xds-mode'] !== 'sotw') throw new UsageError(`--xds-mode ${values['xds-mode']}: expected delta or sotw`);
+  const logger = createLogger({ level: values['log-level'] });
+  const translateConfig: TranslateConfig = {
+    ...DEFAULT_TRANSLATE_CONFIG,
+    bindAddress: values['listen-address'],
+    ports: {
+      external: { http: parsePort('--external-http-port', values['external-http-port']), https: parsePort('--external-https-port', values['external-https-port']) },
+      local: { http: parsePort('--local-http-port', values['local-http-port']), https: parsePort('--local-https-port', values['local-https-port']) },
+    },
+    activator: parseObjectRef('--activator', values.activator),
+    defaultCertificate: values['default-certificate'] ? parseObjectRef('--default-certificate', values['default-certificate']) : undefined,
+  };
+  const ferry = new Ferry({
+    manifests: resolve(values.manifests ?? resolve(repositoryRoot(), 'examples', 'hello')),
+    xdsAddress: values['xds-address'],
+    adminAddress: parseHostPort('--admin-address', values['admin-address']),
+    translateConfig,
+    envoy: values.envoy === 'none' ? 'none' : { mode: values['xds-mode'] as XdsMode, adminPort: parsePort('--envoy-admin-port', values['envoy-admin-port']) },
+    logger,
+  });
+  let stopping = false;
+  const stop = (signal: string): void => {
+    if (stopping) return;
+    stopping = true;
+    logger.info({ signal }, 'stopping');
+    ferry.stop().then(() => process.exit(0), (err: unknown) => {
+      logger.error({ err }, 'error while stopping');
+      process.exit(1);
+    });
+  };
+  process.on('SIGINT', () => stop('SIGINT'));
+  process.on('SIGTERM', () => stop('SIGTERM'));
+  await ferry.start();
+  const ports = translateConfig.ports;
+  logger.info(`ready: try  curl -H "Host: hello.default.example.com" localhost:${ports.external.http}   (admin: http://127.0.0.1:${ferry.adminPort}/debug/status)`);
+}
+
+function parseObjectRef(flag: string, value: string): { namespace: string; name: string } {
+  const [namespace, name, extra] = value.split('/');
+  if (!namespace || !name || extra !== undefined) throw new UsageError(`${flag} ${value}: expected NAMESPACE/NAME`);
+  return { namespace, name };
+}

@@ -1,0 +1,103 @@
+import type { Logger } from '../log.js';
+import { AdminServer } from '../admin/server.js';
+import { ManagedEnvoy } from '../envoy/managed-envoy.js';
+import type { XdsMode } from '../envoy/bootstrap.js';
+import { FerryMetrics } from '../metrics.js';
+import { FilesSource } from '../sources/files.js';
+import { Store } from '../store/store.js';
+import type { TranslateConfig } from '../translate/envoy/index.js';
+import { XdsCache } from '../xds/cache.js';
+import { NackStore } from '../xds/nacks.js';
+import { XdsServer } from '../xds/server.js';
+import { FerryView } from './ferry-view.js';
+import { Reconciler } from './reconciler.js';
+
+export interface FerryOptions {
+  manifests: string;
+  xdsAddress: string;
+  adminAddress: { host: string; port: number };
+  translateConfig: TranslateConfig;
+  /** Start a local gateway Envoy serving both roles, or run the control plane alone. */
+  envoy: { mode: XdsMode; adminPort: number; bin?: string; logLevel?: 'info' | 'warning' | 'error' | 'debug' } | 'none';
+  logger: Logger;
+  metrics?: FerryMetrics;
+  holdOffMs?: number;
+  watch?: boolean;
+}
+
+/**
+ * `ferry serve` assembled: files source → store → reconciler (translate) → xDS cache → xDS server → Envoy,
+ * plus the admin endpoints and, optionally, a managed local Envoy. Owns their start and stop order.
+ */
+export class Ferry {
+  readonly store = new Store();
+  readonly metrics: FerryMetrics;
+  readonly cache: XdsCache;
+  readonly nacks = new NackStore();
+  readonly xds: XdsServer;
+  readonly reconciler: Reconciler;
+  readonly source: FilesSource;
+  readonly view: FerryView;
+  readonly admin: AdminServer;
+  envoy: ManagedEnvoy | undefined;
+  xdsPort = 0;
+  adminPort = 0;
+  private synced = false;
+
+  constructor(private readonly options: FerryOptions) {
+    const { logger } = options;
+    this.metrics = options.metrics ?? new FerryMetrics();
+    this.cache = new XdsCache({ metrics: this.metrics });
+    this.xds = new XdsServer({ cache: this.cache, logger, metrics: this.metrics, nackStore: this.nacks });
+    this.reconciler = new Reconciler({ store: this.store, cache: this.cache, translateConfig: options.translateConfig, logger, metrics: this.metrics, holdOffMs: options.holdOffMs });
+    this.source = new FilesSource({ directory: options.manifests, store: this.store, logger, watch: options.watch });
+    this.view = new FerryView({ store: this.store, cache: this.cache, xds: this.xds, nacks: this.nacks, reconciler: this.reconciler, source: this.source });
+    this.admin = new AdminServer({ logger, metrics: this.metrics, providers: {
+      notReadyReason: () => (this.synced ? undefined : 'sources have not synced yet'),
+      configDump: (query) => this.view.configDump(query),
+      status: () => this.view.status(),
+      objects: (kind) => this.view.objects(kind),
+    } });
+    this.source.on('problem', (problem) => this.metrics.errors.inc({ reason: problem.severity === 'warning' ? 'manifest_warning' : 'manifest_error' }));
+    this.store.onChange(() => this.countObjects());
+  }
+
+  async start(): Promise<void> {
+    const { logger } = this.options;
+    this.xdsPort = await this.xds.listen(this.options.xdsAddress);
+    this.adminPort = (await this.admin.listen(this.options.adminAddress.host, this.options.adminAddress.port)).port;
+    logger.info({ directory: this.options.manifests }, 'loading manifests');
+    await this.source.start();
+    this.reconciler.start();
+    this.synced = true;
+    const state = this.reconciler.current();
+    logger.info({ ingresses: state.ingresses.size, xdsPort: this.xdsPort, adminPort: this.adminPort }, 'configuration built; serving xDS');
+    if (this.options.envoy !== 'none') await this.startEnvoy(this.options.envoy);
+  }
+
+  async stop(): Promise<void> {
+    await this.envoy?.stop();
+    this.reconciler.stop();
+    await this.source.stop();
+    await this.admin.close();
+    await this.xds.close();
+  }
+
+  private async startEnvoy(envoy: Exclude<FerryOptions['envoy'], 'none'>): Promise<void> {
+    const xdsHost = this.options.xdsAddress.replace(/:\d+$/, '').replace(/^\[|\]$/g, '');
+    this.envoy = new ManagedEnvoy({
+      bootstrap: { mode: envoy.mode, values: { nodeId: 'ferry-local-gateway', role: 'both', xdsAddress: xdsHost === '0.0.0.0' || xdsHost === '::' ? '127.0.0.1' : xdsHost, xdsPort: this.xdsPort, adminPort: envoy.adminPort } },
+      envoyBin: envoy.bin,
+      logger: this.options.logger,
+      logLevel: envoy.logLevel ?? 'warning',
+    });
+    await this.envoy.start();
+    this.options.logger.info({ admin: this.envoy.adminAddress, pid: this.envoy.pid }, 'managed Envoy started (roles external and local)');
+  }
+
+  private countObjects(): void {
+    for (const kind of ['KIngress', 'KnativeService', 'Route', 'DomainMapping', 'ClusterDomainClaim', 'Service', 'EndpointSlice', 'Secret', 'ConfigMap'] as const) {
+      this.metrics.objects.set({ kind }, this.store.count(kind));
+    }
+  }
+}
