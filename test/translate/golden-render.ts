@@ -26,7 +26,7 @@ export function renderCase(caseName: string) {
   const roles = {} as Record<GatewayRole, { resources: RoleJson; status: unknown }>;
   for (const role of GATEWAY_ROLES) {
     const built = buildGatewayResources(role, translations, ctx);
-    const resources = Object.fromEntries(RESOURCE_KINDS.map((kind) => [kind, built[kind].map(resourceToJson)])) as RoleJson;
+    const resources = Object.fromEntries(RESOURCE_KINDS.map((kind) => [kind, built[kind].map((resource) => resourceToJson(resource, { revealPrivateKeys: true }))])) as RoleJson;
     roles[role] = { resources, status: { conflicts: built.conflicts, warnings: built.warnings } };
   }
   const translation = translations.map((t) => ({ ingress: t.key, probeHash: t.probeHash, hosts: t.hosts, dependencies: t.dependencies, warnings: t.warnings }));

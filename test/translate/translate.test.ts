@@ -1,9 +1,13 @@
 import { RouteConfiguration, type VirtualHost } from 'envoy-proto-ts/envoy/config/route/v3/route';
+import { Secret } from 'envoy-proto-ts/envoy/extensions/transport_sockets/tls/v3/secret';
 import { describe, expect, it } from 'vitest';
 import { buildGatewayResources } from '../../src/translate/envoy/gateway-resources.js';
 import { translateIngress } from '../../src/translate/envoy/ingress-translation.js';
 import { translationCacheKey } from '../../src/translate/envoy/translation-cache-key.js';
+import { resourceToJson } from '../../src/translate/envoy/to-json.js';
 import { probeHash } from '../../src/translate/probe-hash.js';
+import { TypeUrl } from '../../src/xds/resource-types.js';
+import { encodeResource } from '../../src/xds/resource.js';
 import { loadFixture } from './fixture-context.js';
 
 const INPUT = `
@@ -79,5 +83,15 @@ describe('translateIngress / buildGatewayResources', () => {
     expect(translationCacheKey(ingresses[0]!, translations[0]!.dependencies, ctx)).toBe(before);
     const changed = loadFixture(INPUT.replace('resourceVersion: "7"', 'resourceVersion: "8"'));
     expect(translationCacheKey(ingresses[0]!, translations[0]!.dependencies, changed.ctx)).not.toBe(before);
+  });
+});
+
+describe('resourceToJson', () => {
+  it('redacts private keys unless asked', () => {
+    const secret = Secret.fromPartial({ name: 'ns/cert', tlsCertificate: { certificateChain: { inlineBytes: Buffer.from('crt') }, privateKey: { inlineBytes: Buffer.from('key') } } });
+    const resource = encodeResource(TypeUrl.Secret, 'ns/cert', Secret, secret);
+    expect(JSON.stringify(resourceToJson(resource))).not.toContain(Buffer.from('key').toString('base64'));
+    expect(resourceToJson(resource)).toMatchObject({ tlsCertificate: { privateKey: { inlineString: '[redacted]' } } });
+    expect(resourceToJson(resource, { revealPrivateKeys: true })).toMatchObject({ tlsCertificate: { privateKey: { inlineBytes: Buffer.from('key').toString('base64') } } });
   });
 });

@@ -29,12 +29,21 @@ const KNOWN_TYPES: Record<string, MessageFns> = {
   'envoy.extensions.upstreams.http.v3.HttpProtocolOptions': HttpProtocolOptions,
 };
 
+export interface ToJsonOptions {
+  /** Show TLS private keys instead of "[redacted]" (as Envoy's config_dump does); only for tests. */
+  revealPrivateKeys?: boolean;
+}
+
 /**
  * A resource as proto3 JSON in the shape of Envoy's config_dump: Any fields decoded with "@type",
- * Durations as "1.5s". Envoy's own JSON parser accepts this output (used for `ferry dump` and tests).
+ * Durations as "1.5s", private keys redacted. Envoy's own JSON parser accepts this output (used for
+ * `ferry dump` and tests).
  */
-export function resourceToJson(resource: Pick<XdsResource, 'typeUrl' | 'bytes'>): Record<string, unknown> {
-  return messageToJson(resource.typeUrl, resource.bytes);
+export function resourceToJson(resource: Pick<XdsResource, 'typeUrl' | 'bytes'>, options: ToJsonOptions = {}): Record<string, unknown> {
+  const json = messageToJson(resource.typeUrl, resource.bytes);
+  const privateKey = (json.tlsCertificate as { privateKey?: Record<string, unknown> } | undefined)?.privateKey;
+  if (privateKey && !options.revealPrivateKeys) json.tlsCertificate = { ...(json.tlsCertificate as object), privateKey: { inlineString: '[redacted]' } };
+  return json;
 }
 
 export function messageToJson(typeUrl: string, bytes: Uint8Array): Record<string, unknown> {
