@@ -78,4 +78,15 @@ describe('DomainMapping → KIngress', () => {
     const made = result.ingresses.find((i) => i.origin.name === 'y.example.org')!.ingress;
     expect(made.spec.rules![0]!.http!.paths[0]!.rewriteHost).toBe('plain.default.svc.cluster.local');
   });
+
+  it('gives each Route its ExternalName placeholder Service to the local gateway, the backend of DomainMappings', () => {
+    const plain = { apiVersion: 'v1', kind: 'Service' as const, metadata: { name: 'taken', namespace: 'default' }, spec: {} };
+    const taken: KnativeService = { ...hello, metadata: { name: 'taken', namespace: 'default' } };
+    const result = translateKnative(inputs({ services: [hello, taken], coreServices: [plain] }), { localGatewayHost: 'ferry-local.ferry-system.svc.cluster.local' });
+    expect(result.placeholderServices).toEqual([{
+      apiVersion: 'v1', kind: 'Service',
+      metadata: { name: 'hello', namespace: 'default', labels: { 'serving.knative.dev/route': 'hello' } },
+      spec: { type: 'ExternalName', externalName: 'ferry-local.ferry-system.svc.cluster.local', ports: [{ name: 'http2', port: 80, targetPort: 80 }] },
+    }]);
+  });
 });

@@ -1,5 +1,6 @@
 /** Knative Serving's Route and DomainMapping translation, as pure functions. */
-export { translateKnative, revisionResolver, type KnativeInputs, type KnativeTranslation, type TranslatedIngress, type KnativeStatus, type ObjectReference } from './translate.js';
+export { translateKnative, revisionResolver, type KnativeInputs, type KnativeTranslation, type KnativeTranslationOptions, type TranslatedIngress, type KnativeStatus, type ObjectReference } from './translate.js';
+export { placeholderService } from './placeholder-service.js';
 export { knativeInputsFromStore } from './from-store.js';
 export { knativeConfigFrom } from './config-from-store.js';
 export { routeToIngress, routeHttpOption, REVISION_SERVICE_PORT, DEFAULT_ROUTE_HEADER } from './route-to-ingress.js';

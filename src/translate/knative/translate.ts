@@ -7,6 +7,7 @@ import { resolveDomainClaims } from './claims.js';
 import { domainMappingToIngress, resolveDomainMappingTarget } from './domain-mapping-to-ingress.js';
 import { domainsForVisibility, routeVisibility } from './domains.js';
 import { routeToIngress } from './route-to-ingress.js';
+import { placeholderService } from './placeholder-service.js';
 import { latestRevisionName, revisionProtocol, serviceToRoute } from './service-to-route.js';
 import { TrafficError, buildTrafficConfig, type RevisionProtocol, type RevisionResolver, type TrafficConfig } from './traffic.js';
 
@@ -47,16 +48,26 @@ export interface KnativeTranslation {
   ingresses: TranslatedIngress[];
   /** The Routes in effect: those given plus those derived from Knative Services. */
   routes: Route[];
+  /** ExternalName Services named after the Routes (when options.localGatewayHost is given), unless a core Service has the name. */
+  placeholderServices: Service[];
   statuses: KnativeStatus[];
+}
+
+export interface KnativeTranslationOptions {
+  /**
+   * The local gateway's host (Knative: the KIngress's private load balancer domainInternal). When given, each Route
+   * gets its placeholder Service, which is what a DomainMapping's KIngress routes to.
+   */
+  localGatewayHost?: string;
 }
 
 /**
  * Knative Serving's Route and DomainMapping reconcilers as one pure function: Knative Services → Routes, Routes →
  * KIngresses, DomainMappings (with their ClusterDomainClaims) → KIngresses. Every KIngress carries its origin.
  */
-export function translateKnative(inputs: KnativeInputs): KnativeTranslation {
+export function translateKnative(inputs: KnativeInputs, options: KnativeTranslationOptions = {}): KnativeTranslation {
   const { config } = inputs;
-  const result: KnativeTranslation = { ingresses: [], routes: [], statuses: [] };
+  const result: KnativeTranslation = { ingresses: [], routes: [], placeholderServices: [], statuses: [] };
   const servicesByKey = new Map(inputs.services.map((s) => [`${s.metadata.namespace}/${s.metadata.name}`, s]));
   const routeKeys = new Set(inputs.routes.map((r) => `${r.metadata.namespace}/${r.metadata.name}`));
   const resolver = revisionResolver(inputs.services);
@@ -101,6 +112,11 @@ export function translateKnative(inputs: KnativeInputs): KnativeTranslation {
 
   const claims = resolveDomainClaims(inputs.domainMappings, inputs.claims, config.network.autocreateClusterDomainClaims);
   const coreServiceKeys = new Set(inputs.coreServices.map((s) => `${s.metadata.namespace}/${s.metadata.name}`));
+  if (options.localGatewayHost) {
+    for (const route of result.routes) {
+      if (!coreServiceKeys.has(`${route.metadata.namespace}/${route.metadata.name}`)) result.placeholderServices.push(placeholderService(route, options.localGatewayHost));
+    }
+  }
   const routeKeysInEffect = new Set(result.routes.map((r) => `${r.metadata.namespace}/${r.metadata.name}`));
   for (const mapping of inputs.domainMappings) {
     const key = `${mapping.metadata.namespace}/${mapping.metadata.name}`;

@@ -1,0 +1,48 @@
+import { describe, expect, it } from 'vitest';
+import type { EndpointSlice } from '../../src/model/kube.js';
+import type { ObjectChange } from '../../src/store/changes.js';
+import { Store } from '../../src/store/store.js';
+
+const slice = (name: string, service: string, address = '10.0.0.1'): EndpointSlice => ({
+  apiVersion: 'discovery.k8s.io/v1', kind: 'EndpointSlice',
+  metadata: { name, namespace: 'default', labels: { 'kubernetes.io/service-name': service } },
+  addressType: 'IPv4', endpoints: [{ addresses: [address] }],
+});
+
+describe('Store', () => {
+  it('reports added, updated and deleted objects once per batch, and nothing for an identical re-put', () => {
+    const store = new Store();
+    const batches: ObjectChange[][] = [];
+    store.onChange((changes) => batches.push([...changes]));
+    store.apply([{ kind: 'EndpointSlice', object: slice('a', 'svc') }, { kind: 'EndpointSlice', object: slice('b', 'svc') }]);
+    store.apply([{ kind: 'EndpointSlice', object: slice('a', 'svc') }]);
+    store.apply([{ kind: 'EndpointSlice', object: slice('a', 'svc', '10.0.0.2') }, { kind: 'EndpointSlice', key: 'default/b', delete: true }]);
+    expect(batches.map((b) => b.map((c) => `${c.type} ${c.key}`))).toEqual([['added default/a', 'added default/b'], ['updated default/a', 'deleted default/b']]);
+    expect(batches[1]![0]!.previous).toEqual(slice('a', 'svc'));
+  });
+
+  it('indexes EndpointSlices by Service and follows label changes', () => {
+    const store = new Store();
+    store.apply([{ kind: 'EndpointSlice', object: slice('a', 'one') }, { kind: 'EndpointSlice', object: slice('b', 'one') }]);
+    expect(store.endpointSlicesForService('default', 'one').map((s) => s.metadata.name)).toEqual(['a', 'b']);
+    store.apply([{ kind: 'EndpointSlice', object: slice('b', 'two') }]);
+    expect(store.endpointSlicesForService('default', 'one').map((s) => s.metadata.name)).toEqual(['a']);
+    expect(store.endpointSlicesForService('default', 'two').map((s) => s.metadata.name)).toEqual(['b']);
+  });
+
+  it('indexes DomainMappings by ref and KIngresses by Secret and backend', () => {
+    const store = new Store();
+    store.apply([
+      { kind: 'DomainMapping', object: { apiVersion: 'serving.knative.dev/v1beta1', kind: 'DomainMapping', metadata: { name: 'a.example.org', namespace: 'default' }, spec: { ref: { kind: 'Service', name: 'hello' } } } },
+      { kind: 'KIngress', object: { apiVersion: 'networking.internal.knative.dev/v1alpha1', kind: 'Ingress', metadata: { name: 'i', namespace: 'default' }, spec: {
+        tls: [{ hosts: ['a'], secretName: 'cert', secretNamespace: 'default' }],
+        rules: [{ hosts: ['a'], http: { paths: [{ splits: [{ serviceNamespace: 'default', serviceName: 'hello-1', servicePort: 80 }] }] } }],
+      } } },
+    ]);
+    expect(store.domainMappingsForRef('default', 'hello').map((m) => m.metadata.name)).toEqual(['a.example.org']);
+    expect(store.ingressesForSecret('default', 'cert').map((i) => i.metadata.name)).toEqual(['i']);
+    expect(store.ingressesForBackend('default', 'hello-1').map((i) => i.metadata.name)).toEqual(['i']);
+    store.apply([{ kind: 'KIngress', key: 'default/i', delete: true }]);
+    expect(store.ingressesForSecret('default', 'cert')).toEqual([]);
+  });
+});
