@@ -7,3 +7,4 @@ export { loadLoop, type LoadFailure, type LoadLoop, type LoadLoopOptions, type L
 export { freePort } from './ports.js';
 export { invalidCluster, testEdsCluster, testListener, testLoadAssignment, testRouteConfiguration } from './resources.js';
 export { waitFor } from './wait.js';
+export { startFerry, type FerryUnderTest, type StartFerryOptions } from './ferry.js';

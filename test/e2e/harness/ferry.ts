@@ -1,0 +1,78 @@
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { ManagedEnvoy } from '../../../src/envoy/managed-envoy.js';
+import { createLogger, silentLogger } from '../../../src/log.js';
+import { FerryMetrics } from '../../../src/metrics.js';
+import { Ferry } from '../../../src/serve/ferry.js';
+import { DEFAULT_TRANSLATE_CONFIG, type TranslateConfig } from '../../../src/translate/envoy/index.js';
+import { startEnvoy, stopEnvoy } from './envoy.js';
+import { freePort } from './ports.js';
+
+export interface FerryUnderTest {
+  ferry: Ferry;
+  envoy: ManagedEnvoy;
+  /** The manifests directory Ferry watches. */
+  dir: string;
+  ports: TranslateConfig['ports'];
+  /** Writes (or replaces) one manifest file and waits until Ferry has translated it. */
+  writeManifest(file: string, yaml: string): Promise<void>;
+  close(): Promise<void>;
+}
+
+export interface StartFerryOptions {
+  /** Manifest files to start with, by file name. */
+  manifests?: Record<string, string>;
+  translateConfig?: Partial<TranslateConfig>;
+  /** The gateway Envoy's role (default both). */
+  role?: 'external' | 'local' | 'both';
+  mode?: 'delta' | 'sotw';
+}
+
+/**
+ * A real Ferry (files mode, in this process, all ports free) with a real gateway Envoy connected to it
+ * over xDS; the Envoy serves the gateway listeners on `ports`.
+ */
+export async function startFerry(options: StartFerryOptions = {}): Promise<FerryUnderTest> {
+  const dir = mkdtempSync(join(tmpdir(), 'ferry-e2e-'));
+  for (const [file, yaml] of Object.entries(options.manifests ?? {})) writeFileSync(join(dir, file), yaml);
+  const ports = {
+    external: { http: await freePort(), https: await freePort() },
+    local: { http: await freePort(), https: await freePort() },
+  };
+  const logger = process.env.FERRY_TEST_LOGS ? createLogger({ level: 'debug', pretty: false }) : silentLogger;
+  const ferry = new Ferry({
+    manifests: dir,
+    xdsAddress: '127.0.0.1:0',
+    adminAddress: { host: '127.0.0.1', port: 0 },
+    translateConfig: { ...DEFAULT_TRANSLATE_CONFIG, bindAddress: '127.0.0.1', ports, ...options.translateConfig },
+    envoy: 'none',
+    logger,
+    metrics: new FerryMetrics({ processMetrics: false }),
+    watch: true,
+  });
+  await ferry.start();
+  const envoy = await startEnvoy({ xdsPort: ferry.xdsPort, role: options.role ?? 'both', mode: options.mode ?? 'delta', waitReady: true });
+  return {
+    ferry,
+    envoy,
+    dir,
+    ports,
+    async writeManifest(file, yaml) {
+      const before = ferry.reconciler.current().pass;
+      writeFileSync(join(dir, file), yaml);
+      await ferry.source.rescan();
+      // The reconciler coalesces changes; wait for the pass that includes this file.
+      await new Promise<void>((resolve) => {
+        if (ferry.reconciler.current().pass > before) return resolve();
+        const off = ferry.reconciler.onPass(() => { off(); resolve(); });
+        setTimeout(() => { off(); resolve(); }, 2_000);
+      });
+    },
+    async close() {
+      await stopEnvoy(envoy);
+      await ferry.stop();
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
