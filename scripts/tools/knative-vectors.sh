@@ -10,7 +10,8 @@ if [ -x "$out" ] && [ -z "$(find "$src" -newer "$out" -type f)" ]; then
 fi
 command -v go >/dev/null || { echo "knative-vectors: Go is not installed; install Go 1.24+ to build the probe-hash test vectors" >&2; exit 1; }
 mkdir -p .cache/go-tools
-export GOPATH="$PWD/.cache/go" GOMODCACHE="$PWD/.cache/go/mod" GOFLAGS=-mod=mod
+# -modcacherw: so that `rm -rf .cache` works.
+export GOPATH="$PWD/.cache/go" GOMODCACHE="$PWD/.cache/go/mod" GOFLAGS="-mod=mod -modcacherw"
 # go.sum is committed and verifies every module; the checksum database does not list knative.dev pseudo-versions.
 export GONOSUMDB=knative.dev
 (cd "$src" && go build -o "../../$out" .)
