@@ -62,6 +62,10 @@ export async function serve(argv: string[]): Promise<void> {
       local: { http: parsePort('--local-http-port', values['local-http-port']), https: parsePort('--local-https-port', values['local-https-port']) },
     },
     activator: parseObjectRef('--activator', values.activator),
+    // The managed Envoy serves both roles: DomainMappings reach the local gateway on its own listener.
+    localGateway: values.envoy === 'managed'
+      ? { host: '127.0.0.1', port: parsePort('--local-http-port', values['local-http-port']) }
+      : DEFAULT_TRANSLATE_CONFIG.localGateway,
     defaultCertificate: values['default-certificate'] ? parseObjectRef('--default-certificate', values['default-certificate']) : undefined,
   };
   const ferry = new Ferry({

@@ -87,11 +87,12 @@ export class Reconciler {
     const started = process.hrtime.bigint();
     const { store, cache, translateConfig } = this.options;
     const pass = this.state.pass + 1;
-    const knative = translateKnative(knativeInputsFromStore(store));
+    const knative = translateKnative(knativeInputsFromStore(store), { localGatewayHost: translateConfig.localGateway.host });
     const ours = knative.ingresses.filter(({ ingress }) => isFerryIngress(ingress));
+    const placeholders = new Map(knative.placeholderServices.map((service) => [`${service.metadata.namespace}/${service.metadata.name}`, service]));
     const ctx: TranslateContext = {
       config: translateConfig,
-      service: (namespace, name) => store.get('Service', `${namespace}/${name}`),
+      service: (namespace, name) => store.get('Service', `${namespace}/${name}`) ?? placeholders.get(`${namespace}/${name}`),
       endpointSlices: (namespace, service) => store.endpointSlicesForService(namespace, service),
       secret: (namespace, name) => store.get('Secret', `${namespace}/${name}`),
     };

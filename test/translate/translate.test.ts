@@ -1,4 +1,5 @@
-import { RouteConfiguration, type VirtualHost } from 'envoy-proto-ts/envoy/config/route/v3/route';
+import { RouteConfiguration } from 'envoy-proto-ts/envoy/config/route/v3/route';
+import type { VirtualHost } from 'envoy-proto-ts/envoy/config/route/v3/route_components';
 import { Secret } from 'envoy-proto-ts/envoy/extensions/transport_sockets/tls/v3/secret';
 import { describe, expect, it } from 'vitest';
 import { buildGatewayResources } from '../../src/translate/envoy/gateway-resources.js';

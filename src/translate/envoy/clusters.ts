@@ -19,13 +19,14 @@ export function buildCluster(backend: Backend, config: TranslateConfig): Cluster
       : {},
   };
   if (backend.externalName) {
+    const port = backend.externalName === config.localGateway.host ? config.localGateway.port : backend.port;
     return Cluster.fromPartial({
       ...common,
       type: Cluster_DiscoveryType.LOGICAL_DNS,
       dnsLookupFamily: Cluster_DnsLookupFamily.V4_PREFERRED,
       loadAssignment: {
         clusterName: backend.clusterName,
-        endpoints: [{ lbEndpoints: [{ endpoint: { address: { socketAddress: { address: backend.externalName, portValue: backend.port } } } }] }],
+        endpoints: [{ lbEndpoints: [{ endpoint: { address: { socketAddress: { address: backend.externalName, portValue: port } } } }] }],
       },
     });
   }

@@ -27,6 +27,13 @@ export interface TranslateConfig {
   activator: ObjectRef | undefined;
   /** A certificate served on the HTTPS listeners to clients whose SNI matches no spec.tls host. */
   defaultCertificate: ObjectRef | undefined;
+  /**
+   * Where a gateway reaches the local gateway's HTTP listener. Knative routes a DomainMapping to its Route's
+   * placeholder ExternalName Service, which names this host: such a backend dials `port` instead of the Service port
+   * (in a cluster the local gateway Service maps 80 to its listener; a single local Envoy serving both roles dials
+   * its own local listener).
+   */
+  localGateway: { host: string; port: number };
 }
 
 export const DEFAULT_TRANSLATE_CONFIG: TranslateConfig = {
@@ -36,6 +43,7 @@ export const DEFAULT_TRANSLATE_CONFIG: TranslateConfig = {
   streamIdleTimeoutSeconds: 0,
   activator: { namespace: 'knative-serving', name: 'activator-service' },
   defaultCertificate: undefined,
+  localGateway: { host: 'ferry-internal.ferry-system.svc.cluster.local', port: 80 },
 };
 
 /** What translation reads besides the KIngress itself: lookups into the store, no I/O. */

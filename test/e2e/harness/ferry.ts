@@ -45,7 +45,7 @@ export async function startFerry(options: StartFerryOptions = {}): Promise<Ferry
     manifests: dir,
     xdsAddress: '127.0.0.1:0',
     adminAddress: { host: '127.0.0.1', port: 0 },
-    translateConfig: { ...DEFAULT_TRANSLATE_CONFIG, bindAddress: '127.0.0.1', ports, ...options.translateConfig },
+    translateConfig: { ...DEFAULT_TRANSLATE_CONFIG, bindAddress: '127.0.0.1', ports, localGateway: { host: '127.0.0.1', port: ports.local.http }, ...options.translateConfig },
     envoy: 'none',
     logger,
     metrics: new FerryMetrics({ processMetrics: false }),
