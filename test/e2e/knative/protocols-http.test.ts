@@ -1,0 +1,172 @@
+import { request as httpRequest, createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { WebSocket } from 'ws';
+import { request, startFerry, startHttpBackend, stopAllEnvoys, type BackendAnswer, type FerryUnderTest, type HttpBackend } from '../harness/index.js';
+
+const STREAM_CHUNKS = 24;
+const STREAM_INTERVAL_MS = 500;
+
+/** A Service with one plain HTTP port and its ready EndpointSlice at 127.0.0.1:targetPort. */
+function serviceWithEndpoints(name: string, targetPort: number): string {
+  return `apiVersion: v1
+kind: Service
+metadata: {name: ${name}, namespace: default}
+spec:
+  ports: [{name: http, port: 80, targetPort: ${targetPort}}]
+---
+apiVersion: discovery.k8s.io/v1
+kind: EndpointSlice
+metadata:
+  name: ${name}-abcde
+  namespace: default
+  labels: {kubernetes.io/service-name: ${name}}
+addressType: IPv4
+endpoints:
+  - addresses: [127.0.0.1]
+    conditions: {ready: true}
+ports: [{name: http, port: ${targetPort}}]
+`;
+}
+
+/** One KIngress, one rule per host; `<service>.example.com` goes to Service `<service>`. */
+function ingress(services: string[]): string {
+  const rules = services.map((service) => `
+  - hosts: [${service}.example.com]
+    visibility: ExternalIP
+    http:
+      paths:
+      - splits:
+        - {serviceNamespace: default, serviceName: ${service}, servicePort: 80, percent: 100}`).join('');
+  return `apiVersion: networking.internal.knative.dev/v1alpha1
+kind: Ingress
+metadata:
+  name: http-behaviours
+  namespace: default
+  annotations: {networking.knative.dev/ingress.class: ferry.ingress.networking.knative.dev}
+spec:
+  rules:${rules}
+`;
+}
+
+/** A backend that streams `chunk <n>` lines, one every STREAM_INTERVAL_MS, then ends the response. */
+async function startStreamingBackend(): Promise<{ port: number; close(): Promise<void> }> {
+  const server: Server = createServer((_req, res) => {
+    res.writeHead(200, { 'content-type': 'text/plain' });
+    let sent = 0;
+    const timer = setInterval(() => {
+      res.write(`chunk ${sent}\n`);
+      sent += 1;
+      if (sent === STREAM_CHUNKS) {
+        clearInterval(timer);
+        res.end();
+      }
+    }, STREAM_INTERVAL_MS);
+    res.on('close', () => clearInterval(timer));
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return {
+    port: (server.address() as AddressInfo).port,
+    close: () => new Promise<void>((resolve) => {
+      server.closeAllConnections();
+      server.close(() => resolve());
+    }),
+  };
+}
+
+/** Reads a whole streamed response, telling apart an orderly end from a cut connection. */
+function readStream(port: number, host: string): Promise<{ status: number; body: string; complete: boolean }> {
+  return new Promise((resolve, reject) => {
+    const req = httpRequest({ host: '127.0.0.1', port, path: '/stream', headers: { host }, agent: false }, (res) => {
+      let body = '';
+      res.setEncoding('utf8');
+      res.on('data', (chunk: string) => (body += chunk));
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, body, complete: res.complete }));
+      res.on('aborted', () => resolve({ status: res.statusCode ?? 0, body, complete: false }));
+      res.on('error', (error) => resolve({ status: res.statusCode ?? 0, body: `${body}\n[error: ${error.message}]`, complete: false }));
+    });
+    req.on('error', reject);
+    req.end();
+  });
+}
+
+function websocketExchange(port: number, host: string, messages: string[]): Promise<string[]> {
+  return new Promise((resolve, reject) => {
+    const socket = new WebSocket(`ws://127.0.0.1:${port}/chat`, { headers: { host } });
+    const received: string[] = [];
+    socket.on('open', () => socket.send(messages[0]!));
+    socket.on('message', (data) => {
+      received.push(String(data));
+      if (received.length < messages.length) socket.send(messages[received.length]!);
+      else socket.close();
+    });
+    socket.on('close', () => resolve(received));
+    socket.on('unexpected-response', (_req, res) => reject(new Error(`WebSocket upgrade answered ${res.statusCode}`)));
+    socket.on('error', reject);
+  });
+}
+
+// Knative's contract: WebSockets on every route, no route timeout, no retries, long streams not cut.
+describe('HTTP behaviours of routes through Ferry and a real Envoy', () => {
+  let websocketBackend: HttpBackend;
+  let slowBackend: HttpBackend;
+  let failingBackend: HttpBackend;
+  let streamingBackend: { port: number; close(): Promise<void> };
+  let env: FerryUnderTest;
+
+  beforeAll(async () => {
+    websocketBackend = await startHttpBackend({ name: 'websocket', websocket: true });
+    slowBackend = await startHttpBackend({ name: 'slow', delayMs: 10_000 });
+    failingBackend = await startHttpBackend({ name: 'failing', status: 503 });
+    streamingBackend = await startStreamingBackend();
+    env = await startFerry({
+      manifests: {
+        'services.yaml': [
+          serviceWithEndpoints('websocket', websocketBackend.port),
+          serviceWithEndpoints('slow', slowBackend.port),
+          serviceWithEndpoints('failing', failingBackend.port),
+          serviceWithEndpoints('streaming', streamingBackend.port),
+        ].join('---\n'),
+        'ingress.yaml': ingress(['websocket', 'slow', 'failing', 'streaming']),
+      },
+    });
+  });
+  afterAll(async () => {
+    await env?.close();
+    await Promise.all([websocketBackend?.close(), slowBackend?.close(), failingBackend?.close(), streamingBackend?.close()]);
+    await stopAllEnvoys();
+  });
+
+  it('echoes WebSocket messages through an HTTP/1.1 route', async () => {
+    const received = await websocketExchange(env.ports.external.http, 'websocket.example.com', ['one', 'two', 'three']);
+    expect(received).toEqual(['websocket: one', 'websocket: two', 'websocket: three']);
+  });
+
+  it('still answers plain HTTP on the WebSocket route', async () => {
+    const result = await request(env.ports.external.http, 'websocket.example.com', '/plain');
+    expect(result.status).toBe(200);
+    expect((JSON.parse(result.body) as BackendAnswer).backend).toBe('websocket');
+  });
+
+  it('serves a backend that answers after 10 seconds', { timeout: 30_000 }, async () => {
+    const result = await request(env.ports.external.http, 'slow.example.com', '/slow', {}, { timeoutMs: 25_000 });
+    expect(result.status).toBe(200);
+    expect((JSON.parse(result.body) as BackendAnswer).backend).toBe('slow');
+  });
+
+  it('passes a backend 503 to the client without retrying it', async () => {
+    const before = failingBackend.requests;
+    const result = await request(env.ports.external.http, 'failing.example.com', '/fail');
+    expect(result.status).toBe(503);
+    // The body is the backend's own, not an Envoy-generated 503.
+    expect((JSON.parse(result.body) as BackendAnswer).backend).toBe('failing');
+    expect(failingBackend.requests - before).toBe(1);
+  });
+
+  it('does not cut a response streamed for 12 seconds', { timeout: 30_000 }, async () => {
+    const result = await readStream(env.ports.external.http, 'streaming.example.com');
+    expect(result.status).toBe(200);
+    expect(result.complete).toBe(true);
+    expect(result.body.trim().split('\n')).toEqual(Array.from({ length: STREAM_CHUNKS }, (_, i) => `chunk ${i}`));
+  });
+});
