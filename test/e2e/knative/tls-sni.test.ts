@@ -1,0 +1,191 @@
+import { Agent, request as httpsRequest } from 'node:https';
+import { connect as tlsConnect, type TLSSocket } from 'node:tls';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { selfSignedCertificate, tlsSecretManifest } from '../harness/certs.js';
+import { startFerry, startHttpBackend, stopAllEnvoys, waitFor, type BackendAnswer, type FerryUnderTest, type HttpBackend } from '../harness/index.js';
+
+interface TlsAnswer {
+  status: number;
+  backend: string | undefined;
+  /** Subject CN and SHA-256 fingerprint of the certificate the gateway presented. */
+  commonName: string;
+  fingerprint: string;
+}
+
+/** One HTTPS request to 127.0.0.1:port with SNI `servername` and Host `host`; a fresh connection unless an agent is given. */
+function httpsGet(port: number, servername: string, host: string, agent?: Agent): Promise<TlsAnswer> {
+  return new Promise((resolve, reject) => {
+    const req = httpsRequest({ host: '127.0.0.1', port, path: '/', servername, headers: { host }, rejectUnauthorized: false, agent: agent ?? false }, (res) => {
+      const peer = (res.socket as TLSSocket).getPeerCertificate();
+      let body = '';
+      res.setEncoding('utf8');
+      res.on('data', (chunk: string) => (body += chunk));
+      res.on('end', () => {
+        let backend: string | undefined;
+        try {
+          backend = (JSON.parse(body) as BackendAnswer).backend;
+        } catch {
+          backend = undefined;
+        }
+        resolve({ status: res.statusCode ?? 0, backend, commonName: String(peer.subject?.CN), fingerprint: peer.fingerprint256 });
+      });
+      res.on('error', reject);
+    });
+    req.setTimeout(10_000, () => req.destroy(new Error(`https request to ${host} (SNI ${servername}) timed out`)));
+    req.on('error', reject);
+    req.end();
+  });
+}
+
+/** The certificate presented to a TLS client that sends no SNI at all (connecting to an IP address). */
+function certificateWithoutSni(port: number): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const socket = tlsConnect({ host: '127.0.0.1', port, rejectUnauthorized: false }, () => {
+      const cn = String(socket.getPeerCertificate().subject?.CN);
+      socket.end();
+      resolve(cn);
+    });
+    socket.on('error', reject);
+  });
+}
+
+function serviceWithEndpoints(name: string, targetPort: number): string {
+  return `apiVersion: v1
+kind: Service
+metadata: {name: ${name}, namespace: default}
+spec:
+  ports: [{name: http, port: 80, targetPort: ${targetPort}}]
+---
+apiVersion: discovery.k8s.io/v1
+kind: EndpointSlice
+metadata:
+  name: ${name}-abcde
+  namespace: default
+  labels: {kubernetes.io/service-name: ${name}}
+addressType: IPv4
+endpoints:
+  - addresses: [127.0.0.1]
+    conditions: {ready: true}
+ports: [{name: http, port: ${targetPort}}]
+`;
+}
+
+const INGRESS = `apiVersion: networking.internal.knative.dev/v1alpha1
+kind: Ingress
+metadata:
+  name: tls
+  namespace: default
+  annotations: {networking.knative.dev/ingress.class: ferry.ingress.networking.knative.dev}
+spec:
+  tls:
+  - {hosts: [a.example.com], secretNamespace: default, secretName: a-cert}
+  - {hosts: [b.example.com], secretNamespace: default, secretName: b-cert}
+  rules:
+  - hosts: [a.example.com]
+    visibility: ExternalIP
+    http:
+      paths:
+      - splits: [{serviceNamespace: default, serviceName: app-a, servicePort: 80, percent: 100}]
+  - hosts: [b.example.com]
+    visibility: ExternalIP
+    http:
+      paths:
+      - splits: [{serviceNamespace: default, serviceName: app-b, servicePort: 80, percent: 100}]
+`;
+
+// Per-host certificates selected by SNI, served to Envoy over SDS, and a default certificate.
+describe('TLS per host through Ferry and a real Envoy', () => {
+  let backendA: HttpBackend;
+  let backendB: HttpBackend;
+  let env: FerryUnderTest;
+
+  beforeAll(async () => {
+    backendA = await startHttpBackend({ name: 'app-a' });
+    backendB = await startHttpBackend({ name: 'app-b' });
+    env = await startFerry({
+      manifests: {
+        'services.yaml': [serviceWithEndpoints('app-a', backendA.port), serviceWithEndpoints('app-b', backendB.port)].join('---\n'),
+        'ingress.yaml': INGRESS,
+        'a-cert.yaml': tlsSecretManifest('default', 'a-cert', selfSignedCertificate('a.example.com')),
+        'b-cert.yaml': tlsSecretManifest('default', 'b-cert', selfSignedCertificate('b.example.com')),
+        'default-cert.yaml': tlsSecretManifest('knative-serving', 'default-cert', selfSignedCertificate('default.example.com')),
+      },
+      translateConfig: { defaultCertificate: { namespace: 'knative-serving', name: 'default-cert' } },
+    });
+  });
+  afterAll(async () => {
+    await env?.close();
+    await Promise.all([backendA?.close(), backendB?.close()]);
+    await stopAllEnvoys();
+  });
+
+  it.each([
+    ['a.example.com', 'app-a'],
+    ['b.example.com', 'app-b'],
+  ])('presents the certificate of %s and routes it to %s', async (host, backend) => {
+    const answer = await httpsGet(env.ports.external.https, host, host);
+    expect(answer).toMatchObject({ status: 200, backend, commonName: host });
+  });
+
+  it('presents the default certificate for an unknown SNI and for no SNI', async () => {
+    const answer = await httpsGet(env.ports.external.https, 'unknown.example.com', 'unknown.example.com');
+    expect(answer.commonName).toBe('default.example.com');
+    expect(answer.status).toBe(404);
+    expect(await certificateWithoutSni(env.ports.external.https)).toBe('default.example.com');
+  });
+
+  it('serves a rotated certificate without re-creating the listener or failing keep-alive requests', async () => {
+    const https = env.ports.external.https;
+    const before = await httpsGet(https, 'a.example.com', 'a.example.com');
+    const listenerStats = async () => ({
+      added: await env.envoy.admin.stat('listener_manager.listener_added'),
+      modified: await env.envoy.admin.stat('listener_manager.listener_modified'),
+      created: await env.envoy.admin.stat('listener_manager.listener_create_success'),
+      removed: await env.envoy.admin.stat('listener_manager.listener_removed'),
+    });
+    const statsBefore = await listenerStats();
+    // Guards against misspelt stat names, which would read 0 before and after.
+    expect(statsBefore.added).toBeGreaterThan(0);
+    expect(statsBefore.created).toBeGreaterThan(0);
+
+    // Keep-alive clients with connections opened before the rotation keep sending throughout it.
+    const agent = new Agent({ keepAlive: true, maxSockets: 2 });
+    const seenByKeepAlive: TlsAnswer[] = [];
+    const failures: string[] = [];
+    let rotating = true;
+    const keepAliveClient = async (): Promise<void> => {
+      while (rotating) {
+        try {
+          seenByKeepAlive.push(await httpsGet(https, 'a.example.com', 'a.example.com', agent));
+        } catch (error) {
+          failures.push(error instanceof Error ? error.message : String(error));
+        }
+      }
+    };
+    const clients = [keepAliveClient(), keepAliveClient()];
+    try {
+      await waitFor(() => seenByKeepAlive.length >= 10, 10_000, 'keep-alive requests before the rotation');
+      const rotated = selfSignedCertificate('a.example.com');
+      await env.writeManifest('a-cert.yaml', tlsSecretManifest('default', 'a-cert', rotated));
+      const after = await waitFor(async () => {
+        const answer = await httpsGet(https, 'a.example.com', 'a.example.com');
+        return answer.fingerprint !== before.fingerprint ? answer : undefined;
+      }, 10_000, 'the rotated certificate on a new connection');
+      expect(after).toMatchObject({ status: 200, backend: 'app-a', commonName: 'a.example.com' });
+      const countAtRotation = seenByKeepAlive.length;
+      await waitFor(() => seenByKeepAlive.length >= countAtRotation + 10, 10_000, 'keep-alive requests after the rotation');
+    } finally {
+      rotating = false;
+      await Promise.all(clients);
+      agent.destroy();
+    }
+
+    expect(failures).toEqual([]);
+    expect(seenByKeepAlive.filter((answer) => answer.status !== 200 || answer.backend !== 'app-a')).toEqual([]);
+    // The connections opened before the rotation were never closed: they still show the old certificate.
+    expect(new Set(seenByKeepAlive.map((answer) => answer.fingerprint))).toEqual(new Set([before.fingerprint]));
+    expect(await listenerStats()).toEqual(statsBefore);
+    // Host b's certificate is untouched.
+    expect((await httpsGet(https, 'b.example.com', 'b.example.com')).commonName).toBe('b.example.com');
+  });
+});
