@@ -1,0 +1,177 @@
+import { connect as connectHttp2, constants as http2 } from 'node:http2';
+import { connect } from 'node:net';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { backendOf, request, startFerry, startHttpBackend, stopAllEnvoys, waitFor, type FerryUnderTest, type HttpBackend } from '../harness/index.js';
+import { answerOf, kingress, revisionService, split, toYaml } from './routing-manifests.js';
+
+const PRIVATE_HOSTS = ['priv.default', 'priv.default.svc', 'priv.default.svc.cluster.local'];
+
+/** One raw HTTP/1.1 exchange, so that the request line can be in absolute form (`GET http://host/ HTTP/1.1`). */
+function rawRequest(port: number, requestText: string): Promise<{ status: number; text: string }> {
+  return new Promise((resolve, reject) => {
+    // write, not end: Envoy drops a request whose client half-closes before the answer.
+    const socket = connect(port, '127.0.0.1', () => socket.write(requestText));
+    const chunks: Buffer[] = [];
+    socket.on('data', (chunk: Buffer) => chunks.push(chunk));
+    socket.on('error', reject);
+    socket.on('close', () => {
+      const text = Buffer.concat(chunks).toString('utf8');
+      resolve({ status: Number(/^HTTP\/1\.1 (\d{3})/.exec(text)?.[1] ?? 0), text });
+    });
+    socket.setTimeout(10_000, () => socket.destroy(new Error('raw request timed out')));
+  });
+}
+
+/** One HTTP/2 request over cleartext (prior knowledge), with the given :authority. */
+function http2Request(port: number, authority: string): Promise<{ status: number; body: string }> {
+  return new Promise((resolve, reject) => {
+    const session = connectHttp2(`http://127.0.0.1:${port}`);
+    session.on('error', reject);
+    const stream = session.request({ [http2.HTTP2_HEADER_PATH]: '/', [http2.HTTP2_HEADER_AUTHORITY]: authority });
+    let status = 0;
+    let body = '';
+    stream.on('response', (headers) => { status = Number(headers[http2.HTTP2_HEADER_STATUS]); });
+    stream.setEncoding('utf8');
+    stream.on('data', (chunk: string) => { body += chunk; });
+    stream.on('end', () => { session.close(); resolve({ status, body }); });
+    stream.on('error', (error) => { session.destroy(); reject(error); });
+  });
+}
+
+describe('KIngress visibility, rewriteHost, redirect and DomainMapping through Ferry and a real Envoy', () => {
+  let publicBackend: HttpBackend;
+  let privateBackend: HttpBackend;
+  let externalBackend: HttpBackend;
+  let env: FerryUnderTest;
+
+  beforeAll(async () => {
+    publicBackend = await startHttpBackend({ name: 'public' });
+    privateBackend = await startHttpBackend({ name: 'private' });
+    externalBackend = await startHttpBackend({ name: 'external-name' });
+    env = await startFerry({
+      manifests: {
+        'revisions.yaml': toYaml(
+          ...revisionService('public', publicBackend.port),
+          ...revisionService('private', privateBackend.port),
+          // An ExternalName Service: Envoy resolves `localhost` by DNS and dials the Service port.
+          { apiVersion: 'v1', kind: 'Service', metadata: { name: 'outside', namespace: 'default' }, spec: { type: 'ExternalName', externalName: 'localhost', ports: [{ name: 'http', port: externalBackend.port }] } },
+        ),
+        // As Knative's Route→KIngress writes a Service: public hosts ExternalIP, cluster-local hosts ClusterLocal.
+        'ingresses.yaml': toYaml(
+          kingress('mixed', {
+            rules: [
+              { hosts: ['pub.example.com'], visibility: 'ExternalIP', http: { paths: [{ splits: [split('public', 100)] }] } },
+              { hosts: PRIVATE_HOSTS, visibility: 'ClusterLocal', http: { paths: [{ splits: [split('private', 100)] }] } },
+            ],
+          }),
+          kingress('rewrite', {
+            rules: [{ hosts: ['rewrite.example.com'], visibility: 'ExternalIP', http: { paths: [{ rewriteHost: 'rewritten.internal.example', splits: [{ serviceNamespace: 'default', serviceName: 'outside', servicePort: externalBackend.port, percent: 100 }] }] } }],
+          }),
+          kingress('redirected', {
+            httpOption: 'Redirected',
+            rules: [{ hosts: ['secure.example.com'], visibility: 'ExternalIP', http: { paths: [{ splits: [split('public', 100)] }] } }],
+          }),
+        ),
+      },
+    });
+  });
+  afterAll(async () => {
+    await env?.close();
+    await publicBackend?.close();
+    await privateBackend?.close();
+    await externalBackend?.close();
+    await stopAllEnvoys();
+  });
+
+  it('never serves ClusterLocal hosts on the external port, whatever Host a client sends', async () => {
+    const port = env.ports.external.http;
+    const hosts = PRIVATE_HOSTS.flatMap((host) => [host, `${host}:80`, `${host}:8080`, `${host}:${port}`, host.toUpperCase(), `${host}.`]);
+    for (const host of hosts) {
+      const result = await request(port, host, '/');
+      expect(result.status, host).toBe(404);
+      expect(backendOf(result), host).toBeUndefined();
+    }
+    expect(privateBackend.requests).toBe(0);
+  });
+
+  it('never serves ClusterLocal hosts on the external port through an absolute-form request URI', async () => {
+    const port = env.ports.external.http;
+    // The raw client works: an absolute-form request for a public host is served.
+    const control = await rawRequest(port, 'GET http://pub.example.com/ HTTP/1.1\r\nHost: pub.example.com\r\nConnection: close\r\n\r\n');
+    expect(control.status).toBe(200);
+    expect(control.text).toContain('"backend":"public"');
+    for (const host of PRIVATE_HOSTS) {
+      for (const hostHeader of [host, 'pub.example.com']) {
+        const result = await rawRequest(port, `GET http://${host}/ HTTP/1.1\r\nHost: ${hostHeader}\r\nConnection: close\r\n\r\n`);
+        expect(result.text, `${host} / Host: ${hostHeader}`).not.toContain('"backend":"private"');
+      }
+      // A public absolute URI with a private Host header must not reach the private backend either.
+      const mixed = await rawRequest(port, `GET http://pub.example.com/ HTTP/1.1\r\nHost: ${host}\r\nConnection: close\r\n\r\n`);
+      expect(mixed.text, `pub.example.com / Host: ${host}`).not.toContain('"backend":"private"');
+    }
+    expect(privateBackend.requests).toBe(0);
+  });
+
+  it('never serves ClusterLocal hosts on the external port over HTTP/2 (:authority)', async () => {
+    for (const host of PRIVATE_HOSTS) {
+      const result = await http2Request(env.ports.external.http, host);
+      expect(result.status, host).toBe(404);
+    }
+    expect(privateBackend.requests).toBe(0);
+  });
+
+  it('serves ClusterLocal hosts on the local port', async () => {
+    for (const host of [...PRIVATE_HOSTS, 'priv.default.svc.cluster.local:80']) {
+      expect(backendOf(await request(env.ports.local.http, host, '/')), host).toBe('private');
+    }
+    expect((await http2Request(env.ports.local.http, 'priv.default.svc')).status).toBe(200);
+    const absolute = await rawRequest(env.ports.local.http, 'GET http://priv.default.svc.cluster.local/ HTTP/1.1\r\nHost: priv.default.svc.cluster.local\r\nConnection: close\r\n\r\n');
+    expect(absolute.text).toContain('"backend":"private"');
+  });
+
+  it('serves ExternalIP hosts on both the external and the local port', async () => {
+    expect(backendOf(await request(env.ports.external.http, 'pub.example.com', '/'))).toBe('public');
+    expect(backendOf(await request(env.ports.local.http, 'pub.example.com', '/'))).toBe('public');
+  });
+
+  it('rewrites the Host for an ExternalName backend', async () => {
+    const result = await request(env.ports.external.http, 'rewrite.example.com', '/path');
+    expect(result.status).toBe(200);
+    const answer = answerOf(result);
+    expect(answer.backend).toBe('external-name');
+    expect(answer.headers.host).toBe('rewritten.internal.example');
+    expect(answer.path).toBe('/path');
+  });
+
+  it('redirects httpOption Redirected hosts to https on the external plain-HTTP port, while the local port serves', async () => {
+    const result = await request(env.ports.external.http, 'secure.example.com', '/some/path?q=1');
+    expect(result.status).toBe(301);
+    expect(result.headers.location).toBe('https://secure.example.com/some/path?q=1');
+    expect(backendOf(await request(env.ports.local.http, 'secure.example.com', '/some/path'))).toBe('public');
+    // Knative's prober checks the gateway over plain HTTP: probes are not redirected.
+    const probe = await request(env.ports.external.http, 'secure.example.com', '/', { 'K-Network-Probe': 'probe', 'K-Network-Hash': 'override' });
+    expect(probe.status).toBe(200);
+  });
+
+  it('serves a DomainMapping only once its ClusterDomainClaim exists (autocreate off), with K-Original-Host', async () => {
+    const port = env.ports.external.http;
+    await env.writeManifest('domain-mapping.yaml', toYaml(
+      { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'config-network', namespace: 'knative-serving' }, data: { 'autocreate-cluster-domain-claims': 'false' } },
+      ...revisionService('mapped', publicBackend.port),
+      { apiVersion: 'serving.knative.dev/v1beta1', kind: 'DomainMapping', metadata: { name: 'dm.example.org', namespace: 'default' }, spec: { ref: { apiVersion: 'v1', kind: 'Service', name: 'mapped' } } },
+    ));
+    expect((await request(port, 'dm.example.org', '/')).status).toBe(404);
+
+    await env.writeManifest('claim.yaml', toYaml(
+      { apiVersion: 'networking.internal.knative.dev/v1alpha1', kind: 'ClusterDomainClaim', metadata: { name: 'dm.example.org' }, spec: { namespace: 'default' } },
+    ));
+    const result = await waitFor(async () => {
+      const answer = await request(port, 'dm.example.org', '/x');
+      return answer.status === 200 ? answer : undefined;
+    }, 5_000, 'dm.example.org served after its ClusterDomainClaim');
+    const answer = answerOf(result);
+    expect(answer.backend).toBe('public');
+    expect(answer.headers['k-original-host']).toBe('dm.example.org');
+    expect(answer.headers.host).toBe('mapped.default.svc.cluster.local');
+  });
+});
