@@ -1,0 +1,147 @@
+import { rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { performance } from 'node:perf_hooks';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { IngressSpec } from '../../../src/model/ingress.js';
+import { backendOf, loadLoop, request, startFerry, startHttpBackend, stopAllEnvoys, waitFor, type FerryUnderTest, type HttpBackend, type LoadLoop } from '../harness/index.js';
+import { answerOf, kingress, revisionService, split, toYaml } from './routing-manifests.js';
+
+/** The issue's functional requirement: a change to the manifest directory is served within a second. */
+const CHANGE_SERVED_WITHIN_MS = 1_000;
+/** How long to keep looking, so that a slow change reports its real latency instead of just "not seen". */
+const OBSERVE_FOR_MS = 5_000;
+
+const A_HOST = 'a.example.com';
+const B_HOST = 'b.example.com';
+const B_FILE = 'b.yaml';
+
+function bSpec(options: { hosts?: string[]; percents?: [number, number]; appendHeaders?: Record<string, string> } = {}): IngressSpec {
+  const [b1, b2] = options.percents ?? [100, 0];
+  return {
+    rules: [{
+      hosts: options.hosts ?? [B_HOST],
+      visibility: 'ExternalIP',
+      http: { paths: [{ ...(options.appendHeaders ? { appendHeaders: options.appendHeaders } : {}), splits: [split('rev-b1', b1), split('rev-b2', b2)] }] },
+    }],
+  };
+}
+
+describe('manifest changes through Ferry (files mode, watching its directory) and a real Envoy', () => {
+  const backends = new Map<string, HttpBackend>();
+  let env: FerryUnderTest;
+  let port: number;
+  let loadOnA: LoadLoop;
+
+  /** Writes (or, with undefined, deletes) B's file the way an operator would, and returns when the file is on disk. */
+  const changeB = (yaml: string | undefined): void => {
+    const path = join(env.dir, B_FILE);
+    if (yaml === undefined) rmSync(path);
+    else writeFileSync(path, yaml);
+  };
+
+  /** Milliseconds from the file write until a client sees the new behaviour (polling; an upper bound). */
+  async function latencyOf(change: () => void, seen: () => Promise<boolean>, description: string): Promise<number> {
+    const writtenAt = performance.now();
+    change();
+    while (performance.now() - writtenAt < OBSERVE_FOR_MS) {
+      if (await seen().catch(() => false)) return performance.now() - writtenAt;
+      await sleep(10);
+    }
+    throw new Error(`${description}: not served ${OBSERVE_FOR_MS} ms after the file write`);
+  }
+
+  const bBackend = async (host = B_HOST) => backendOf(await request(port, host, '/'));
+  const problemsOfB = () => env.ferry.source.problems().filter((p) => p.file === B_FILE && p.severity === 'error');
+
+  beforeAll(async () => {
+    for (const name of ['rev-a', 'rev-b1', 'rev-b2']) backends.set(name, await startHttpBackend({ name }));
+    env = await startFerry({
+      manifests: {
+        'revisions.yaml': toYaml(...[...backends.values()].flatMap((b) => revisionService(b.name, b.port))),
+        'a.yaml': toYaml(kingress('a', { rules: [{ hosts: [A_HOST], visibility: 'ExternalIP', http: { paths: [{ splits: [split('rev-a', 100)] }] } }] })),
+      },
+    });
+    port = env.ports.external.http;
+    await waitFor(async () => (await bBackend(A_HOST)) === 'rev-a', 10_000, `${A_HOST} served`);
+    // Continuous requests to the unchanged host A, fresh connections, for the whole file; checked in the last test.
+    loadOnA = loadLoop({ port, host: A_HOST, durationMs: 120_000, maxRequests: 1_000_000, concurrency: 2 });
+  });
+  afterAll(async () => {
+    await loadOnA?.stop();
+    await env?.close();
+    for (const backend of backends.values()) await backend.close();
+    await stopAllEnvoys();
+  });
+
+  it('serves a new KIngress within a second', async () => {
+    const latency = await latencyOf(() => changeB(toYaml(kingress('b', bSpec()))), async () => (await bBackend()) === 'rev-b1', 'new KIngress b');
+    expect(latency, `served after ${latency.toFixed(0)} ms`).toBeLessThanOrEqual(CHANGE_SERVED_WITHIN_MS);
+  });
+
+  it('serves a split shift within a second, then sends nothing to the 0% split', async () => {
+    const latency = await latencyOf(() => changeB(toYaml(kingress('b', bSpec({ percents: [0, 100] })))), async () => (await bBackend()) === 'rev-b2', 'split shift to rev-b2');
+    expect(latency, `served after ${latency.toFixed(0)} ms`).toBeLessThanOrEqual(CHANGE_SERVED_WITHIN_MS);
+    const after = await Promise.all(Array.from({ length: 20 }, () => bBackend()));
+    expect(after).toEqual(Array(20).fill('rev-b2'));
+  });
+
+  it('serves a new appendHeaders entry within a second', async () => {
+    const latency = await latencyOf(
+      () => changeB(toYaml(kingress('b', bSpec({ percents: [0, 100], appendHeaders: { 'X-Edition': 'three' } })))),
+      async () => answerOf(await request(port, B_HOST, '/')).headers['x-edition'] === 'three',
+      'new header X-Edition',
+    );
+    expect(latency, `served after ${latency.toFixed(0)} ms`).toBeLessThanOrEqual(CHANGE_SERVED_WITHIN_MS);
+  });
+
+  it('serves a new host within a second', async () => {
+    const latency = await latencyOf(
+      () => changeB(toYaml(kingress('b', bSpec({ hosts: [B_HOST, 'b-new.example.com'], percents: [0, 100] })))),
+      async () => (await bBackend('b-new.example.com')) === 'rev-b2',
+      'new host b-new.example.com',
+    );
+    expect(latency, `served after ${latency.toFixed(0)} ms`).toBeLessThanOrEqual(CHANGE_SERVED_WITHIN_MS);
+    expect(await bBackend()).toBe('rev-b2');
+  });
+
+  it('stops serving a deleted KIngress within a second', async () => {
+    const latency = await latencyOf(() => changeB(undefined), async () => (await request(port, B_HOST, '/')).status === 404, 'deletion of b.yaml');
+    expect(latency, `gone after ${latency.toFixed(0)} ms`).toBeLessThanOrEqual(CHANGE_SERVED_WITHIN_MS);
+    expect((await request(port, 'b-new.example.com', '/')).status).toBe(404);
+  });
+
+  it('keeps the last good version serving when the file stops parsing as YAML', async () => {
+    await latencyOf(() => changeB(toYaml(kingress('b', bSpec()))), async () => (await bBackend()) === 'rev-b1', 'b re-created');
+    changeB(`${toYaml(kingress('b', bSpec({ percents: [0, 100] })))}\n  broken: [unclosed\n`);
+    await waitFor(() => problemsOfB().length > 0, 5_000, `${B_FILE} reported as broken`);
+    await sleep(300);
+    const answers = await Promise.all(Array.from({ length: 10 }, () => bBackend()));
+    expect(answers).toEqual(Array(10).fill('rev-b1'));
+  });
+
+  it('keeps the last good version serving when the KIngress fails validation', async () => {
+    changeB(toYaml(kingress('b', bSpec({ percents: [50, 100] }))));
+    const problems = await waitFor(() => {
+      const found = problemsOfB();
+      return found.some((p) => p.field.endsWith('.splits')) ? found : undefined;
+    }, 5_000, `${B_FILE} reported as invalid`);
+    expect(problems[0]).toMatchObject({ object: 'Ingress default/b', field: 'spec.rules[0].http.paths[0].splits' });
+    await sleep(300);
+    const answers = await Promise.all(Array.from({ length: 10 }, () => bBackend()));
+    expect(answers).toEqual(Array(10).fill('rev-b1'));
+  });
+
+  it('serves the fixed file within a second after a broken edit', async () => {
+    const latency = await latencyOf(() => changeB(toYaml(kingress('b', bSpec({ percents: [0, 100] })))), async () => (await bBackend()) === 'rev-b2', 'fixed b.yaml');
+    expect(latency, `served after ${latency.toFixed(0)} ms`).toBeLessThanOrEqual(CHANGE_SERVED_WITHIN_MS);
+    expect(problemsOfB()).toEqual([]);
+  });
+
+  it('lost no request to the unchanged host A during all the changes above', async () => {
+    const result = await loadOnA.stop();
+    expect(result.sent).toBeGreaterThan(100);
+    expect(result.failures).toEqual([]);
+    expect(new Set(result.answeredBy)).toEqual(new Set(['rev-a']));
+  });
+});
