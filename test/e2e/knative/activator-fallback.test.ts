@@ -1,3 +1,5 @@
+import { rmSync } from 'node:fs';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { echoClient, startGrpcBackend, type GrpcAnswer, type GrpcBackend } from '../harness/grpc.js';
 import { loadLoop, request, startFerry, startHttpBackend, stopAllEnvoys, waitFor, type BackendAnswer, type FerryUnderTest, type HttpBackend, type LoadLoop } from '../harness/index.js';
@@ -39,6 +41,20 @@ metadata:
 addressType: IPv4
 endpoints: ${endpoints}
 ports: [{name: ${portName}, port: ${port}, protocol: TCP}]
+`;
+}
+
+/** The same states as core v1 Endpoints, the form Knative's serverless-service controller writes. */
+function revisionEndpointsV1(port: number, state: EndpointsState): string {
+  const subsets = {
+    ready: `[{addresses: [{ip: 127.0.0.1}], ports: [{name: http, port: ${port}, protocol: TCP}]}]`,
+    'not-ready': `[{notReadyAddresses: [{ip: 127.0.0.1}], ports: [{name: http, port: ${port}, protocol: TCP}]}]`,
+    none: '[]',
+  }[state];
+  return `apiVersion: v1
+kind: Endpoints
+metadata: {name: ${REVISION}, namespace: default}
+subsets: ${subsets}
 `;
 }
 
@@ -184,6 +200,25 @@ describe('activator fallback through Ferry and a real Envoy', () => {
       await env.writeManifest('revision-endpoints.yaml', revisionEndpoints(revisionBackend.port, 'ready'));
       await otherActivator.close();
     }
+    await answeredBy('revision');
+  });
+
+  it('follows core v1 Endpoints the same way', async () => {
+    for (const [state, backend] of [['ready', 'revision'], ['not-ready', 'activator'], ['ready', 'revision'], ['none', 'activator']] as const) {
+      await env.writeManifest('revision-endpoints.yaml', revisionEndpointsV1(revisionBackend.port, state));
+      const answer = await answeredBy(backend);
+      expect(answer.headers['knative-serving-revision']).toBe(REVISION);
+    }
+    await env.writeManifest('revision-endpoints.yaml', revisionEndpoints(revisionBackend.port, 'ready'));
+    await answeredBy('revision');
+  });
+
+  it('falls back to the activator when the revision endpoints are deleted, and returns when they come back', async () => {
+    rmSync(join(env.dir, 'revision-endpoints.yaml'));
+    await env.ferry.source.rescan();
+    const answer = await answeredBy('activator');
+    expect(answer.headers['knative-serving-revision']).toBe(REVISION);
+    await env.writeManifest('revision-endpoints.yaml', revisionEndpoints(revisionBackend.port, 'ready'));
     await answeredBy('revision');
   });
 

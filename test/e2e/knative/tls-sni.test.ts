@@ -1,3 +1,4 @@
+import { connect as http2Connect } from 'node:http2';
 import { Agent, request as httpsRequest } from 'node:https';
 import { connect as tlsConnect, type TLSSocket } from 'node:tls';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -46,6 +47,27 @@ function certificateWithoutSni(port: number): Promise<string> {
       resolve(cn);
     });
     socket.on('error', reject);
+  });
+}
+
+/** One HTTP/2 request over TLS (ALPN h2) with SNI and :authority `host`. */
+function http2Get(port: number, host: string): Promise<{ status: number; backend: string; alpn: string | false }> {
+  return new Promise((resolve, reject) => {
+    const session = http2Connect(`https://127.0.0.1:${port}`, { servername: host, rejectUnauthorized: false });
+    session.on('error', reject);
+    const stream = session.request({ ':path': '/', ':authority': host });
+    let body = '';
+    let status = 0;
+    stream.setEncoding('utf8');
+    stream.on('response', (headers) => (status = Number(headers[':status'])));
+    stream.on('data', (chunk: string) => (body += chunk));
+    stream.on('end', () => {
+      const alpn = session.alpnProtocol ?? false;
+      session.close();
+      resolve({ status, backend: (JSON.parse(body) as BackendAnswer).backend, alpn });
+    });
+    stream.on('error', reject);
+    stream.end();
   });
 }
 
@@ -132,6 +154,29 @@ describe('TLS per host through Ferry and a real Envoy', () => {
     expect(answer.commonName).toBe('default.example.com');
     expect(answer.status).toBe(404);
     expect(await certificateWithoutSni(env.ports.external.https)).toBe('default.example.com');
+  });
+
+  it('speaks HTTP/2 to clients that negotiate h2 by ALPN', async () => {
+    expect(await http2Get(env.ports.external.https, 'b.example.com')).toEqual({ status: 200, backend: 'app-b', alpn: 'h2' });
+  });
+
+  it('keeps serving the last good certificate when a Secret is replaced by an unusable one', async () => {
+    const https = env.ports.external.https;
+    const good = await httpsGet(https, 'b.example.com', 'b.example.com');
+    const broken = { cert: '-----BEGIN CERTIFICATE-----\nbm90IGEgY2VydGlmaWNhdGU=\n-----END CERTIFICATE-----\n', key: selfSignedCertificate('b.example.com').key };
+    await env.writeManifest('b-cert.yaml', tlsSecretManifest('default', 'b-cert', broken));
+    // Host a's certificate changes after the broken one: the broken Secret must not hold it back.
+    const rotatedA = selfSignedCertificate('a.example.com');
+    const beforeA = await httpsGet(https, 'a.example.com', 'a.example.com');
+    await env.writeManifest('a-cert.yaml', tlsSecretManifest('default', 'a-cert', rotatedA));
+    await waitFor(async () => (await httpsGet(https, 'a.example.com', 'a.example.com')).fingerprint !== beforeA.fingerprint, 10_000, 'the rotated certificate of a.example.com');
+    const stillB = await httpsGet(https, 'b.example.com', 'b.example.com');
+    expect(stillB).toMatchObject({ status: 200, backend: 'app-b', commonName: 'b.example.com', fingerprint: good.fingerprint });
+
+    // A good certificate for b is served again.
+    const fixed = selfSignedCertificate('b.example.com');
+    await env.writeManifest('b-cert.yaml', tlsSecretManifest('default', 'b-cert', fixed));
+    await waitFor(async () => (await httpsGet(https, 'b.example.com', 'b.example.com')).fingerprint !== good.fingerprint, 10_000, 'the fixed certificate of b.example.com');
   });
 
   it('serves a rotated certificate without re-creating the listener or failing keep-alive requests', async () => {
