@@ -54,7 +54,7 @@ export class AdminServer {
       case '/metrics':
         return send(res, 200, metrics.registry.contentType, await metrics.registry.metrics());
       case '/debug/config_dump':
-        return sendJson(res, providers.configDump({
+        return sendQueryAnswer(res, () => providers.configDump({
           role: url.searchParams.get('role') ?? undefined,
           type: url.searchParams.get('type') ?? undefined,
           name: url.searchParams.get('name') ?? undefined,
@@ -62,7 +62,7 @@ export class AdminServer {
       case '/debug/status':
         return sendJson(res, providers.status());
       case '/debug/objects':
-        return sendJson(res, providers.objects(url.searchParams.get('kind') ?? 'ingresses'));
+        return sendQueryAnswer(res, () => providers.objects(url.searchParams.get('kind') ?? 'ingresses'));
       default:
         return send(res, 404, 'text/plain', 'not found: try /healthz, /readyz, /metrics, /debug/config_dump, /debug/status, /debug/objects?kind=ingresses\n');
     }
@@ -72,6 +72,17 @@ export class AdminServer {
 function send(res: ServerResponse, status: number, contentType: string, body: string): void {
   res.writeHead(status, { 'content-type': contentType });
   res.end(body);
+}
+
+/** A provider that rejects its query parameters (unknown role, type or kind) answers 400 with its message. */
+function sendQueryAnswer(res: ServerResponse, answer: () => unknown): void {
+  let value: unknown;
+  try {
+    value = answer();
+  } catch (error) {
+    return send(res, 400, 'text/plain', `${(error as Error).message}\n`);
+  }
+  sendJson(res, value);
 }
 
 function sendJson(res: ServerResponse, value: unknown): void {

@@ -5,6 +5,7 @@ import { repositoryRoot, type XdsMode } from '../envoy/bootstrap.js';
 import { DEFAULT_TRANSLATE_CONFIG, type TranslateConfig } from '../translate/envoy/index.js';
 import { Ferry } from '../serve/ferry.js';
 import { parseHostPort, parsePort, UsageError } from './args.js';
+import { TRANSLATE_FLAG_OPTIONS, TRANSLATE_FLAGS_USAGE, translateConfigFromFlags } from './translate-flags.js';
 
 export const SERVE_USAGE = `Usage: ferry serve [flags]
 
@@ -18,12 +19,7 @@ Flags:
   --xds-address HOST:PORT    xDS gRPC listen address (default 127.0.0.1:18000)
   --admin-address HOST:PORT  Ferry's admin HTTP address (default 127.0.0.1:18001)
   --envoy-admin-port PORT    the managed Envoy's admin port on 127.0.0.1 (default 9901)
-  --external-http-port PORT  (default 8080)     --external-https-port PORT (default 8443)
-  --local-http-port PORT     (default 8081)     --local-https-port PORT    (default 8444)
-  --listen-address ADDR      address the gateway listeners bind to (default 0.0.0.0)
-  --default-certificate NS/NAME  TLS Secret served to clients whose SNI matches no host
-  --activator NS/NAME        the activator Service for scale-to-zero fallback (default knative-serving/activator-service)
-  --log-level LEVEL          trace|debug|info|warn|error (default info; FERRY_LOG_LEVEL)
+${TRANSLATE_FLAGS_USAGE}  --log-level LEVEL          trace|debug|info|warn|error (default info; FERRY_LOG_LEVEL)
 `;
 
 export async function serve(argv: string[]): Promise<void> {
@@ -36,13 +32,7 @@ export async function serve(argv: string[]): Promise<void> {
       'xds-address': { type: 'string', default: '127.0.0.1:18000' },
       'admin-address': { type: 'string', default: '127.0.0.1:18001' },
       'envoy-admin-port': { type: 'string', default: '9901' },
-      'external-http-port': { type: 'string', default: '8080' },
-      'external-https-port': { type: 'string', default: '8443' },
-      'local-http-port': { type: 'string', default: '8081' },
-      'local-https-port': { type: 'string', default: '8444' },
-      'listen-address': { type: 'string', default: DEFAULT_TRANSLATE_CONFIG.bindAddress },
-      'default-certificate': { type: 'string' },
-      activator: { type: 'string', default: 'knative-serving/activator-service' },
+      ...TRANSLATE_FLAG_OPTIONS,
       'log-level': { type: 'string' },
       help: { type: 'boolean', short: 'h' },
     },
@@ -55,18 +45,11 @@ export async function serve(argv: string[]): Promise<void> {
   if (values['xds-mode'] !== 'delta' && values['xds-mode'] !== 'sotw') throw new UsageError(`--xds-mode ${values['xds-mode']}: expected delta or sotw`);
   const logger = createLogger({ level: values['log-level'] });
   const translateConfig: TranslateConfig = {
-    ...DEFAULT_TRANSLATE_CONFIG,
-    bindAddress: values['listen-address'],
-    ports: {
-      external: { http: parsePort('--external-http-port', values['external-http-port']), https: parsePort('--external-https-port', values['external-https-port']) },
-      local: { http: parsePort('--local-http-port', values['local-http-port']), https: parsePort('--local-https-port', values['local-https-port']) },
-    },
-    activator: parseObjectRef('--activator', values.activator),
+    ...translateConfigFromFlags(values),
     // The managed Envoy serves both roles: DomainMappings reach the local gateway on its own listener.
     localGateway: values.envoy === 'managed'
       ? { host: '127.0.0.1', port: parsePort('--local-http-port', values['local-http-port']) }
       : DEFAULT_TRANSLATE_CONFIG.localGateway,
-    defaultCertificate: values['default-certificate'] ? parseObjectRef('--default-certificate', values['default-certificate']) : undefined,
   };
   const ferry = new Ferry({
     manifests: resolve(values.manifests ?? resolve(repositoryRoot(), 'examples', 'hello')),
@@ -91,10 +74,4 @@ export async function serve(argv: string[]): Promise<void> {
   await ferry.start();
   const ports = translateConfig.ports;
   logger.info(`ready: try  curl -H "Host: hello.default.example.com" localhost:${ports.external.http}   (admin: http://127.0.0.1:${ferry.adminPort}/debug/status)`);
-}
-
-function parseObjectRef(flag: string, value: string): { namespace: string; name: string } {
-  const [namespace, name, extra] = value.split('/');
-  if (!namespace || !name || extra !== undefined) throw new UsageError(`${flag} ${value}: expected NAMESPACE/NAME`);
-  return { namespace, name };
 }

@@ -1,11 +1,20 @@
-import type { Store } from '../store/store.js';
+import { buildConfigDump, type ConfigDumpQuery, type EnvoyConfigDump } from '../admin/config-dump.js';
+import type { IngressStatus } from '../model/ingress.js';
+import { formatValidationError } from '../model/validation-error.js';
 import type { FilesSource } from '../sources/files.js';
-import { resourceToJson } from '../translate/envoy/index.js';
+import { GatewaySyncTracker } from '../status/gateway-sync.js';
+import { ingressStatus } from '../status/ingress-status.js';
+import { DEFAULT_LOAD_BALANCER_HOSTS, type LoadBalancerHosts } from '../status/load-balancers.js';
+import { knativeObjectConditions, sameObject } from '../status/object-status.js';
+import { typeSyncState } from '../status/sync-state.js';
+import { readyOf, type GatewayStatus, type ObjectRow, type StatusReport } from '../status/views.js';
+import type { Store } from '../store/store.js';
 import type { XdsCache } from '../xds/cache.js';
 import type { NackStore } from '../xds/nacks.js';
-import { PUSH_ORDER, SHORT_NAME, type TypeUrl } from '../xds/resource-types.js';
-import { GATEWAY_ROLES, type GatewayRole } from '../xds/roles.js';
+import { SHORT_NAME, TypeUrl } from '../xds/resource-types.js';
+import type { GatewayRole } from '../xds/roles.js';
 import type { XdsServer } from '../xds/server.js';
+import type { ReconcileState, ServedIngress } from './reconciler.js';
 import type { Reconciler } from './reconciler.js';
 
 export interface FerryViewSources {
@@ -15,61 +24,106 @@ export interface FerryViewSources {
   nacks: NackStore;
   reconciler: Reconciler;
   source: FilesSource;
+  loadBalancers?: LoadBalancerHosts;
 }
+
+/** Envoy's names for the discovery services, as `ferry status` columns. */
+export const API_NAME: Record<TypeUrl, string> = {
+  [TypeUrl.Cluster]: 'CDS', [TypeUrl.Endpoint]: 'EDS', [TypeUrl.Secret]: 'SDS', [TypeUrl.Listener]: 'LDS', [TypeUrl.Route]: 'RDS',
+};
+
+export type ObjectKindQuery = 'ingresses' | 'routes' | 'domainmappings';
 
 /** Read-only answers about a running Ferry, for the admin endpoints and through them the CLI. */
 export class FerryView {
-  constructor(private readonly sources: FerryViewSources) {}
+  private readonly sync: GatewaySyncTracker;
+  private readonly loadBalancers: LoadBalancerHosts;
 
-  configDump(query: { role?: string; type?: string; name?: string }): unknown {
-    const { cache } = this.sources;
-    const roles = GATEWAY_ROLES.filter((role) => query.role === undefined || query.role === role);
-    const types = PUSH_ORDER.filter((typeUrl) => query.type === undefined || SHORT_NAME[typeUrl] === query.type || typeUrl === query.type);
-    const dump: Record<string, unknown> = {};
-    for (const role of roles) {
-      dump[role] = {
-        configs: types.map((typeUrl) => ({
-          typeUrl,
-          version: cache.version([role], typeUrl),
-          resources: cache.list([role], typeUrl)
-            .filter((resource) => query.name === undefined || resource.name === query.name)
-            .map((resource) => ({ name: resource.name, hash: resource.hash, resource: resourceToJson(resource) })),
-        })),
-      };
-    }
-    return dump;
+  constructor(private readonly sources: FerryViewSources) {
+    const { cache, xds, reconciler } = sources;
+    this.loadBalancers = sources.loadBalancers ?? DEFAULT_LOAD_BALANCER_HOSTS;
+    this.sync = new GatewaySyncTracker({
+      streams: () => xds.streams(),
+      currentVersion: (roles, typeUrl) => cache.version(roles, typeUrl),
+      hasResources: (roles, typeUrl) => cache.list(roles, typeUrl).length > 0,
+      currentPass: () => reconciler.current().pass,
+      onStreamsChanged: (listener) => xds.onStreamsChanged(listener),
+      onPass: (listener) => reconciler.onPass(listener),
+    });
   }
 
-  status(): unknown {
-    const { xds, nacks, cache, source } = this.sources;
+  configDump(query: ConfigDumpQuery): Partial<Record<GatewayRole, EnvoyConfigDump>> {
+    return buildConfigDump(this.sources.cache, query);
+  }
+
+  status(): StatusReport {
+    const { xds, nacks, cache, source, reconciler } = this.sources;
+    const gateways: GatewayStatus[] = xds.streams().map((stream) => {
+      const types = stream.types.map((type) => {
+        const currentVersion = cache.version(stream.roles, type.typeUrl);
+        const state = typeSyncState(type, currentVersion);
+        return {
+          type: SHORT_NAME[type.typeUrl], api: API_NAME[type.typeUrl], sentVersion: type.sentVersion, ackedVersion: type.ackedVersion, currentVersion, state,
+          ...(type.lastNack !== undefined ? { error: type.lastNack } : {}),
+        };
+      });
+      return {
+        nodeId: stream.nodeId, nodeCluster: stream.nodeCluster, roles: [...stream.roles], address: stream.peer, protocol: stream.protocol,
+        connectedAt: stream.connectedAt.toISOString(), synced: types.every((t) => t.state === 'SYNCED'), types,
+      };
+    });
     return {
-      gateways: xds.streams().map((stream) => ({
-        ...stream,
-        types: stream.types.map((type) => ({ ...type, current: cache.version(stream.roles, type.typeUrl), state: syncState(cache, stream.roles, type) })),
+      pass: reconciler.current().pass,
+      gateways,
+      nacks: nacks.list().map((nack) => ({
+        nodeId: nack.nodeId, type: SHORT_NAME[nack.typeUrl], version: nack.version, resources: [...nack.resourceNames], message: nack.message, time: nack.time.toISOString(),
       })),
-      nacks: nacks.list(),
-      problems: source.problems(),
+      problems: source.problems().map((problem) => ({ severity: problem.severity, message: formatValidationError(problem) })),
     };
   }
 
-  objects(kind: string): unknown {
-    const state = this.sources.reconciler.current();
-    if (kind === 'ingresses') {
-      return [...state.ingresses.values()].map((served) => ({
-        namespace: served.ingress.metadata.namespace,
-        name: served.ingress.metadata.name,
-        origin: served.origin,
-        hosts: (served.ingress.spec.rules ?? []).flatMap((rule) => rule.hosts ?? []),
-        conflict: served.conflict,
-        warnings: served.warnings,
-      }));
-    }
-    const wanted = kind === 'routes' ? ['Route', 'Service'] : kind === 'domainmappings' ? ['DomainMapping'] : [];
-    return state.statuses.filter((status) => wanted.includes(status.object.kind));
+  /** The status Ferry would write to a KIngress now. */
+  ingressStatus(served: ServedIngress): IngressStatus {
+    return ingressStatus(served, (role) => this.sync.role(role), this.loadBalancers);
   }
-}
 
-function syncState(cache: XdsCache, roles: readonly GatewayRole[], type: { typeUrl: TypeUrl; ackedVersion: string; lastNack: string | undefined; awaitingAck: boolean }): 'SYNCED' | 'STALE' | 'NACKED' {
-  if (type.lastNack !== undefined) return 'NACKED';
-  return type.ackedVersion === cache.version(roles, type.typeUrl) && !type.awaitingAck ? 'SYNCED' : 'STALE';
+  objects(kind: string): ObjectRow[] {
+    const state = this.sources.reconciler.current();
+    if (kind === 'ingresses') return [...state.ingresses.values()].map((served) => this.ingressRow(served));
+    if (kind === 'routes') return this.knativeRows(state, ['Route', 'Service']);
+    if (kind === 'domainmappings') return this.knativeRows(state, ['DomainMapping']);
+    throw new Error(`unknown kind "${kind}": use ingresses, routes or domainmappings`);
+  }
+
+  stop(): void {
+    this.sync.stop();
+  }
+
+  private ingressRow(served: ServedIngress): ObjectRow {
+    const status = this.ingressStatus(served);
+    const conditions = status.conditions ?? [];
+    const hosts = (served.ingress.spec.rules ?? []).flatMap((rule) => rule.hosts ?? []);
+    return {
+      kind: 'Ingress', namespace: served.ingress.metadata.namespace ?? '', name: served.ingress.metadata.name,
+      url: hosts[0] ? `${served.ingress.spec.tls?.length ? 'https' : 'http'}://${hosts[0]}` : '',
+      ...readyOf(conditions), conditions,
+      origin: served.origin, hosts, status, warnings: served.warnings,
+      ...(served.conflict ? { conflict: served.conflict } : {}),
+    };
+  }
+
+  private knativeRows(state: ReconcileState, kinds: readonly string[]): ObjectRow[] {
+    const served = [...state.ingresses.values()];
+    return state.statuses.filter((status) => kinds.includes(status.object.kind)).map((status) => {
+      const ingress = served.find((candidate) => sameObject(candidate.origin, status.object));
+      const conditions = knativeObjectConditions(status, ingress && { served: ingress, status: this.ingressStatus(ingress) });
+      return {
+        kind: status.object.kind, namespace: status.object.namespace, name: status.object.name, url: status.url ?? '',
+        ...readyOf(conditions), conditions,
+        ...(status.address ? { address: status.address } : {}),
+        ...(status.traffic ? { traffic: status.traffic } : {}),
+        ...(ingress ? { ingress: `${ingress.ingress.metadata.namespace}/${ingress.ingress.metadata.name}` } : {}),
+      };
+    });
+  }
 }

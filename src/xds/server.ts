@@ -43,10 +43,12 @@ export class XdsServer {
   private readonly context: StreamContext;
   private readonly unsubscribe: () => void;
   private nextId = 0;
+  private readonly streamListeners = new Set<() => void>();
 
   constructor(options: XdsServerOptions) {
     const logger = options.logger.child({ component: 'xds' });
-    this.context = { cache: options.cache, logger, metrics: options.metrics, nackStore: options.nackStore, holdMs: options.holdMs ?? 2_000 };
+    this.context = { cache: options.cache, logger, metrics: options.metrics, nackStore: options.nackStore, holdMs: options.holdMs ?? 2_000,
+      streamsChanged: () => { for (const listener of this.streamListeners) listener(); } };
     this.server.addService(AdsService, {
       streamAggregatedResources: (call: ServerDuplexStream<DiscoveryRequest, Buffer>) => this.track(new SotwStream(this.newId(), 'sotw', call, this.context, this.forget)),
       deltaAggregatedResources: (call: ServerDuplexStream<DeltaDiscoveryRequest, Buffer>) => this.track(new DeltaStream(this.newId(), 'delta', call, this.context, this.forget)),
@@ -88,6 +90,12 @@ export class XdsServer {
   /** The connected gateway streams, for `ferry status` and the admin endpoints. */
   streams(): StreamInfo[] {
     return [...this.active.values()].map((stream) => stream.info());
+  }
+
+  /** Called after a gateway connects, ACKs, NACKs or disconnects; returns the unsubscribe function. */
+  onStreamsChanged(listener: () => void): () => void {
+    this.streamListeners.add(listener);
+    return () => this.streamListeners.delete(listener);
   }
 
   private newId(): string {

@@ -18,6 +18,8 @@ export interface StreamContext {
   readonly nackStore: NackStore;
   /** Longest time Listener/Route updates wait for clusters to be ACKed and EDS-subscribed. */
   readonly holdMs: number;
+  /** Called when what a stream holds may have changed (connect, ACK, NACK, close), for sync tracking. */
+  readonly streamsChanged?: () => void;
 }
 
 /** One resource type on one stream: the subscription, what the gateway holds, and the last exchange. */
@@ -112,6 +114,7 @@ export abstract class XdsStream<Request extends { node?: Node | undefined; typeU
     this.call.end();
     this.onClose(this);
     this.log.info({ node: this.nodeId }, 'gateway disconnected');
+    this.ctx.streamsChanged?.();
   }
 
   info(): StreamInfo {
@@ -170,6 +173,7 @@ export abstract class XdsStream<Request extends { node?: Node | undefined; typeU
       this.ctx.nackStore.clear(this.nodeId, state.typeUrl);
       this.ctx.cache.streamAcked(this.id, this.roles, state.typeUrl, state.ackedVersion);
     }
+    this.ctx.streamsChanged?.();
   }
 
   protected newState(typeUrl: TypeUrl): TypeState {
@@ -214,6 +218,7 @@ export abstract class XdsStream<Request extends { node?: Node | undefined; typeU
     this.roles = rolesForNode(node);
     for (const role of this.roles) this.ctx.metrics?.connectedGateways.inc({ role, protocol: this.protocol });
     this.log.info({ node: this.nodeId, cluster: this.nodeCluster, roles: this.roles }, 'gateway connected');
+    this.ctx.streamsChanged?.();
   }
 
   private flush(): void {
@@ -239,6 +244,7 @@ export abstract class XdsStream<Request extends { node?: Node | undefined; typeU
       if (!state.awaitingAck && !state.lastResponseNacked && state.ackedVersion !== '' && state.ackedVersion !== version) {
         state.ackedVersion = version;
         this.ctx.cache.streamAcked(this.id, this.roles, state.typeUrl, version);
+        this.ctx.streamsChanged?.();
       }
       return;
     }

@@ -1,0 +1,49 @@
+import { DEFAULT_TRANSLATE_CONFIG, type TranslateConfig } from '../translate/envoy/index.js';
+import { parsePort, UsageError } from './args.js';
+
+/** The flags that shape the Envoy resources, shared by `ferry serve` and `ferry validate --diff` so both translate alike. */
+export const TRANSLATE_FLAG_OPTIONS = {
+  'external-http-port': { type: 'string', default: String(DEFAULT_TRANSLATE_CONFIG.ports.external.http) },
+  'external-https-port': { type: 'string', default: String(DEFAULT_TRANSLATE_CONFIG.ports.external.https) },
+  'local-http-port': { type: 'string', default: String(DEFAULT_TRANSLATE_CONFIG.ports.local.http) },
+  'local-https-port': { type: 'string', default: String(DEFAULT_TRANSLATE_CONFIG.ports.local.https) },
+  'listen-address': { type: 'string', default: DEFAULT_TRANSLATE_CONFIG.bindAddress },
+  'default-certificate': { type: 'string' },
+  activator: { type: 'string', default: 'knative-serving/activator-service' },
+} as const;
+
+export const TRANSLATE_FLAGS_USAGE = `  --external-http-port PORT  (default 8080)     --external-https-port PORT (default 8443)
+  --local-http-port PORT     (default 8081)     --local-https-port PORT    (default 8444)
+  --listen-address ADDR      address the gateway listeners bind to (default 0.0.0.0)
+  --default-certificate NS/NAME  TLS Secret served to clients whose SNI matches no host
+  --activator NS/NAME        the activator Service for scale-to-zero fallback (default knative-serving/activator-service)
+`;
+
+export interface TranslateFlagValues {
+  'external-http-port': string;
+  'external-https-port': string;
+  'local-http-port': string;
+  'local-https-port': string;
+  'listen-address': string;
+  'default-certificate'?: string;
+  activator: string;
+}
+
+export function translateConfigFromFlags(values: TranslateFlagValues): TranslateConfig {
+  return {
+    ...DEFAULT_TRANSLATE_CONFIG,
+    bindAddress: values['listen-address'],
+    ports: {
+      external: { http: parsePort('--external-http-port', values['external-http-port']), https: parsePort('--external-https-port', values['external-https-port']) },
+      local: { http: parsePort('--local-http-port', values['local-http-port']), https: parsePort('--local-https-port', values['local-https-port']) },
+    },
+    activator: parseObjectRef('--activator', values.activator),
+    defaultCertificate: values['default-certificate'] ? parseObjectRef('--default-certificate', values['default-certificate']) : undefined,
+  };
+}
+
+function parseObjectRef(flag: string, value: string): { namespace: string; name: string } {
+  const [namespace, name, extra] = value.split('/');
+  if (!namespace || !name || extra !== undefined) throw new UsageError(`${flag} ${value}: expected NAMESPACE/NAME`);
+  return { namespace, name };
+}

@@ -1,0 +1,33 @@
+import type { StreamInfo, StreamTypeInfo } from '../xds/stream-info.js';
+import { PUSH_ORDER, WILDCARD_TYPES, type TypeUrl } from '../xds/resource-types.js';
+import type { GatewayRole } from '../xds/roles.js';
+
+/** How one resource type of one gateway stands against what Ferry serves now (istioctl proxy-status words). */
+export type SyncState = 'SYNCED' | 'STALE' | 'NACKED';
+
+/** The cache's current version of a type for a set of roles. */
+export type CurrentVersion = (roles: readonly GatewayRole[], typeUrl: TypeUrl) => string;
+
+/**
+ * NACKED while the gateway's last answer for the type was a rejection; SYNCED when it ACKed the current
+ * version (or subscribes to nothing of a by-name type); STALE otherwise (in flight, or not sent yet).
+ */
+export function typeSyncState(type: StreamTypeInfo, current: string): SyncState {
+  if (type.lastNack !== undefined) return 'NACKED';
+  if (type.awaitingAck) return 'STALE';
+  if (type.ackedVersion === current) return 'SYNCED';
+  return !type.wildcard && type.subscribed.length === 0 ? 'SYNCED' : 'STALE';
+}
+
+/** Whether the cache serves anything of a type to a set of roles. */
+export type HasResources = (roles: readonly GatewayRole[], typeUrl: TypeUrl) => boolean;
+
+/**
+ * True when the gateway asked for every type Ferry has something of (a gateway that just connected has not
+ * asked for all yet) and every type it asked for is SYNCED.
+ */
+export function streamSynced(stream: StreamInfo, current: CurrentVersion, hasResources: HasResources): boolean {
+  const asked = new Set(stream.types.map((type) => type.typeUrl));
+  if (PUSH_ORDER.some((typeUrl) => !asked.has(typeUrl) && (WILDCARD_TYPES.has(typeUrl) || hasResources(stream.roles, typeUrl)))) return false;
+  return stream.types.every((type) => typeSyncState(type, current(stream.roles, type.typeUrl)) === 'SYNCED');
+}
