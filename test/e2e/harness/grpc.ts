@@ -108,10 +108,15 @@ interface GenericEchoClient extends grpc.Client {
   Count(request: GrpcRequest): grpc.ClientReadableStream<GrpcAnswer>;
 }
 
-/** A plaintext (h2c) grpc-js client of the echo service at 127.0.0.1:port, sending `authority` as :authority. */
-export function echoClient(port: number, authority: string): EchoClient {
+/**
+ * A grpc-js client of the echo service at 127.0.0.1:port, sending `authority` as :authority: plaintext
+ * (h2c) by default, or TLS with `authority` as SNI when the server's (self-signed) certificate is given.
+ */
+export function echoClient(port: number, authority: string, options: { trustedCertificate?: string } = {}): EchoClient {
   const Constructor = grpc.makeGenericClientConstructor(ECHO_SERVICE, 'EchoService');
-  const client = new Constructor(`127.0.0.1:${port}`, grpc.credentials.createInsecure(), { 'grpc.default_authority': authority }) as unknown as GenericEchoClient;
+  const credentials = options.trustedCertificate ? grpc.credentials.createSsl(Buffer.from(options.trustedCertificate)) : grpc.credentials.createInsecure();
+  const channelOptions = { 'grpc.default_authority': authority, ...(options.trustedCertificate ? { 'grpc.ssl_target_name_override': authority } : {}) };
+  const client = new Constructor(`127.0.0.1:${port}`, credentials, channelOptions) as unknown as GenericEchoClient;
   return {
     echo: (request) => new Promise((resolve, reject) => {
       client.Echo(request, (error, answer) => (error || !answer ? reject(error ?? new Error('Echo: empty answer')) : resolve(answer)));

@@ -203,6 +203,25 @@ describe('activator fallback through Ferry and a real Envoy', () => {
     await answeredBy('revision');
   });
 
+  it('lets requests in flight to the revision finish when it flips to the activator', async () => {
+    const slowRevision = await startHttpBackend({ name: 'slow-revision', delayMs: 3_000 });
+    try {
+      await env.writeManifest('revision-endpoints.yaml', revisionEndpoints(slowRevision.port, 'ready'));
+      await answeredBy('slow-revision');
+      const before = slowRevision.requests;
+      const inFlight = Array.from({ length: 4 }, (_, i) => request(env.ports.external.http, HOST, `/in-flight-${i}`));
+      await waitFor(() => slowRevision.requests >= before + 4, 10_000, 'the slow requests to reach the revision');
+      await env.writeManifest('revision-endpoints.yaml', revisionEndpoints(slowRevision.port, 'none'));
+      await answeredBy('activator');
+      const results = await Promise.all(inFlight);
+      expect(results.map((result) => [result.status, (JSON.parse(result.body) as BackendAnswer).backend])).toEqual(Array.from({ length: 4 }, () => [200, 'slow-revision']));
+    } finally {
+      await env.writeManifest('revision-endpoints.yaml', revisionEndpoints(revisionBackend.port, 'ready'));
+      await slowRevision.close();
+    }
+    await answeredBy('revision');
+  });
+
   it('follows core v1 Endpoints the same way', async () => {
     for (const [state, backend] of [['ready', 'revision'], ['not-ready', 'activator'], ['ready', 'revision'], ['none', 'activator']] as const) {
       await env.writeManifest('revision-endpoints.yaml', revisionEndpointsV1(revisionBackend.port, state));

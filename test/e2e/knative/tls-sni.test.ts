@@ -1,8 +1,10 @@
 import { connect as http2Connect } from 'node:http2';
 import { Agent, request as httpsRequest } from 'node:https';
 import { connect as tlsConnect, type TLSSocket } from 'node:tls';
+import { WebSocket } from 'ws';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { selfSignedCertificate, tlsSecretManifest } from '../harness/certs.js';
+import { selfSignedCertificate, tlsSecretManifest, type TestCertificate } from '../harness/certs.js';
+import { echoClient, startGrpcBackend, type GrpcBackend } from '../harness/grpc.js';
 import { startFerry, startHttpBackend, stopAllEnvoys, waitFor, type BackendAnswer, type FerryUnderTest, type HttpBackend } from '../harness/index.js';
 
 interface TlsAnswer {
@@ -71,12 +73,12 @@ function http2Get(port: number, host: string): Promise<{ status: number; backend
   });
 }
 
-function serviceWithEndpoints(name: string, targetPort: number): string {
+function serviceWithEndpoints(name: string, targetPort: number, portName = 'http'): string {
   return `apiVersion: v1
 kind: Service
 metadata: {name: ${name}, namespace: default}
 spec:
-  ports: [{name: http, port: 80, targetPort: ${targetPort}}]
+  ports: [{name: ${portName}, port: 80, targetPort: ${targetPort}}]
 ---
 apiVersion: discovery.k8s.io/v1
 kind: EndpointSlice
@@ -88,7 +90,7 @@ addressType: IPv4
 endpoints:
   - addresses: [127.0.0.1]
     conditions: {ready: true}
-ports: [{name: http, port: ${targetPort}}]
+ports: [{name: ${portName}, port: ${targetPort}}]
 `;
 }
 
@@ -102,6 +104,7 @@ spec:
   tls:
   - {hosts: [a.example.com], secretNamespace: default, secretName: a-cert}
   - {hosts: [b.example.com], secretNamespace: default, secretName: b-cert}
+  - {hosts: [grpc.example.com], secretNamespace: default, secretName: grpc-cert}
   rules:
   - hosts: [a.example.com]
     visibility: ExternalIP
@@ -113,22 +116,36 @@ spec:
     http:
       paths:
       - splits: [{serviceNamespace: default, serviceName: app-b, servicePort: 80, percent: 100}]
+  - hosts: [grpc.example.com]
+    visibility: ExternalIP
+    http:
+      paths:
+      - splits: [{serviceNamespace: default, serviceName: app-grpc, servicePort: 80, percent: 100}]
 `;
 
 // Per-host certificates selected by SNI, served to Envoy over SDS, and a default certificate.
 describe('TLS per host through Ferry and a real Envoy', () => {
   let backendA: HttpBackend;
   let backendB: HttpBackend;
+  let grpcBackend: GrpcBackend;
+  let grpcCertificate: TestCertificate;
   let env: FerryUnderTest;
 
   beforeAll(async () => {
-    backendA = await startHttpBackend({ name: 'app-a' });
+    backendA = await startHttpBackend({ name: 'app-a', websocket: true });
     backendB = await startHttpBackend({ name: 'app-b' });
+    grpcBackend = await startGrpcBackend('app-grpc');
+    grpcCertificate = selfSignedCertificate('grpc.example.com');
     env = await startFerry({
       manifests: {
-        'services.yaml': [serviceWithEndpoints('app-a', backendA.port), serviceWithEndpoints('app-b', backendB.port)].join('---\n'),
+        'services.yaml': [
+          serviceWithEndpoints('app-a', backendA.port),
+          serviceWithEndpoints('app-b', backendB.port),
+          serviceWithEndpoints('app-grpc', grpcBackend.port, 'h2c'),
+        ].join('---\n'),
         'ingress.yaml': INGRESS,
         'a-cert.yaml': tlsSecretManifest('default', 'a-cert', selfSignedCertificate('a.example.com')),
+        'grpc-cert.yaml': tlsSecretManifest('default', 'grpc-cert', grpcCertificate),
         'b-cert.yaml': tlsSecretManifest('default', 'b-cert', selfSignedCertificate('b.example.com')),
         'default-cert.yaml': tlsSecretManifest('knative-serving', 'default-cert', selfSignedCertificate('default.example.com')),
       },
@@ -137,7 +154,7 @@ describe('TLS per host through Ferry and a real Envoy', () => {
   });
   afterAll(async () => {
     await env?.close();
-    await Promise.all([backendA?.close(), backendB?.close()]);
+    await Promise.all([backendA?.close(), backendB?.close(), grpcBackend?.close()]);
     await stopAllEnvoys();
   });
 
@@ -158,6 +175,30 @@ describe('TLS per host through Ferry and a real Envoy', () => {
 
   it('speaks HTTP/2 to clients that negotiate h2 by ALPN', async () => {
     expect(await http2Get(env.ports.external.https, 'b.example.com')).toEqual({ status: 200, backend: 'app-b', alpn: 'h2' });
+  });
+
+  it('serves gRPC over TLS to an h2c backend, the client verifying the host certificate', async () => {
+    const client = echoClient(env.ports.external.https, 'grpc.example.com', { trustedCertificate: grpcCertificate.cert });
+    try {
+      expect(await client.echo({ message: 'secure' })).toMatchObject({ backend: 'app-grpc', message: 'secure' });
+      expect((await client.count({ message: 'secure', count: 5 })).map((answer) => answer.index)).toEqual([0, 1, 2, 3, 4]);
+    } finally {
+      client.close();
+    }
+  });
+
+  it('echoes WebSocket messages over TLS (wss)', async () => {
+    const received = await new Promise<string>((resolve, reject) => {
+      const socket = new WebSocket(`wss://127.0.0.1:${env.ports.external.https}/chat`, { servername: 'a.example.com', headers: { host: 'a.example.com' }, rejectUnauthorized: false });
+      socket.on('open', () => socket.send('over tls'));
+      socket.on('message', (data) => {
+        socket.close();
+        resolve(String(data));
+      });
+      socket.on('unexpected-response', (_req, res) => reject(new Error(`WebSocket upgrade answered ${res.statusCode}`)));
+      socket.on('error', reject);
+    });
+    expect(received).toBe('app-a: over tls');
   });
 
   it('keeps serving the last good certificate when a Secret is replaced by an unusable one', async () => {
