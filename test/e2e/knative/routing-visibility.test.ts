@@ -6,6 +6,16 @@ import { answerOf, kingress, revisionService, split, toYaml } from './routing-ma
 
 const PRIVATE_HOSTS = ['priv.default', 'priv.default.svc', 'priv.default.svc.cluster.local'];
 
+/** A Knative Service whose latest revision, `revision`, takes all traffic. */
+function knativeService(name: string, revision: string, labels: Record<string, string> = {}): object {
+  return {
+    apiVersion: 'serving.knative.dev/v1',
+    kind: 'Service',
+    metadata: { name, namespace: 'default', labels },
+    spec: { template: { metadata: { name: revision }, spec: { containers: [{ image: 'ghcr.io/knative/helloworld-go:latest' }] } } },
+  };
+}
+
 /** One raw HTTP/1.1 exchange, so that the request line can be in absolute form (`GET http://host/ HTTP/1.1`). */
 function rawRequest(port: number, requestText: string): Promise<{ status: number; text: string }> {
   return new Promise((resolve, reject) => {
@@ -42,12 +52,14 @@ describe('KIngress visibility, rewriteHost, redirect and DomainMapping through F
   let publicBackend: HttpBackend;
   let privateBackend: HttpBackend;
   let externalBackend: HttpBackend;
+  let quietBackend: HttpBackend;
   let env: FerryUnderTest;
 
   beforeAll(async () => {
     publicBackend = await startHttpBackend({ name: 'public' });
     privateBackend = await startHttpBackend({ name: 'private' });
     externalBackend = await startHttpBackend({ name: 'external-name' });
+    quietBackend = await startHttpBackend({ name: 'quiet' });
     env = await startFerry({
       manifests: {
         'revisions.yaml': toYaml(
@@ -80,6 +92,7 @@ describe('KIngress visibility, rewriteHost, redirect and DomainMapping through F
     await publicBackend?.close();
     await privateBackend?.close();
     await externalBackend?.close();
+    await quietBackend?.close();
     await stopAllEnvoys();
   });
 
@@ -105,9 +118,14 @@ describe('KIngress visibility, rewriteHost, redirect and DomainMapping through F
         const result = await rawRequest(port, `GET http://${host}/ HTTP/1.1\r\nHost: ${hostHeader}\r\nConnection: close\r\n\r\n`);
         expect(result.text, `${host} / Host: ${hostHeader}`).not.toContain('"backend":"private"');
       }
-      // A public absolute URI with a private Host header must not reach the private backend either.
-      const mixed = await rawRequest(port, `GET http://pub.example.com/ HTTP/1.1\r\nHost: ${host}\r\nConnection: close\r\n\r\n`);
-      expect(mixed.text, `pub.example.com / Host: ${host}`).not.toContain('"backend":"private"');
+      // Other ways of naming the host: a public absolute URI with a private Host, two Host headers, CONNECT.
+      const others = [
+        `GET http://pub.example.com/ HTTP/1.1\r\nHost: ${host}\r\nConnection: close\r\n\r\n`,
+        `GET / HTTP/1.1\r\nHost: pub.example.com\r\nHost: ${host}\r\nConnection: close\r\n\r\n`,
+        `GET / HTTP/1.1\r\nHost: ${host}\r\nHost: pub.example.com\r\nConnection: close\r\n\r\n`,
+        `CONNECT ${host}:80 HTTP/1.1\r\nHost: ${host}:80\r\nConnection: close\r\n\r\n`,
+      ];
+      for (const text of others) expect((await rawRequest(port, text)).text, text).not.toContain('"backend":"private"');
     }
     expect(privateBackend.requests).toBe(0);
   });
@@ -173,5 +191,36 @@ describe('KIngress visibility, rewriteHost, redirect and DomainMapping through F
     expect(answer.backend).toBe('public');
     expect(answer.headers['k-original-host']).toBe('dm.example.org');
     expect(answer.headers.host).toBe('mapped.default.svc.cluster.local');
+  });
+
+  it('keeps a cluster-local Knative Service off the external port and serves it on the local one', async () => {
+    await env.writeManifest('cluster-local-service.yaml', toYaml(
+      ...revisionService('quiet-00001', quietBackend.port),
+      knativeService('quiet', 'quiet-00001', { 'networking.knative.dev/visibility': 'cluster-local' }),
+    ));
+    await waitFor(async () => backendOf(await request(env.ports.local.http, 'quiet.default.svc.cluster.local', '/')) === 'quiet', 5_000, 'quiet served on the local port');
+    const before = quietBackend.requests;
+    for (const host of ['quiet.default.example.com', 'quiet.default', 'quiet.default.svc', 'quiet.default.svc.cluster.local']) {
+      expect((await request(env.ports.external.http, host, '/')).status, host).toBe(404);
+    }
+    expect(quietBackend.requests).toBe(before);
+  });
+
+  it('serves a DomainMapping to a Knative Service through the local gateway', async () => {
+    await env.writeManifest('domain-mapping-ksvc.yaml', toYaml(
+      ...revisionService('web-00001', publicBackend.port),
+      knativeService('web', 'web-00001'),
+      { apiVersion: 'serving.knative.dev/v1beta1', kind: 'DomainMapping', metadata: { name: 'web.example.org', namespace: 'default' }, spec: { ref: { apiVersion: 'serving.knative.dev/v1', kind: 'Service', name: 'web' } } },
+      { apiVersion: 'networking.internal.knative.dev/v1alpha1', kind: 'ClusterDomainClaim', metadata: { name: 'web.example.org' }, spec: { namespace: 'default' } },
+    ));
+    const result = await waitFor(async () => {
+      const answer = await request(env.ports.external.http, 'web.example.org', '/z');
+      return answer.status === 200 ? answer : undefined;
+    }, 5_000, 'web.example.org served');
+    const answer = answerOf(result);
+    expect(answer).toMatchObject({ backend: 'public', path: '/z' });
+    expect(answer.headers.host).toBe('web.default.svc.cluster.local');
+    expect(answer.headers['k-original-host']).toBe('web.example.org');
+    expect(answer.headers['knative-serving-revision']).toBe('web-00001');
   });
 });
