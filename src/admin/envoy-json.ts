@@ -15,7 +15,8 @@ const SENSITIVE_FIELDS = new Set(['private_key', 'password', 'pkcs12', 'keys', '
  * of key material replaced by "[redacted]" whatever field or nesting it sits in.
  */
 export function resourceToEnvoyJson(resource: Pick<XdsResource, 'typeUrl' | 'bytes'>): Record<string, unknown> {
-  return redact(snakeCaseKeys(resourceToJson(resource))) as Record<string, unknown>;
+  // Keys revealed here only to be redacted below in Envoy's own form, with every other piece of key material.
+  return redact(snakeCaseKeys(resourceToJson(resource, { revealPrivateKeys: true }))) as Record<string, unknown>;
 }
 
 function snakeCaseKeys(value: unknown, keepKeys = false): unknown {
