@@ -94,6 +94,17 @@ export class XdsCache {
     return changed.length > 0;
   }
 
+  /** The incremental form of setAll: upserts and removals of several types of one role, one notification. */
+  applyAll(role: GatewayRole, byType: Partial<Record<TypeUrl, { upserts: readonly XdsResource[]; removals: readonly string[] }>>): boolean {
+    const changed: TypeUrl[] = [];
+    for (const typeUrl of [...PUSH_ORDER].reverse()) {
+      const change = byType[typeUrl];
+      if (change && this.apply(role, typeUrl, change.upserts, change.removals)) changed.push(typeUrl);
+    }
+    if (changed.length > 0) this.emit(role, changed.reverse());
+    return changed.length > 0;
+  }
+
   get(roles: readonly GatewayRole[], typeUrl: TypeUrl, name: string): XdsResource | undefined {
     for (const role of roles) {
       const entry = this.table(role, typeUrl).entries.get(name);

@@ -22,10 +22,13 @@ interface Encoder<T> {
   encode(message: T, writer?: BinaryWriter): BinaryWriter;
 }
 
-export function makeResource(typeUrl: TypeUrl, name: string, bytes: Uint8Array): XdsResource {
-  const hash = createHash('sha256').update(bytes).digest('hex').slice(0, 16);
+export function makeResource(typeUrl: TypeUrl, name: string, bytes: Uint8Array, hash: string = contentHash(bytes)): XdsResource {
   const any = new BinaryWriter().uint32(10).string(typeUrl).uint32(18).bytes(bytes).finish();
   return { name, typeUrl, bytes, any, hash };
+}
+
+export function contentHash(bytes: Uint8Array): string {
+  return createHash('sha256').update(bytes).digest('hex').slice(0, 16);
 }
 
 export function encodeResource<T>(typeUrl: TypeUrl, name: string, fns: Encoder<T>, message: T): XdsResource {

@@ -16,3 +16,16 @@ export function assembleRouteConfiguration(name: string, virtualHosts: readonly 
   for (const virtualHost of virtualHosts) writer.uint32(VIRTUAL_HOSTS_FIELD_TAG).bytes(virtualHost.bytes);
   return makeResource(TypeUrl.Route, name, writer.finish());
 }
+
+/** The virtual hosts of one KIngress as RouteConfiguration.virtual_hosts field bytes, ready to be concatenated. */
+export function encodeVirtualHostsField(virtualHosts: readonly EncodedVirtualHost[]): Uint8Array {
+  const writer = new BinaryWriter();
+  for (const virtualHost of virtualHosts) writer.uint32(VIRTUAL_HOSTS_FIELD_TAG).bytes(virtualHost.bytes);
+  return writer.finish();
+}
+
+/** A RouteConfiguration from field bytes made by encodeVirtualHostsField, with a hash the caller maintains. */
+export function assembleRouteConfigurationFromFields(name: string, fields: readonly Uint8Array[], hash: string): XdsResource {
+  const head = new BinaryWriter().uint32(NAME_FIELD_TAG).string(name).finish();
+  return makeResource(TypeUrl.Route, name, Buffer.concat([head, ...fields]), hash);
+}
