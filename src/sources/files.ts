@@ -32,6 +32,7 @@ interface FileState {
 }
 
 const MANIFEST_FILE = /\.ya?ml$/i;
+const PROGRESS_INTERVAL_MS = 1_000;
 
 /**
  * Reads every .yaml/.yml file under a directory (recursively, several documents per file) into the Store, and
@@ -106,7 +107,15 @@ export class FilesSource extends EventEmitter implements Source {
     const paths = await listManifestFiles(this.options.directory);
     const present = new Set(paths);
     for (const file of [...this.files.keys()]) if (!present.has(file)) this.files.delete(file);
-    for (const path of paths) await this.readIfChanged(path);
+    let reported = Date.now();
+    for (const [i, path] of paths.entries()) {
+      await this.readIfChanged(path);
+      // Start-up with many files shows progress, once a second.
+      if (Date.now() - reported >= PROGRESS_INTERVAL_MS) {
+        reported = Date.now();
+        this.logger.info({ files: i + 1, of: paths.length }, 'reading manifests');
+      }
+    }
     this.applyToStore();
   }
 
