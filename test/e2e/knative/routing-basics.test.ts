@@ -3,6 +3,7 @@ import type { KIngress } from '../../../src/model/ingress.js';
 import { probeHash } from '../../../src/translate/probe-hash.js';
 import { backendOf, loadLoop, request, startFerry, startHttpBackend, stopAllEnvoys, type FerryUnderTest, type HttpBackend } from '../harness/index.js';
 import { answerOf, kingress, revisionService, split, toYaml } from './routing-manifests.js';
+import { rawRequest } from './routing-raw-http.js';
 
 const TAG_HEADER = 'Knative-Serving-Tag';
 /** 10 revisions; the last two get 0% and must receive nothing. */
@@ -143,6 +144,19 @@ describe('KIngress routing through Ferry (files mode) and a real Envoy', () => {
     expect(headers['x-split-level']).toBe('from-split');
     expect(headers['knative-serving-revision']).toBe('rev-a');
     expect(headers['x-untouched']).toBe('from-client');
+  });
+
+  it('overwrites every copy of an appendHeaders header that a client sends twice', async () => {
+    const result = await rawRequest(port, [
+      'GET / HTTP/1.1', 'Host: overwrite.example.com',
+      'X-Path-Level: client-1', 'X-Path-Level: client-2', 'X-Split-Level: client-1', 'x-split-level: client-2',
+      'Connection: close', '', '',
+    ].join('\r\n'));
+    expect(result.status).toBe(200);
+    // The answer is chunked: its JSON is the one object in the body.
+    const { headers } = JSON.parse(result.body.slice(result.body.indexOf('{'), result.body.lastIndexOf('}') + 1)) as { headers: Record<string, string> };
+    expect(headers['x-path-level']).toBe('from-path');
+    expect(headers['x-split-level']).toBe('from-split');
   });
 
   it('answers Knative probes: K-Network-Hash override becomes the KIngress hash on every path', async () => {

@@ -51,14 +51,24 @@ describe('manifest changes through Ferry (files mode, watching its directory) an
     throw new Error(`${description}: not served ${OBSERVE_FOR_MS} ms after the file write`);
   }
 
+  /** The revisions' Services and endpoints; `moved` points a revision's endpoints at another backend. */
+  const revisionsYaml = (moved: Record<string, string> = {}) =>
+    toYaml(...[...backends.values()].flatMap((b) => revisionService(b.name, backends.get(moved[b.name] ?? b.name)!.port)));
+  const knativeService = (revision: string) => toYaml({
+    apiVersion: 'serving.knative.dev/v1',
+    kind: 'Service',
+    metadata: { name: 'k', namespace: 'default' },
+    spec: { template: { metadata: { name: revision }, spec: { containers: [{ image: 'ghcr.io/knative/helloworld-go:latest' }] } } },
+  });
+
   const bBackend = async (host = B_HOST) => backendOf(await request(port, host, '/'));
   const problemsOfB = () => env.ferry.source.problems().filter((p) => p.file === B_FILE && p.severity === 'error');
 
   beforeAll(async () => {
-    for (const name of ['rev-a', 'rev-b1', 'rev-b2']) backends.set(name, await startHttpBackend({ name }));
+    for (const name of ['rev-a', 'rev-b1', 'rev-b2', 'rev-b3', 'k-00001', 'k-00002']) backends.set(name, await startHttpBackend({ name }));
     env = await startFerry({
       manifests: {
-        'revisions.yaml': toYaml(...[...backends.values()].flatMap((b) => revisionService(b.name, b.port))),
+        'revisions.yaml': revisionsYaml(),
         'a.yaml': toYaml(kingress('a', { rules: [{ hosts: [A_HOST], visibility: 'ExternalIP', http: { paths: [{ splits: [split('rev-a', 100)] }] } }] })),
       },
     });
@@ -136,6 +146,21 @@ describe('manifest changes through Ferry (files mode, watching its directory) an
     const latency = await latencyOf(() => changeB(toYaml(kingress('b', bSpec({ percents: [0, 100] })))), async () => (await bBackend()) === 'rev-b2', 'fixed b.yaml');
     expect(latency, `served after ${latency.toFixed(0)} ms`).toBeLessThanOrEqual(CHANGE_SERVED_WITHIN_MS);
     expect(problemsOfB()).toEqual([]);
+  });
+
+  it('serves moved endpoints within a second (a rewritten file whose other objects did not change)', async () => {
+    const latency = await latencyOf(() => writeFileSync(join(env.dir, 'revisions.yaml'), revisionsYaml({ 'rev-b2': 'rev-b3' })), async () => (await bBackend()) === 'rev-b3', 'rev-b2 endpoints moved');
+    expect(latency, `served after ${latency.toFixed(0)} ms`).toBeLessThanOrEqual(CHANGE_SERVED_WITHIN_MS);
+    const after = await Promise.all(Array.from({ length: 10 }, () => bBackend()));
+    expect(after).toEqual(Array(10).fill('rev-b3'));
+  });
+
+  it('serves a Knative Service, then its new revision, each within a second', async () => {
+    const host = 'k.default.example.com';
+    const created = await latencyOf(() => writeFileSync(join(env.dir, 'k.yaml'), knativeService('k-00001')), async () => (await bBackend(host)) === 'k-00001', 'Knative Service k');
+    expect(created, `served after ${created.toFixed(0)} ms`).toBeLessThanOrEqual(CHANGE_SERVED_WITHIN_MS);
+    const rolled = await latencyOf(() => writeFileSync(join(env.dir, 'k.yaml'), knativeService('k-00002')), async () => (await bBackend(host)) === 'k-00002', 'revision k-00002');
+    expect(rolled, `served after ${rolled.toFixed(0)} ms`).toBeLessThanOrEqual(CHANGE_SERVED_WITHIN_MS);
   });
 
   it('lost no request to the unchanged host A during all the changes above', async () => {

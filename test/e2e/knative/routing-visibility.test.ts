@@ -1,8 +1,8 @@
 import { connect as connectHttp2, constants as http2 } from 'node:http2';
-import { connect } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { backendOf, request, startFerry, startHttpBackend, stopAllEnvoys, waitFor, type FerryUnderTest, type HttpBackend } from '../harness/index.js';
 import { answerOf, kingress, revisionService, split, toYaml } from './routing-manifests.js';
+import { rawRequest } from './routing-raw-http.js';
 
 const PRIVATE_HOSTS = ['priv.default', 'priv.default.svc', 'priv.default.svc.cluster.local'];
 
@@ -14,22 +14,6 @@ function knativeService(name: string, revision: string, labels: Record<string, s
     metadata: { name, namespace: 'default', labels },
     spec: { template: { metadata: { name: revision }, spec: { containers: [{ image: 'ghcr.io/knative/helloworld-go:latest' }] } } },
   };
-}
-
-/** One raw HTTP/1.1 exchange, so that the request line can be in absolute form (`GET http://host/ HTTP/1.1`). */
-function rawRequest(port: number, requestText: string): Promise<{ status: number; text: string }> {
-  return new Promise((resolve, reject) => {
-    // write, not end: Envoy drops a request whose client half-closes before the answer.
-    const socket = connect(port, '127.0.0.1', () => socket.write(requestText));
-    const chunks: Buffer[] = [];
-    socket.on('data', (chunk: Buffer) => chunks.push(chunk));
-    socket.on('error', reject);
-    socket.on('close', () => {
-      const text = Buffer.concat(chunks).toString('utf8');
-      resolve({ status: Number(/^HTTP\/1\.1 (\d{3})/.exec(text)?.[1] ?? 0), text });
-    });
-    socket.setTimeout(10_000, () => socket.destroy(new Error('raw request timed out')));
-  });
 }
 
 /** One HTTP/2 request over cleartext (prior knowledge), with the given :authority. */
