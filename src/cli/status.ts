@@ -32,10 +32,15 @@ export function renderStatus(report: StatusReport): string {
     text += '\nNACKs (the gateway keeps its last good version):\n';
     for (const { gateway, type } of nacked) {
       const resources = report.nacks.find((n) => n.nodeId === gateway.nodeId && n.type === type.type)?.resources ?? [];
-      text += `  ${gateway.nodeId} ${type.api} version ${type.sentVersion}${resources.length > 0 ? ` (${resources.join(', ')})` : ''}: ${type.error ?? ''}\n`;
+      text += `  ${gateway.nodeId} ${type.api} version ${type.sentVersion}${resources.length > 0 ? ` (${resources.join(', ')})` : ''}: ${oneLine(type.error ?? '')}\n`;
     }
   }
   return text + renderProblems(report);
+}
+
+/** Envoy's messages may span lines (proto dumps); a table's notes keep one line each. */
+function oneLine(text: string): string {
+  return text.replace(/\s+/g, ' ').trim();
 }
 
 function renderProblems(report: StatusReport): string {
@@ -47,7 +52,7 @@ function renderProblems(report: StatusReport): string {
 export function notSynced(report: StatusReport): string[] {
   if (report.gateways.length === 0) return ['no gateway is connected to Ferry'];
   return report.gateways.flatMap((gateway) => gateway.types.filter((t) => t.state !== 'SYNCED')
-    .map((t) => `${gateway.nodeId} ${t.api}: ${t.state}${t.error ? `: ${t.error}` : ` (sent ${t.sentVersion || '-'}, acked ${t.ackedVersion || '-'}, current ${t.currentVersion})`}`));
+    .map((t) => `${gateway.nodeId} ${t.api}: ${t.state}${t.error ? `: ${oneLine(t.error)}` : ` (sent ${t.sentVersion || '-'}, acked ${t.ackedVersion || '-'}, current ${t.currentVersion})`}`));
 }
 
 export interface StatusOptions {

@@ -1,5 +1,5 @@
 import { buildConfigDump, type ConfigDumpQuery, type EnvoyConfigDump } from '../admin/config-dump.js';
-import type { IngressStatus } from '../model/ingress.js';
+import type { IngressStatus, KIngress } from '../model/ingress.js';
 import { formatValidationError } from '../model/validation-error.js';
 import type { FilesSource } from '../sources/files.js';
 import { GatewaySyncTracker } from '../status/gateway-sync.js';
@@ -102,10 +102,12 @@ export class FerryView {
   private ingressRow(served: ServedIngress): ObjectRow {
     const status = this.ingressStatus(served);
     const conditions = status.conditions ?? [];
-    const hosts = (served.ingress.spec.rules ?? []).flatMap((rule) => rule.hosts ?? []);
+    const rules = served.ingress.spec.rules ?? [];
+    const hosts = rules.flatMap((rule) => rule.hosts ?? []);
+    const host = urlHost(rules);
     return {
       kind: 'Ingress', namespace: served.ingress.metadata.namespace ?? '', name: served.ingress.metadata.name,
-      url: hosts[0] ? `${served.ingress.spec.tls?.length ? 'https' : 'http'}://${hosts[0]}` : '',
+      url: host ? `${served.ingress.spec.tls?.some((tls) => tls.hosts?.includes(host)) ? 'https' : 'http'}://${host}` : '',
       ...readyOf(conditions), conditions,
       origin: served.origin, hosts, status, warnings: served.warnings,
       ...(served.conflict ? { conflict: served.conflict } : {}),
@@ -126,4 +128,12 @@ export class FerryView {
       };
     });
   }
+}
+
+/** The host a person would use: the first external one, else the fully qualified cluster-local one (as kn shows). */
+function urlHost(rules: NonNullable<KIngress['spec']['rules']>): string | undefined {
+  const external = rules.find((rule) => (rule.visibility ?? 'ExternalIP') === 'ExternalIP')?.hosts?.[0];
+  if (external) return external;
+  const local = rules.flatMap((rule) => rule.hosts ?? []);
+  return local.find((host) => host.endsWith('.svc.cluster.local')) ?? local[0];
 }

@@ -119,7 +119,7 @@ describe('operating Ferry: dump, status, get, validate and metrics against a rea
     const rows = ingresses.stdout.trimEnd().split('\n').map((line) => line.split(/\s{3,}/));
     expect(rows).toEqual([
       ['NAMESPACE', 'NAME', 'URL', 'READY', 'REASON'],
-      ['default', 'hello', 'http://hello.default', 'True'],
+      ['default', 'hello', 'http://hello.default.example.com', 'True'],
       ['default', 'latecomer', 'http://secure.example.com', 'False', 'DomainConflict'],
       ['default', 'secure', 'https://secure.example.com', 'True'],
     ]);
@@ -149,7 +149,7 @@ describe('operating Ferry: dump, status, get, validate and metrics against a rea
     const table = await runStatus({ admin: env.admin, output: 'table' });
     printed.push(table.stdout);
     expect(table.stdout.split('\n')[1]!.split(/\s+/).slice(3)).toEqual(['NACKED', 'SYNCED', 'SYNCED', 'SYNCED', 'SYNCED']);
-    const envoyMessage = env.ferry.view.status().gateways[0]!.types.find((t) => t.api === 'CDS')!.error!;
+    const envoyMessage = env.ferry.view.status().gateways[0]!.types.find((t) => t.api === 'CDS')!.error!.replace(/\s+/g, ' ').trim();
     expect(envoyMessage).toMatch(/broken-cluster|connect_timeout|Duration/i);
     expect(table.stdout).toContain(`gateway-both CDS version`);
     expect(table.stdout).toContain(envoyMessage);
