@@ -102,6 +102,18 @@ describe('h2c upstreams and gRPC through Ferry and a real Envoy', () => {
     }
   });
 
+  it('carries a 2 MB gRPC message both ways', async () => {
+    const client = echoClient(env.ports.external.http, 'grpc.example.com');
+    try {
+      const message = 'x'.repeat(2 * 1024 * 1024);
+      const answer = await client.echo({ message });
+      expect(answer.message.length).toBe(message.length);
+      expect(answer.message === message).toBe(true);
+    } finally {
+      client.close();
+    }
+  });
+
   it('serves a server-streaming gRPC call with every message in order', async () => {
     const client = echoClient(env.ports.external.http, 'grpc.example.com');
     try {

@@ -13,6 +13,8 @@ interface TlsAnswer {
   /** Subject CN and SHA-256 fingerprint of the certificate the gateway presented. */
   commonName: string;
   fingerprint: string;
+  /** The client's local port: tells whether a kept-alive connection was reused. */
+  localPort: number;
 }
 
 /** One HTTPS request to 127.0.0.1:port with SNI `servername` and Host `host`; a fresh connection unless an agent is given. */
@@ -20,6 +22,7 @@ function httpsGet(port: number, servername: string, host: string, agent?: Agent)
   return new Promise((resolve, reject) => {
     const req = httpsRequest({ host: '127.0.0.1', port, path: '/', servername, headers: { host }, rejectUnauthorized: false, agent: agent ?? false }, (res) => {
       const peer = (res.socket as TLSSocket).getPeerCertificate();
+      const localPort = res.socket.localPort ?? 0;
       let body = '';
       res.setEncoding('utf8');
       res.on('data', (chunk: string) => (body += chunk));
@@ -30,7 +33,7 @@ function httpsGet(port: number, servername: string, host: string, agent?: Agent)
         } catch {
           backend = undefined;
         }
-        resolve({ status: res.statusCode ?? 0, backend, commonName: String(peer.subject?.CN), fingerprint: peer.fingerprint256 });
+        resolve({ status: res.statusCode ?? 0, backend, commonName: String(peer.subject?.CN), fingerprint: peer.fingerprint256, localPort });
       });
       res.on('error', reject);
     });
@@ -218,6 +221,47 @@ describe('TLS per host through Ferry and a real Envoy', () => {
     const fixed = selfSignedCertificate('b.example.com');
     await env.writeManifest('b-cert.yaml', tlsSecretManifest('default', 'b-cert', fixed));
     await waitFor(async () => (await httpsGet(https, 'b.example.com', 'b.example.com')).fingerprint !== good.fingerprint, 10_000, 'the fixed certificate of b.example.com');
+  });
+
+  it('adds a host with its own certificate without closing the connections of other hosts', async () => {
+    const https = env.ports.external.https;
+    const agent = new Agent({ keepAlive: true, maxSockets: 2 });
+    const seen: TlsAnswer[] = [];
+    const failures: string[] = [];
+    let running = true;
+    const keepAliveClient = async (): Promise<void> => {
+      while (running) {
+        try {
+          seen.push(await httpsGet(https, 'b.example.com', 'b.example.com', agent));
+        } catch (error) {
+          failures.push(error instanceof Error ? error.message : String(error));
+        }
+      }
+    };
+    const clients = [keepAliveClient(), keepAliveClient()];
+    try {
+      await waitFor(() => seen.length >= 10, 10_000, 'keep-alive requests before the new host');
+      const portsBefore = new Set(seen.map((answer) => answer.localPort));
+      await env.writeManifest('c.yaml', [
+        tlsSecretManifest('default', 'c-cert', selfSignedCertificate('c.example.com')),
+        INGRESS.replaceAll('name: tls', 'name: tls-c').replaceAll('b.example.com', 'c.example.com').replaceAll('b-cert', 'c-cert')
+          .replaceAll('a.example.com', 'a2.example.com').replaceAll('grpc.example.com', 'grpc2.example.com'),
+      ].join('---\n'));
+      const c = await waitFor(async () => {
+        const answer = await httpsGet(https, 'c.example.com', 'c.example.com');
+        return answer.commonName === 'c.example.com' ? answer : undefined;
+      }, 10_000, 'the certificate of c.example.com');
+      expect(c).toMatchObject({ status: 200, backend: 'app-b' });
+      const countAtChange = seen.length;
+      await waitFor(() => seen.length >= countAtChange + 10, 10_000, 'keep-alive requests after the new host');
+      expect(new Set(seen.map((answer) => answer.localPort))).toEqual(portsBefore);
+    } finally {
+      running = false;
+      await Promise.all(clients);
+      agent.destroy();
+    }
+    expect(failures).toEqual([]);
+    expect(seen.filter((answer) => answer.status !== 200 || answer.backend !== 'app-b')).toEqual([]);
   });
 
   it('serves a rotated certificate without re-creating the listener or failing keep-alive requests', async () => {
