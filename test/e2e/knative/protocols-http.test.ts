@@ -148,6 +148,16 @@ describe('HTTP behaviours of routes through Ferry and a real Envoy', () => {
     expect((JSON.parse(result.body) as BackendAnswer).backend).toBe('websocket');
   });
 
+  it('answers a plain HTTP/1.1 request that offers an h2c upgrade (curl --http2) over HTTP/1.1', async () => {
+    const result = await request(env.ports.external.http, 'websocket.example.com', '/h2c-offer', {
+      connection: 'Upgrade, HTTP2-Settings',
+      upgrade: 'h2c',
+      'http2-settings': 'AAMAAABkAAQCAAAAAAIAAAAA',
+    });
+    expect(result.status).toBe(200);
+    expect((JSON.parse(result.body) as BackendAnswer).backend).toBe('websocket');
+  });
+
   it('serves a backend that answers after 10 seconds', { timeout: 30_000 }, async () => {
     const result = await request(env.ports.external.http, 'slow.example.com', '/slow', {}, { timeoutMs: 25_000 });
     expect(result.status).toBe(200);
