@@ -65,7 +65,7 @@ describe('manifest changes through Ferry (files mode, watching its directory) an
   const problemsOfB = () => env.ferry.source.problems().filter((p) => p.file === B_FILE && p.severity === 'error');
 
   beforeAll(async () => {
-    for (const name of ['rev-a', 'rev-b1', 'rev-b2', 'rev-b3', 'k-00001', 'k-00002']) backends.set(name, await startHttpBackend({ name }));
+    for (const name of ['rev-a', 'rev-b1', 'rev-b2', 'rev-b3', 'rev-b4', 'k-00001', 'k-00002']) backends.set(name, await startHttpBackend({ name }));
     env = await startFerry({
       manifests: {
         'revisions.yaml': revisionsYaml(),
@@ -94,6 +94,20 @@ describe('manifest changes through Ferry (files mode, watching its directory) an
     expect(latency, `served after ${latency.toFixed(0)} ms`).toBeLessThanOrEqual(CHANGE_SERVED_WITHIN_MS);
     const after = await Promise.all(Array.from({ length: 20 }, () => bBackend()));
     expect(after).toEqual(Array(20).fill('rev-b2'));
+  });
+
+  it('shifts traffic to a revision no route used before without failing a request to the changed host', async () => {
+    const loadOnB = loadLoop({ port, host: B_HOST, durationMs: 30_000, maxRequests: 1_000_000, concurrency: 2 });
+    await waitFor(() => loadOnB.countBy('rev-b2') > 20, 5_000, 'load on B answered');
+    const newSpec = bSpec({ percents: [0, 0] });
+    newSpec.rules![0]!.http!.paths[0]!.splits.push(split('rev-b4', 100));
+    const latency = await latencyOf(() => changeB(toYaml(kingress('b', newSpec))), async () => loadOnB.countBy('rev-b4') > 0, 'shift to rev-b4');
+    await waitFor(() => loadOnB.countBy('rev-b4') > 20, 5_000, 'load on B answered by rev-b4');
+    const result = await loadOnB.stop();
+    expect(latency, `served after ${latency.toFixed(0)} ms`).toBeLessThanOrEqual(CHANGE_SERVED_WITHIN_MS);
+    expect(result.failures).toEqual([]);
+    // Back to the state the next tests start from.
+    await latencyOf(() => changeB(toYaml(kingress('b', bSpec({ percents: [0, 100] })))), async () => (await bBackend()) === 'rev-b2', 'shift back to rev-b2');
   });
 
   it('serves a new appendHeaders entry within a second', async () => {
