@@ -163,7 +163,8 @@ describe('KIngress routing through Ferry (files mode) and a real Envoy', () => {
     const ingress = ingresses.find((i) => i.metadata.name === 'probe')!;
     const hash = probeHash(ingress);
     const probeHeaders = { 'K-Network-Probe': 'probe', 'K-Network-Hash': 'override', 'User-Agent': 'Knative-Ingress-Probe' };
-    for (const [path, backend] of [['/', 'rev-a'], ['/deep/x', 'rev-b']] as const) {
+    // Knative's prober asks for /healthz; the queue-proxy answers probes on any path.
+    for (const [path, backend] of [['/healthz', 'rev-a'], ['/', 'rev-a'], ['/deep/x', 'rev-b']] as const) {
       const result = await request(port, 'probe.example.com', path, probeHeaders);
       expect(result.status, path).toBe(200);
       const answer = answerOf(result);

@@ -51,6 +51,8 @@ describe('KIngress visibility, rewriteHost, redirect and DomainMapping through F
           ...revisionService('private', privateBackend.port),
           // An ExternalName Service: Envoy resolves `localhost` by DNS and dials the Service port.
           { apiVersion: 'v1', kind: 'Service', metadata: { name: 'outside', namespace: 'default' }, spec: { type: 'ExternalName', externalName: 'localhost', ports: [{ name: 'http', port: externalBackend.port }] } },
+          // Without ports, as ExternalName Services often are: the split's servicePort is the port dialled.
+          { apiVersion: 'v1', kind: 'Service', metadata: { name: 'outside-portless', namespace: 'default' }, spec: { type: 'ExternalName', externalName: 'localhost' } },
         ),
         // As Knative's Route→KIngress writes a Service: public hosts ExternalIP, cluster-local hosts ClusterLocal.
         'ingresses.yaml': toYaml(
@@ -62,6 +64,9 @@ describe('KIngress visibility, rewriteHost, redirect and DomainMapping through F
           }),
           kingress('rewrite', {
             rules: [{ hosts: ['rewrite.example.com'], visibility: 'ExternalIP', http: { paths: [{ rewriteHost: 'rewritten.internal.example', splits: [{ serviceNamespace: 'default', serviceName: 'outside', servicePort: externalBackend.port, percent: 100 }] }] } }],
+          }),
+          kingress('rewrite-portless', {
+            rules: [{ hosts: ['portless.example.com'], visibility: 'ExternalIP', http: { paths: [{ rewriteHost: 'portless.internal.example', splits: [{ serviceNamespace: 'default', serviceName: 'outside-portless', servicePort: externalBackend.port, percent: 100 }] }] } }],
           }),
           kingress('redirected', {
             httpOption: 'Redirected',
@@ -143,6 +148,12 @@ describe('KIngress visibility, rewriteHost, redirect and DomainMapping through F
     expect(answer.backend).toBe('external-name');
     expect(answer.headers.host).toBe('rewritten.internal.example');
     expect(answer.path).toBe('/path');
+  });
+
+  it('rewrites the Host for an ExternalName backend whose Service lists no ports', async () => {
+    const answer = answerOf(await request(env.ports.external.http, 'portless.example.com', '/'));
+    expect(answer.backend).toBe('external-name');
+    expect(answer.headers.host).toBe('portless.internal.example');
   });
 
   it('redirects httpOption Redirected hosts to https on the external plain-HTTP port, while the local port serves', async () => {
