@@ -5,7 +5,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { IngressSpec } from '../../../src/model/ingress.js';
 import { backendOf, loadLoop, request, startFerry, startHttpBackend, stopAllEnvoys, waitFor, type FerryUnderTest, type HttpBackend, type LoadLoop } from '../harness/index.js';
-import { answerOf, kingress, revisionService, split, toYaml } from './routing-manifests.js';
+import { answerOf, kingress, knativeService, revisionService, split, toYaml } from './routing-manifests.js';
 
 /** The issue's functional requirement: a change to the manifest directory is served within a second. */
 const CHANGE_SERVED_WITHIN_MS = 1_000;
@@ -54,14 +54,9 @@ describe('manifest changes through Ferry (files mode, watching its directory) an
   /** The revisions' Services and endpoints; `moved` points a revision's endpoints at another backend. */
   const revisionsYaml = (moved: Record<string, string> = {}) =>
     toYaml(...[...backends.values()].flatMap((b) => revisionService(b.name, backends.get(moved[b.name] ?? b.name)!.port)));
-  const knativeService = (revision: string) => toYaml({
-    apiVersion: 'serving.knative.dev/v1',
-    kind: 'Service',
-    metadata: { name: 'k', namespace: 'default' },
-    spec: { template: { metadata: { name: revision }, spec: { containers: [{ image: 'ghcr.io/knative/helloworld-go:latest' }] } } },
-  });
 
-  const bBackend = async (host = B_HOST) => backendOf(await request(port, host, '/'));
+  /** Which backend answered a request for `host`. */
+  const answeredBy = async (host = B_HOST) => backendOf(await request(port, host, '/'));
   const problemsOfB = () => env.ferry.source.problems().filter((p) => p.file === B_FILE && p.severity === 'error');
 
   beforeAll(async () => {
@@ -73,7 +68,7 @@ describe('manifest changes through Ferry (files mode, watching its directory) an
       },
     });
     port = env.ports.external.http;
-    await waitFor(async () => (await bBackend(A_HOST)) === 'rev-a', 10_000, `${A_HOST} served`);
+    await waitFor(async () => (await answeredBy(A_HOST)) === 'rev-a', 10_000, `${A_HOST} served`);
     // Continuous requests to the unchanged host A, fresh connections, for the whole file; checked in the last test.
     loadOnA = loadLoop({ port, host: A_HOST, durationMs: 120_000, maxRequests: 1_000_000, concurrency: 2 });
   });
@@ -85,14 +80,14 @@ describe('manifest changes through Ferry (files mode, watching its directory) an
   });
 
   it('serves a new KIngress within a second', async () => {
-    const latency = await latencyOf(() => changeB(toYaml(kingress('b', bSpec()))), async () => (await bBackend()) === 'rev-b1', 'new KIngress b');
+    const latency = await latencyOf(() => changeB(toYaml(kingress('b', bSpec()))), async () => (await answeredBy()) === 'rev-b1', 'new KIngress b');
     expect(latency, `served after ${latency.toFixed(0)} ms`).toBeLessThanOrEqual(CHANGE_SERVED_WITHIN_MS);
   });
 
   it('serves a split shift within a second, then sends nothing to the 0% split', async () => {
-    const latency = await latencyOf(() => changeB(toYaml(kingress('b', bSpec({ percents: [0, 100] })))), async () => (await bBackend()) === 'rev-b2', 'split shift to rev-b2');
+    const latency = await latencyOf(() => changeB(toYaml(kingress('b', bSpec({ percents: [0, 100] })))), async () => (await answeredBy()) === 'rev-b2', 'split shift to rev-b2');
     expect(latency, `served after ${latency.toFixed(0)} ms`).toBeLessThanOrEqual(CHANGE_SERVED_WITHIN_MS);
-    const after = await Promise.all(Array.from({ length: 20 }, () => bBackend()));
+    const after = await Promise.all(Array.from({ length: 20 }, () => answeredBy()));
     expect(after).toEqual(Array(20).fill('rev-b2'));
   });
 
@@ -107,7 +102,7 @@ describe('manifest changes through Ferry (files mode, watching its directory) an
     expect(latency, `served after ${latency.toFixed(0)} ms`).toBeLessThanOrEqual(CHANGE_SERVED_WITHIN_MS);
     expect(result.failures).toEqual([]);
     // Back to the state the next tests start from.
-    await latencyOf(() => changeB(toYaml(kingress('b', bSpec({ percents: [0, 100] })))), async () => (await bBackend()) === 'rev-b2', 'shift back to rev-b2');
+    await latencyOf(() => changeB(toYaml(kingress('b', bSpec({ percents: [0, 100] })))), async () => (await answeredBy()) === 'rev-b2', 'shift back to rev-b2');
   });
 
   it('serves a new appendHeaders entry within a second', async () => {
@@ -122,11 +117,11 @@ describe('manifest changes through Ferry (files mode, watching its directory) an
   it('serves a new host within a second', async () => {
     const latency = await latencyOf(
       () => changeB(toYaml(kingress('b', bSpec({ hosts: [B_HOST, 'b-new.example.com'], percents: [0, 100] })))),
-      async () => (await bBackend('b-new.example.com')) === 'rev-b2',
+      async () => (await answeredBy('b-new.example.com')) === 'rev-b2',
       'new host b-new.example.com',
     );
     expect(latency, `served after ${latency.toFixed(0)} ms`).toBeLessThanOrEqual(CHANGE_SERVED_WITHIN_MS);
-    expect(await bBackend()).toBe('rev-b2');
+    expect(await answeredBy()).toBe('rev-b2');
   });
 
   it('stops serving a deleted KIngress within a second', async () => {
@@ -136,11 +131,11 @@ describe('manifest changes through Ferry (files mode, watching its directory) an
   });
 
   it('keeps the last good version serving when the file stops parsing as YAML', async () => {
-    await latencyOf(() => changeB(toYaml(kingress('b', bSpec()))), async () => (await bBackend()) === 'rev-b1', 'b re-created');
+    await latencyOf(() => changeB(toYaml(kingress('b', bSpec()))), async () => (await answeredBy()) === 'rev-b1', 'b re-created');
     changeB(`${toYaml(kingress('b', bSpec({ percents: [0, 100] })))}\n  broken: [unclosed\n`);
     await waitFor(() => problemsOfB().length > 0, 5_000, `${B_FILE} reported as broken`);
     await sleep(300);
-    const answers = await Promise.all(Array.from({ length: 10 }, () => bBackend()));
+    const answers = await Promise.all(Array.from({ length: 10 }, () => answeredBy()));
     expect(answers).toEqual(Array(10).fill('rev-b1'));
   });
 
@@ -152,28 +147,28 @@ describe('manifest changes through Ferry (files mode, watching its directory) an
     }, 5_000, `${B_FILE} reported as invalid`);
     expect(problems[0]).toMatchObject({ object: 'Ingress default/b', field: 'spec.rules[0].http.paths[0].splits' });
     await sleep(300);
-    const answers = await Promise.all(Array.from({ length: 10 }, () => bBackend()));
+    const answers = await Promise.all(Array.from({ length: 10 }, () => answeredBy()));
     expect(answers).toEqual(Array(10).fill('rev-b1'));
   });
 
   it('serves the fixed file within a second after a broken edit', async () => {
-    const latency = await latencyOf(() => changeB(toYaml(kingress('b', bSpec({ percents: [0, 100] })))), async () => (await bBackend()) === 'rev-b2', 'fixed b.yaml');
+    const latency = await latencyOf(() => changeB(toYaml(kingress('b', bSpec({ percents: [0, 100] })))), async () => (await answeredBy()) === 'rev-b2', 'fixed b.yaml');
     expect(latency, `served after ${latency.toFixed(0)} ms`).toBeLessThanOrEqual(CHANGE_SERVED_WITHIN_MS);
     expect(problemsOfB()).toEqual([]);
   });
 
   it('serves moved endpoints within a second (a rewritten file whose other objects did not change)', async () => {
-    const latency = await latencyOf(() => writeFileSync(join(env.dir, 'revisions.yaml'), revisionsYaml({ 'rev-b2': 'rev-b3' })), async () => (await bBackend()) === 'rev-b3', 'rev-b2 endpoints moved');
+    const latency = await latencyOf(() => writeFileSync(join(env.dir, 'revisions.yaml'), revisionsYaml({ 'rev-b2': 'rev-b3' })), async () => (await answeredBy()) === 'rev-b3', 'rev-b2 endpoints moved');
     expect(latency, `served after ${latency.toFixed(0)} ms`).toBeLessThanOrEqual(CHANGE_SERVED_WITHIN_MS);
-    const after = await Promise.all(Array.from({ length: 10 }, () => bBackend()));
+    const after = await Promise.all(Array.from({ length: 10 }, () => answeredBy()));
     expect(after).toEqual(Array(10).fill('rev-b3'));
   });
 
   it('serves a Knative Service, then its new revision, each within a second', async () => {
     const host = 'k.default.example.com';
-    const created = await latencyOf(() => writeFileSync(join(env.dir, 'k.yaml'), knativeService('k-00001')), async () => (await bBackend(host)) === 'k-00001', 'Knative Service k');
+    const created = await latencyOf(() => writeFileSync(join(env.dir, 'k.yaml'), toYaml(knativeService('k', 'k-00001'))), async () => (await answeredBy(host)) === 'k-00001', 'Knative Service k');
     expect(created, `served after ${created.toFixed(0)} ms`).toBeLessThanOrEqual(CHANGE_SERVED_WITHIN_MS);
-    const rolled = await latencyOf(() => writeFileSync(join(env.dir, 'k.yaml'), knativeService('k-00002')), async () => (await bBackend(host)) === 'k-00002', 'revision k-00002');
+    const rolled = await latencyOf(() => writeFileSync(join(env.dir, 'k.yaml'), toYaml(knativeService('k', 'k-00002'))), async () => (await answeredBy(host)) === 'k-00002', 'revision k-00002');
     expect(rolled, `served after ${rolled.toFixed(0)} ms`).toBeLessThanOrEqual(CHANGE_SERVED_WITHIN_MS);
   });
 

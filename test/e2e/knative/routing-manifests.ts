@@ -33,6 +33,16 @@ export function revisionService(name: string, backendPort: number, namespace = '
   ];
 }
 
+/** A Knative Service whose latest revision, `revision`, takes all traffic. */
+export function knativeService(name: string, revision: string, labels: Record<string, string> = {}, namespace = 'default'): object {
+  return {
+    apiVersion: 'serving.knative.dev/v1',
+    kind: 'Service',
+    metadata: { name, namespace, labels },
+    spec: { template: { metadata: { name: revision }, spec: { containers: [{ image: 'ghcr.io/knative/helloworld-go:latest' }] } } },
+  };
+}
+
 /** Several objects as one multi-document YAML file. */
 export function toYaml(...objects: object[]): string {
   return objects.map((object) => stringify(object)).join('---\n');

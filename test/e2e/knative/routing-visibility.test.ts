@@ -1,20 +1,10 @@
 import { connect as connectHttp2, constants as http2 } from 'node:http2';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { backendOf, request, startFerry, startHttpBackend, stopAllEnvoys, waitFor, type FerryUnderTest, type HttpBackend } from '../harness/index.js';
-import { answerOf, kingress, revisionService, split, toYaml } from './routing-manifests.js';
+import { answerOf, kingress, knativeService, revisionService, split, toYaml } from './routing-manifests.js';
 import { rawRequest } from './routing-raw-http.js';
 
 const PRIVATE_HOSTS = ['priv.default', 'priv.default.svc', 'priv.default.svc.cluster.local'];
-
-/** A Knative Service whose latest revision, `revision`, takes all traffic. */
-function knativeService(name: string, revision: string, labels: Record<string, string> = {}): object {
-  return {
-    apiVersion: 'serving.knative.dev/v1',
-    kind: 'Service',
-    metadata: { name, namespace: 'default', labels },
-    spec: { template: { metadata: { name: revision }, spec: { containers: [{ image: 'ghcr.io/knative/helloworld-go:latest' }] } } },
-  };
-}
 
 /** One HTTP/2 request over cleartext (prior knowledge), with the given :authority. */
 function http2Request(port: number, authority: string): Promise<{ status: number; body: string }> {
