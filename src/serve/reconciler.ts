@@ -1,13 +1,16 @@
-import { LRUCache } from 'lru-cache';
+import { isDeepStrictEqual } from 'node:util';
 import type { Logger } from '../log.js';
 import type { FerryMetrics } from '../metrics.js';
 import { FERRY_INGRESS_CLASS, INGRESS_CLASS_ANNOTATION, type KIngress } from '../model/ingress.js';
+import { SERVICE_NAME_LABEL, type Service } from '../model/kube.js';
+import type { ObjectKind } from '../model/kinds.js';
+import type { ObjectChange } from '../store/changes.js';
 import type { Store } from '../store/store.js';
-import { buildGatewayResources, translateIngress, type HostConflict, type IngressTranslation, type TranslateConfig, type TranslateContext } from '../translate/envoy/index.js';
+import { GatewayAssembler } from '../translate/envoy/gateway-assembler.js';
+import { translateIngress, type HostConflict, type IngressTranslation, type TranslateConfig, type TranslateContext } from '../translate/envoy/index.js';
 import { knativeInputsFromStore, translateKnative, type KnativeStatus, type TranslatedIngress } from '../translate/knative/index.js';
 import type { XdsCache } from '../xds/cache.js';
-import { TypeUrl } from '../xds/resource-types.js';
-import { GATEWAY_ROLES } from '../xds/roles.js';
+import { GATEWAY_ROLES, type GatewayRole } from '../xds/roles.js';
 import { CoalescingScheduler } from './coalescing-scheduler.js';
 
 export interface ReconcilerOptions {
@@ -38,33 +41,52 @@ export interface ReconcileState {
   warnings: string[];
 }
 
-interface CachedTranslation {
-  fingerprint: string;
-  translation: IngressTranslation;
-}
+/** Kinds whose change re-runs Knative's Service/Route/DomainMapping translation. */
+const KNATIVE_KINDS: ReadonlySet<ObjectKind> = new Set(['KnativeService', 'Route', 'DomainMapping', 'ClusterDomainClaim', 'ConfigMap']);
 
 /**
- * Keeps the xDS cache equal to what the Store's objects mean: Knative objects → KIngresses → Envoy resources
- * per gateway role. Bursts of store changes are coalesced; each KIngress is translated again only when it, or
- * a Service it uses, changed (LRU by fingerprint); resources whose bytes did not change cost the cache nothing.
+ * Keeps the xDS cache equal to what the Store's objects mean: Knative objects → KIngresses → Envoy resources per
+ * gateway role. Work per pass follows what changed: store changes are gathered between passes (bursts coalesced),
+ * only the KIngresses that changed, or whose Services changed, are translated again, and each role's
+ * GatewayAssembler rebuilds only the resources they touch. Knative's own translation runs again only when a
+ * Knative object or config changed.
  */
 export class Reconciler {
-  private readonly translations: LRUCache<string, CachedTranslation>;
   private readonly scheduler: CoalescingScheduler;
   private readonly logger: Logger;
-  private state: ReconcileState = { pass: 0, ingresses: new Map(), statuses: [], warnings: [] };
+  private readonly assemblers = new Map<GatewayRole, GatewayAssembler>(GATEWAY_ROLES.map((role) => [role, new GatewayAssembler(role)]));
+  /** The KIngresses to serve (ours only), derived from Knative objects or given as such. */
+  private readonly ingresses = new Map<string, TranslatedIngress>();
+  private readonly translations = new Map<string, IngressTranslation>();
+  /** KIngress keys by the 'ns/name' of each Service their translation read. */
+  private readonly ingressesByService = new Map<string, Set<string>>();
+  private placeholders = new Map<string, Service>();
+  private pending: ObjectChange[] = [];
+  private full = true;
+  private readonly state: ReconcileState = { pass: 0, ingresses: new Map(), statuses: [], warnings: [] };
+  private conflicted = new Set<string>();
   private unsubscribe: (() => void) | undefined;
   private readonly passListeners = new Set<(state: ReconcileState) => void>();
+  private readonly ctx: TranslateContext;
 
   constructor(private readonly options: ReconcilerOptions) {
     this.logger = options.logger.child({ component: 'reconciler' });
-    this.translations = new LRUCache({ max: 100_000 });
     this.scheduler = new CoalescingScheduler(() => this.reconcile(), options.holdOffMs ?? 5, options.maxDelayMs ?? 100);
+    const { store } = options;
+    this.ctx = {
+      config: options.translateConfig,
+      service: (namespace, name) => store.get('Service', `${namespace}/${name}`) ?? this.placeholders.get(`${namespace}/${name}`),
+      endpointSlices: (namespace, service) => store.endpointSlicesForService(namespace, service),
+      secret: (namespace, name) => store.get('Secret', `${namespace}/${name}`),
+    };
   }
 
   /** Translates what the store holds now, then again after every change. */
   start(): void {
-    this.unsubscribe = this.options.store.onChange(() => this.scheduler.schedule());
+    this.unsubscribe = this.options.store.onChange((changes) => {
+      this.pending.push(...changes);
+      this.scheduler.schedule();
+    });
     this.reconcile();
   }
 
@@ -82,83 +104,155 @@ export class Reconciler {
     return () => this.passListeners.delete(listener);
   }
 
-  /** One full pass; public so that tests and start-up can run it without waiting for the hold-off. */
+  /** One pass over the changes gathered since the last; public so that tests and tools can run it at once. */
   reconcile(): ReconcileState {
     const started = process.hrtime.bigint();
-    const { store, cache, translateConfig } = this.options;
-    const pass = this.state.pass + 1;
-    const knative = translateKnative(knativeInputsFromStore(store), { localGatewayHost: translateConfig.localGateway.host });
-    const ours = knative.ingresses.filter(({ ingress }) => isFerryIngress(ingress));
-    const placeholders = new Map(knative.placeholderServices.map((service) => [`${service.metadata.namespace}/${service.metadata.name}`, service]));
-    const ctx: TranslateContext = {
-      config: translateConfig,
-      service: (namespace, name) => store.get('Service', `${namespace}/${name}`) ?? placeholders.get(`${namespace}/${name}`),
-      endpointSlices: (namespace, service) => store.endpointSlicesForService(namespace, service),
-      secret: (namespace, name) => store.get('Secret', `${namespace}/${name}`),
-    };
+    const changes = this.pending;
+    this.pending = [];
+    const full = this.full;
+    this.full = false;
+    const pass = ++this.state.pass;
 
-    const translations: IngressTranslation[] = [];
-    const previous = this.state.ingresses;
-    const ingresses = new Map<string, ServedIngress>();
-    for (const translated of ours) {
-      const { translation, changed } = this.translate(translated.ingress, ctx);
-      translations.push(translation);
-      const before = previous.get(translation.key);
-      ingresses.set(translation.key, {
-        ...translated,
-        probeHash: translation.probeHash,
-        warnings: translation.warnings,
-        conflict: undefined,
-        changedInPass: changed || !before ? pass : before.changedInPass,
-      });
-    }
-
-    const warnings: string[] = [];
-    for (const role of GATEWAY_ROLES) {
-      const resources = buildGatewayResources(role, translations, ctx);
-      warnings.push(...resources.warnings);
-      for (const conflict of resources.conflicts) {
-        const served = ingresses.get(conflict.ingress);
-        if (served) served.conflict = conflict;
+    // Services whose object changed (their KIngresses are translated again), and those whose endpoints changed too.
+    const changedServices = new Set<string>();
+    const dirtyServices = new Set<string>();
+    const dirtySecrets = new Set<string>();
+    const dirtyIngresses = new Set<string>();
+    let knativeDirty = full;
+    for (const change of changes) {
+      if (KNATIVE_KINDS.has(change.kind)) knativeDirty = true;
+      else if (change.kind === 'KIngress') dirtyIngresses.add(change.key);
+      else if (change.kind === 'Secret') dirtySecrets.add(change.key);
+      else if (change.kind === 'Service') {
+        changedServices.add(change.key);
+        dirtyServices.add(change.key);
+        // DomainMappings check that their target exists and Routes get placeholder Services unless one exists.
+        if (this.options.store.count('DomainMapping') > 0) knativeDirty = true;
+      } else if (change.kind === 'EndpointSlice') {
+        const slice = change.object ?? change.previous;
+        const service = slice?.metadata.labels?.[SERVICE_NAME_LABEL];
+        if (service) dirtyServices.add(`${slice!.metadata.namespace}/${service}`);
       }
-      const changed = cache.setAll(role, {
-        [TypeUrl.Cluster]: resources.clusters,
-        [TypeUrl.Endpoint]: resources.endpoints,
-        [TypeUrl.Secret]: resources.secrets,
-        [TypeUrl.Listener]: resources.listeners,
-        [TypeUrl.Route]: resources.routes,
-      });
-      if (changed) this.logger.debug({ role, pass }, 'gateway resources changed');
     }
-    this.state = { pass, ingresses, statuses: knative.statuses, warnings: [...new Set(warnings)] };
+
+    const removed = new Set<string>();
+    if (knativeDirty) this.refreshKnative(dirtyIngresses, removed, changedServices);
+    else this.refreshGivenIngresses(dirtyIngresses, removed);
+    for (const service of changedServices) dirtyServices.add(service);
+    for (const service of changedServices) for (const key of this.ingressesByService.get(service) ?? []) dirtyIngresses.add(key);
+
+    const changed: IngressTranslation[] = [];
+    for (const key of full ? this.ingresses.keys() : dirtyIngresses) {
+      const translated = this.ingresses.get(key);
+      if (!translated) continue;
+      const translation = translateIngress(translated.ingress, this.ctx);
+      this.indexDependencies(key, translation);
+      this.translations.set(key, translation);
+      changed.push(translation);
+      for (const warning of translation.warnings) this.logger.warn({ ingress: key }, warning);
+      this.state.ingresses.set(key, { ...translated, probeHash: translation.probeHash, warnings: translation.warnings, conflict: undefined, changedInPass: pass });
+    }
+    for (const key of removed) {
+      this.indexDependencies(key, undefined);
+      this.translations.delete(key);
+      this.state.ingresses.delete(key);
+    }
+
+    const warnings = new Set<string>();
+    let conflicts: HostConflict[] = [];
+    for (const [role, assembler] of this.assemblers) {
+      const update = assembler.update(changed, [...removed], { services: dirtyServices, secrets: dirtySecrets, all: full }, this.ctx);
+      for (const warning of update.warnings) warnings.add(warning);
+      conflicts = update.conflicts;
+      if (this.options.cache.applyAll(role, update.changes)) this.logger.debug({ role, pass }, 'gateway resources changed');
+    }
+    this.markConflicts(conflicts, pass);
+    this.state.warnings = [...warnings];
+
     const seconds = Number(process.hrtime.bigint() - started) / 1e9;
     this.options.metrics?.translationSeconds.observe(seconds);
-    this.logger.debug({ pass, ingresses: ingresses.size, ms: Math.round(seconds * 1000) }, 'reconciled');
+    this.logger.debug({ pass, changes: changes.length, translated: changed.length, removed: removed.size, ms: seconds * 1000 }, 'reconciled');
     for (const listener of this.passListeners) listener(this.state);
     return this.state;
   }
 
-  private translate(ingress: KIngress, ctx: TranslateContext): { translation: IngressTranslation; changed: boolean } {
-    const key = `${ingress.metadata.namespace}/${ingress.metadata.name}`;
-    const fingerprint = this.fingerprint(ingress, ctx);
-    const cached = this.translations.get(key);
-    if (cached && cached.fingerprint === fingerprint) return { translation: cached.translation, changed: false };
-    const translation = translateIngress(ingress, ctx);
-    this.translations.set(key, { fingerprint, translation });
-    for (const warning of translation.warnings) this.logger.warn({ ingress: key }, warning);
-    return { translation, changed: true };
+  /** Re-runs Knative's translation; KIngresses whose content changed (or that appeared or left) become dirty. */
+  private refreshKnative(dirty: Set<string>, removed: Set<string>, dirtyServices: Set<string>): void {
+    const knative = translateKnative(knativeInputsFromStore(this.options.store), { localGatewayHost: this.ctx.config.localGateway.host });
+    this.state.statuses = knative.statuses;
+    const next = new Map<string, TranslatedIngress>();
+    for (const translated of knative.ingresses) {
+      if (isFerryIngress(translated.ingress)) next.set(key(translated.ingress), translated);
+    }
+    for (const [k, translated] of next) {
+      const previous = this.ingresses.get(k);
+      if (!previous || !isDeepStrictEqual(previous.ingress, translated.ingress)) dirty.add(k);
+      if (previous && !isDeepStrictEqual(previous.origin, translated.origin)) dirty.add(k);
+      this.ingresses.set(k, translated);
+    }
+    for (const k of [...this.ingresses.keys()]) {
+      if (next.has(k)) continue;
+      this.ingresses.delete(k);
+      removed.add(k);
+    }
+    const placeholders = new Map(knative.placeholderServices.map((service) => [key(service), service]));
+    for (const k of new Set([...placeholders.keys(), ...this.placeholders.keys()])) {
+      if (!isDeepStrictEqual(placeholders.get(k), this.placeholders.get(k))) dirtyServices.add(k);
+    }
+    this.placeholders = placeholders;
   }
 
-  /** What a translation depends on: the KIngress itself and the Services its splits name. */
-  private fingerprint(ingress: KIngress, ctx: TranslateContext): string {
-    const services: unknown[] = [];
-    for (const rule of ingress.spec.rules ?? []) {
-      for (const path of rule.http?.paths ?? []) {
-        for (const split of path.splits ?? []) services.push(ctx.service(split.serviceNamespace, split.serviceName)?.spec ?? null);
+  /** Only KIngress objects changed: take them as they are, unless a Knative object owns the name. */
+  private refreshGivenIngresses(dirty: Set<string>, removed: Set<string>): void {
+    for (const k of [...dirty]) {
+      const current = this.ingresses.get(k);
+      if (current && current.origin.kind !== 'Ingress') {
+        dirty.delete(k);
+        continue;
       }
+      const given = this.options.store.get('KIngress', k);
+      if (given && isFerryIngress(given)) {
+        this.ingresses.set(k, { ingress: given, origin: { kind: 'Ingress', namespace: given.metadata.namespace ?? '', name: given.metadata.name } });
+      } else if (current) {
+        this.ingresses.delete(k);
+        dirty.delete(k);
+        removed.add(k);
+      } else dirty.delete(k);
     }
-    return JSON.stringify([ingress.metadata.creationTimestamp, ingress.metadata.generation, ingress.spec, services]);
   }
+
+  private indexDependencies(ingressKey: string, translation: IngressTranslation | undefined): void {
+    for (const service of this.translations.get(ingressKey)?.dependencies.services ?? []) {
+      const keys = this.ingressesByService.get(service);
+      keys?.delete(ingressKey);
+      if (keys?.size === 0) this.ingressesByService.delete(service);
+    }
+    for (const service of translation?.dependencies.services ?? []) {
+      const keys = this.ingressesByService.get(service) ?? new Set<string>();
+      keys.add(ingressKey);
+      this.ingressesByService.set(service, keys);
+    }
+  }
+
+  /** A KIngress that gains or loses a conflict changed what it serves: its readiness starts over. */
+  private markConflicts(conflicts: readonly HostConflict[], pass: number): void {
+    const next = new Set<string>();
+    for (const conflict of conflicts) {
+      const served = this.state.ingresses.get(conflict.ingress);
+      if (!served) continue;
+      next.add(conflict.ingress);
+      if (!isDeepStrictEqual(served.conflict, conflict)) this.state.ingresses.set(conflict.ingress, { ...served, conflict, changedInPass: pass });
+    }
+    for (const k of this.conflicted) {
+      const served = this.state.ingresses.get(k);
+      if (!next.has(k) && served?.conflict) this.state.ingresses.set(k, { ...served, conflict: undefined, changedInPass: pass });
+    }
+    this.conflicted = next;
+  }
+}
+
+function key(object: { metadata: { namespace?: string; name: string } }): string {
+  return `${object.metadata.namespace ?? ''}/${object.metadata.name}`;
 }
 
 /** A KIngress of another class is never touched. */

@@ -4,7 +4,6 @@ import { Secret } from 'envoy-proto-ts/envoy/extensions/transport_sockets/tls/v3
 import { describe, expect, it } from 'vitest';
 import { buildGatewayResources } from '../../src/translate/envoy/gateway-resources.js';
 import { translateIngress } from '../../src/translate/envoy/ingress-translation.js';
-import { translationCacheKey } from '../../src/translate/envoy/translation-cache-key.js';
 import { resourceToJson } from '../../src/translate/envoy/to-json.js';
 import { probeHash } from '../../src/translate/probe-hash.js';
 import { TypeUrl } from '../../src/xds/resource-types.js';
@@ -76,14 +75,6 @@ describe('translateIngress / buildGatewayResources', () => {
     expect(byPrefix.get('/zero')?.directResponse?.status).toBe(503);
     expect(byPrefix.get('/a')?.route?.weightedClusters?.clusters.map((c) => [c.name, c.weight])).toEqual([['default/missing:80', 100]]);
     expect(translations[0]!.warnings).toEqual(['default/hello:spec.rules[1].http.paths[0].splits[1]: Service default/missing not found; its requests get 503 until it exists']);
-  });
-
-  it('changes the cache key when a Service it read changes, and only then', () => {
-    const { translations, ctx, ingresses } = routeTable(INPUT, 'external');
-    const before = translationCacheKey(ingresses[0]!, translations[0]!.dependencies, ctx);
-    expect(translationCacheKey(ingresses[0]!, translations[0]!.dependencies, ctx)).toBe(before);
-    const changed = loadFixture(INPUT.replace('resourceVersion: "7"', 'resourceVersion: "8"'));
-    expect(translationCacheKey(ingresses[0]!, translations[0]!.dependencies, changed.ctx)).not.toBe(before);
   });
 });
 

@@ -2,6 +2,5 @@
 export { DEFAULT_TRANSLATE_CONFIG, type ObjectRef, type TranslateConfig, type TranslateContext } from './config.js';
 export type { HostConflict } from './conflicts.js';
 export { buildGatewayResources, type GatewayResources } from './gateway-resources.js';
-export { translationCacheKey } from './translation-cache-key.js';
 export { translateIngress, type IngressTranslation, type RoleTranslation, type TlsHosts } from './ingress-translation.js';
 export { resourceToJson } from './to-json.js';

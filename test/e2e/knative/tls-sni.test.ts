@@ -20,9 +20,11 @@ interface TlsAnswer {
 /** One HTTPS request to 127.0.0.1:port with SNI `servername` and Host `host`; a fresh connection unless an agent is given. */
 function httpsGet(port: number, servername: string, host: string, agent?: Agent): Promise<TlsAnswer> {
   return new Promise((resolve, reject) => {
+    // The socket is taken from the request: a keep-alive response's socket may already be back in the agent's pool.
+    let socket: TLSSocket | undefined;
     const req = httpsRequest({ host: '127.0.0.1', port, path: '/', servername, headers: { host }, rejectUnauthorized: false, agent: agent ?? false }, (res) => {
-      const peer = (res.socket as TLSSocket).getPeerCertificate();
-      const localPort = res.socket.localPort ?? 0;
+      const peer = socket!.getPeerCertificate();
+      const localPort = socket!.localPort ?? 0;
       let body = '';
       res.setEncoding('utf8');
       res.on('data', (chunk: string) => (body += chunk));
@@ -37,6 +39,7 @@ function httpsGet(port: number, servername: string, host: string, agent?: Agent)
       });
       res.on('error', reject);
     });
+    req.on('socket', (s) => (socket = s as TLSSocket));
     req.setTimeout(10_000, () => req.destroy(new Error(`https request to ${host} (SNI ${servername}) timed out`)));
     req.on('error', reject);
     req.end();
@@ -192,7 +195,9 @@ describe('TLS per host through Ferry and a real Envoy', () => {
 
   it('echoes WebSocket messages over TLS (wss)', async () => {
     const received = await new Promise<string>((resolve, reject) => {
-      const socket = new WebSocket(`wss://127.0.0.1:${env.ports.external.https}/chat`, { servername: 'a.example.com', headers: { host: 'a.example.com' }, rejectUnauthorized: false });
+      // ws passes TLS options (servername: the SNI) through to tls.connect; its types list only the HTTP ones.
+      const options = { servername: 'a.example.com', headers: { host: 'a.example.com' }, rejectUnauthorized: false } as WebSocket.ClientOptions;
+      const socket = new WebSocket(`wss://127.0.0.1:${env.ports.external.https}/chat`, options);
       socket.on('open', () => socket.send('over tls'));
       socket.on('message', (data) => {
         socket.close();

@@ -1,0 +1,82 @@
+import { describe, expect, it } from 'vitest';
+import { silentLogger } from '../../src/log.js';
+import type { KIngress } from '../../src/model/ingress.js';
+import type { EndpointSlice, Service } from '../../src/model/kube.js';
+import { Reconciler } from '../../src/serve/reconciler.js';
+import type { StoreUpdate } from '../../src/store/changes.js';
+import { Store } from '../../src/store/store.js';
+import { DEFAULT_TRANSLATE_CONFIG } from '../../src/translate/envoy/index.js';
+import { XdsCache } from '../../src/xds/cache.js';
+import { PUSH_ORDER } from '../../src/xds/resource-types.js';
+import { GATEWAY_ROLES } from '../../src/xds/roles.js';
+
+const ingress = (name: string, host: string, services: string[], extra: Partial<KIngress['spec']> = {}): KIngress => ({
+  apiVersion: 'networking.internal.knative.dev/v1alpha1',
+  kind: 'Ingress',
+  metadata: { name, namespace: 'default', creationTimestamp: `2026-01-01T00:00:0${name.length % 10}Z` },
+  spec: {
+    rules: [{ hosts: [host], visibility: host.endsWith('.local') ? 'ClusterLocal' : 'ExternalIP', http: { paths: [{ splits: services.map((serviceName) => ({ serviceNamespace: 'default', serviceName, servicePort: 80, percent: 100 / services.length })) }] } }],
+    ...extra,
+  },
+});
+const service = (name: string, portName = 'http'): Service => ({ apiVersion: 'v1', kind: 'Service', metadata: { name, namespace: 'default' }, spec: { ports: [{ name: portName, port: 80, targetPort: 8080 }] } });
+const slice = (serviceName: string, ready: boolean, address = '127.0.0.1'): EndpointSlice => ({
+  apiVersion: 'discovery.k8s.io/v1', kind: 'EndpointSlice', metadata: { name: `${serviceName}-1`, namespace: 'default', labels: { 'kubernetes.io/service-name': serviceName } },
+  addressType: 'IPv4', endpoints: [{ addresses: [address], conditions: { ready } }], ports: [{ name: 'http', port: 8080 }],
+});
+const put = (object: KIngress | Service | EndpointSlice): StoreUpdate =>
+  ({ kind: object.kind === 'Ingress' ? 'KIngress' : object.kind, object }) as StoreUpdate;
+
+/** Every resource of every role and type, as name → hash. */
+function snapshot(cache: XdsCache): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const role of GATEWAY_ROLES) for (const typeUrl of PUSH_ORDER) for (const r of cache.list([role], typeUrl)) out[`${role} ${typeUrl} ${r.name}`] = Buffer.from(r.bytes).toString('base64');
+  return out;
+}
+
+function fromScratch(store: Store): Record<string, string> {
+  const cache = new XdsCache();
+  new Reconciler({ store, cache, translateConfig: DEFAULT_TRANSLATE_CONFIG, logger: silentLogger }).reconcile();
+  return snapshot(cache);
+}
+
+describe('Reconciler', () => {
+  it('after any sequence of changes, serves what a from-scratch translation serves, re-translating only what changed', () => {
+    const store = new Store();
+    const cache = new XdsCache();
+    const reconciler = new Reconciler({ store, cache, translateConfig: DEFAULT_TRANSLATE_CONFIG, logger: silentLogger });
+    let pending: Parameters<Parameters<Store['onChange']>[0]>[0] = [];
+    store.onChange((changes) => (pending = [...pending, ...changes]));
+    // Feed the reconciler the way start() does, without its timer, so each step is one pass.
+    const step = (updates: StoreUpdate[]) => {
+      store.apply(updates);
+      (reconciler as unknown as { pending: unknown[] }).pending.push(...pending);
+      pending = [];
+      return reconciler.reconcile();
+    };
+
+    step([put(service('a')), put(service('b')), put(slice('a', true)), put(slice('b', true)), put(ingress('one', 'one.example.com', ['a'])), put(ingress('two', 'two.example.com', ['a', 'b'])), put(ingress('three', 'three.svc.cluster.local', ['b']))]);
+    expect(snapshot(cache)).toEqual(fromScratch(store));
+
+    const afterService = step([put(service('b', 'h2c'))]);
+    const retranslated = [...afterService.ingresses.values()].filter((s) => s.changedInPass === afterService.pass).map((s) => s.ingress.metadata.name).sort();
+    expect(retranslated).toEqual(['three', 'two']);
+    expect(snapshot(cache)).toEqual(fromScratch(store));
+
+    const afterSlice = step([put(slice('a', false))]);
+    expect([...afterSlice.ingresses.values()].filter((s) => s.changedInPass === afterSlice.pass)).toEqual([]);
+    expect(snapshot(cache)).toEqual(fromScratch(store));
+
+    step([put(ingress('two', 'one.example.com', ['b']))]);
+    expect(reconciler.current().ingresses.get('default/two')?.conflict?.winner).toBe('default/one');
+    expect(snapshot(cache)).toEqual(fromScratch(store));
+
+    step([{ kind: 'KIngress', key: 'default/one', delete: true }, put(slice('a', true, '127.0.0.2'))]);
+    expect(reconciler.current().ingresses.get('default/two')?.conflict).toBeUndefined();
+    expect(snapshot(cache)).toEqual(fromScratch(store));
+
+    step([{ kind: 'KIngress', key: 'default/two', delete: true }, { kind: 'KIngress', key: 'default/three', delete: true }]);
+    expect(snapshot(cache)).toEqual(fromScratch(store));
+    expect(Object.keys(snapshot(cache)).filter((k) => k.includes('Cluster '))).toEqual([]);
+  });
+});
