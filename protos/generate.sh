@@ -33,6 +33,8 @@ files=(
   envoy/extensions/filters/listener/tls_inspector/v3/tls_inspector.proto
   envoy/extensions/upstreams/http/v3/http_protocol_options.proto
   envoy/extensions/access_loggers/stream/v3/stream.proto
+  envoy/config/route/v3/scoped_route.proto
+  envoy/extensions/http/early_header_mutation/header_mutation/v3/header_mutation.proto
 )
 paths=()
 for f in "${files[@]}"; do paths+=(--path "build/proto/$f"); done

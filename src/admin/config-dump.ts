@@ -21,25 +21,27 @@ export interface EnvoyConfigDump {
   configs: Array<Record<string, unknown>>;
 }
 
-const DISCOVERY_NAMES: Record<string, TypeUrl> = { cds: TypeUrl.Cluster, eds: TypeUrl.Endpoint, sds: TypeUrl.Secret, lds: TypeUrl.Listener, rds: TypeUrl.Route };
+const DISCOVERY_NAMES: Record<string, TypeUrl> = { cds: TypeUrl.Cluster, eds: TypeUrl.Endpoint, sds: TypeUrl.Secret, lds: TypeUrl.Listener, rds: TypeUrl.Route, srds: TypeUrl.ScopedRoute };
 
 /** The config_dump message that holds each resource type, and how one dynamic resource is wrapped in it (Envoy's field names). */
 const DUMP_SHAPE: Record<TypeUrl, { type: string; list: string; entry: (resource: XdsResource, json: Record<string, unknown>) => Record<string, unknown> }> = {
   [TypeUrl.Listener]: { type: 'ListenersConfigDump', list: 'dynamic_listeners', entry: (r, json) => ({ name: r.name, active_state: { version_info: r.hash, listener: json } }) },
   [TypeUrl.Cluster]: { type: 'ClustersConfigDump', list: 'dynamic_active_clusters', entry: (r, json) => ({ version_info: r.hash, cluster: json }) },
+  // Envoy groups scopes by their scoped_routes name; Ferry shows one entry per scope resource.
+  [TypeUrl.ScopedRoute]: { type: 'ScopedRoutesConfigDump', list: 'dynamic_scoped_route_configs', entry: (r, json) => ({ name: r.name, version_info: r.hash, scoped_route_configs: [json] }) },
   [TypeUrl.Route]: { type: 'RoutesConfigDump', list: 'dynamic_route_configs', entry: (r, json) => ({ version_info: r.hash, route_config: json }) },
   [TypeUrl.Secret]: { type: 'SecretsConfigDump', list: 'dynamic_active_secrets', entry: (r, json) => ({ name: r.name, version_info: r.hash, secret: json }) },
   [TypeUrl.Endpoint]: { type: 'EndpointsConfigDump', list: 'dynamic_endpoint_configs', entry: (r, json) => ({ version_info: r.hash, endpoint_config: json }) },
 };
 
 /** Envoy's own dump order: bootstrap first, then clusters, endpoints, listeners, routes, secrets. */
-const DUMP_ORDER: readonly TypeUrl[] = [TypeUrl.Cluster, TypeUrl.Endpoint, TypeUrl.Listener, TypeUrl.Route, TypeUrl.Secret];
+const DUMP_ORDER: readonly TypeUrl[] = [TypeUrl.Cluster, TypeUrl.Endpoint, TypeUrl.Listener, TypeUrl.ScopedRoute, TypeUrl.Route, TypeUrl.Secret];
 
 export function parseDumpType(type: string | undefined): TypeUrl | undefined {
   if (type === undefined || type === '') return undefined;
   const lower = type.toLowerCase();
   const found = PUSH_ORDER.find((typeUrl) => SHORT_NAME[typeUrl] === lower || typeUrl === type) ?? DISCOVERY_NAMES[lower];
-  if (!found) throw new Error(`unknown resource type "${type}": use one of ${PUSH_ORDER.map((t) => SHORT_NAME[t]).join(', ')} (or cds, eds, lds, rds, sds)`);
+  if (!found) throw new Error(`unknown resource type "${type}": use one of ${PUSH_ORDER.map((t) => SHORT_NAME[t]).join(', ')} (or cds, eds, lds, srds, rds, sds)`);
   return found;
 }
 

@@ -29,7 +29,7 @@ export interface FerryViewSources {
 
 /** Envoy's names for the discovery services, as `ferry status` columns. */
 export const API_NAME: Record<TypeUrl, string> = {
-  [TypeUrl.Cluster]: 'CDS', [TypeUrl.Endpoint]: 'EDS', [TypeUrl.Secret]: 'SDS', [TypeUrl.Listener]: 'LDS', [TypeUrl.Route]: 'RDS',
+  [TypeUrl.Cluster]: 'CDS', [TypeUrl.Endpoint]: 'EDS', [TypeUrl.Secret]: 'SDS', [TypeUrl.Listener]: 'LDS', [TypeUrl.ScopedRoute]: 'SRDS', [TypeUrl.Route]: 'RDS',
 };
 
 export type ObjectKindQuery = 'ingresses' | 'routes' | 'domainmappings';

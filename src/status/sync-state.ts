@@ -1,5 +1,8 @@
 import type { StreamInfo, StreamTypeInfo } from '../xds/stream-info.js';
-import { PUSH_ORDER, WILDCARD_TYPES, type TypeUrl } from '../xds/resource-types.js';
+import { PUSH_ORDER, TypeUrl } from '../xds/resource-types.js';
+
+/** Every gateway asks for these from its bootstrap; the others only once a listener or cluster refers to them. */
+const ALWAYS_ASKED: ReadonlySet<TypeUrl> = new Set([TypeUrl.Listener, TypeUrl.Cluster]);
 import type { GatewayRole } from '../xds/roles.js';
 
 /** How one resource type of one gateway stands against what Ferry serves now (istioctl proxy-status words). */
@@ -28,6 +31,6 @@ export type HasResources = (roles: readonly GatewayRole[], typeUrl: TypeUrl) => 
  */
 export function streamSynced(stream: StreamInfo, current: CurrentVersion, hasResources: HasResources): boolean {
   const asked = new Set(stream.types.map((type) => type.typeUrl));
-  if (PUSH_ORDER.some((typeUrl) => !asked.has(typeUrl) && (WILDCARD_TYPES.has(typeUrl) || hasResources(stream.roles, typeUrl)))) return false;
+  if (PUSH_ORDER.some((typeUrl) => !asked.has(typeUrl) && (ALWAYS_ASKED.has(typeUrl) || hasResources(stream.roles, typeUrl)))) return false;
   return stream.types.every((type) => typeSyncState(type, current(stream.roles, type.typeUrl)) === 'SYNCED');
 }

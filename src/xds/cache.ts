@@ -2,7 +2,7 @@ import type { FerryMetrics } from '../metrics.js';
 import { ChangeJournal } from './change-journal.js';
 import { RemovalBarriers, RETAINED_TYPES, type Barrier, type RetainedItem } from './removal-barriers.js';
 import type { XdsResource } from './resource.js';
-import { PUSH_ORDER, SHORT_NAME, TypeUrl } from './resource-types.js';
+import { PUSH_ORDER, REFERRING_TYPES, SHORT_NAME, TypeUrl } from './resource-types.js';
 import { GATEWAY_ROLES, type GatewayRole } from './roles.js';
 import { VersionAccumulator, formatVersion, resourceDigest, type Digest } from './version-digest.js';
 
@@ -214,7 +214,7 @@ export class XdsCache {
     if (changed) {
       this.metrics?.resources.set({ role, type: SHORT_NAME[typeUrl] }, table.entries.size);
       // A listener or route change may be the very version a waiting stream already ACKed.
-      if (typeUrl === TypeUrl.Listener || typeUrl === TypeUrl.Route) this.pendingRelease.push(...this.barriers.versionsChanged(this.current));
+      if (REFERRING_TYPES.includes(typeUrl)) this.pendingRelease.push(...this.barriers.versionsChanged(this.current));
     }
     return changed;
   }

@@ -1,8 +1,7 @@
-import { TypeUrl } from './resource-types.js';
+import { REFERRING_TYPES, TypeUrl } from './resource-types.js';
 import type { GatewayRole } from './roles.js';
 
-/** The types whose ACK proves that a gateway no longer refers to a removed cluster, endpoint or secret. */
-export const REFERRING_TYPES: readonly TypeUrl[] = [TypeUrl.Listener, TypeUrl.Route];
+export { REFERRING_TYPES };
 
 /** Removals that wait for make-before-break: what refers to them may still be in a gateway. */
 export const RETAINED_TYPES: ReadonlySet<TypeUrl> = new Set([TypeUrl.Cluster, TypeUrl.Endpoint, TypeUrl.Secret]);

@@ -7,7 +7,7 @@ import type { XdsCache } from './cache.js';
 import { edsServiceName } from './eds-names.js';
 import type { NackStore } from './nacks.js';
 import type { XdsResource } from './resource.js';
-import { PUSH_ORDER, SHORT_NAME, TypeUrl, isTypeUrl } from './resource-types.js';
+import { PUSH_ORDER, REFERRING_TYPES, SHORT_NAME, TypeUrl, isTypeUrl } from './resource-types.js';
 import { rolesForNode, type GatewayRole } from './roles.js';
 import type { StreamInfo, XdsProtocol } from './stream-info.js';
 
@@ -52,7 +52,7 @@ export interface Composed {
   readonly removed: readonly string[];
 }
 
-const REFERRING = new Set<TypeUrl>([TypeUrl.Listener, TypeUrl.Route]);
+const REFERRING = new Set<TypeUrl>(REFERRING_TYPES);
 
 /**
  * What SotW and delta streams share: identifying the node, ACK/NACK accounting, push order, holding

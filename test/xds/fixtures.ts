@@ -2,6 +2,7 @@ import { Cluster, Cluster_DiscoveryType } from 'envoy-proto-ts/envoy/config/clus
 import { ClusterLoadAssignment } from 'envoy-proto-ts/envoy/config/endpoint/v3/endpoint';
 import { Listener } from 'envoy-proto-ts/envoy/config/listener/v3/listener';
 import { RouteConfiguration } from 'envoy-proto-ts/envoy/config/route/v3/route';
+import { ScopedRouteConfiguration } from 'envoy-proto-ts/envoy/config/route/v3/scoped_route';
 import { Secret } from 'envoy-proto-ts/envoy/extensions/transport_sockets/tls/v3/secret';
 import type { Any } from 'envoy-proto-ts/google/protobuf/any';
 import { encodeResource, type XdsResource } from '../../src/xds/resource.js';
@@ -52,6 +53,7 @@ const decoders: Record<TypeUrl, (bytes: Uint8Array) => { name?: string; clusterN
   [TypeUrl.Endpoint]: (b) => ClusterLoadAssignment.decode(b),
   [TypeUrl.Secret]: (b) => Secret.decode(b),
   [TypeUrl.Listener]: (b) => Listener.decode(b),
+  [TypeUrl.ScopedRoute]: (b) => ScopedRouteConfiguration.decode(b),
   [TypeUrl.Route]: (b) => RouteConfiguration.decode(b),
 };
 

@@ -2,6 +2,8 @@ import { Cluster } from 'envoy-proto-ts/envoy/config/cluster/v3/cluster';
 import { ClusterLoadAssignment } from 'envoy-proto-ts/envoy/config/endpoint/v3/endpoint';
 import { Listener } from 'envoy-proto-ts/envoy/config/listener/v3/listener';
 import { RouteConfiguration } from 'envoy-proto-ts/envoy/config/route/v3/route';
+import { ScopedRouteConfiguration } from 'envoy-proto-ts/envoy/config/route/v3/scoped_route';
+import { HeaderMutation } from 'envoy-proto-ts/envoy/extensions/http/early_header_mutation/header_mutation/v3/header_mutation';
 import { Router } from 'envoy-proto-ts/envoy/extensions/filters/http/router/v3/router';
 import { TlsInspector } from 'envoy-proto-ts/envoy/extensions/filters/listener/tls_inspector/v3/tls_inspector';
 import { HttpConnectionManager } from 'envoy-proto-ts/envoy/extensions/filters/network/http_connection_manager/v3/http_connection_manager';
@@ -21,6 +23,8 @@ const KNOWN_TYPES: Record<string, MessageFns> = {
   'envoy.config.endpoint.v3.ClusterLoadAssignment': ClusterLoadAssignment,
   'envoy.config.listener.v3.Listener': Listener,
   'envoy.config.route.v3.RouteConfiguration': RouteConfiguration,
+  'envoy.config.route.v3.ScopedRouteConfiguration': ScopedRouteConfiguration,
+  'envoy.extensions.http.early_header_mutation.header_mutation.v3.HeaderMutation': HeaderMutation,
   'envoy.extensions.transport_sockets.tls.v3.Secret': Secret,
   'envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager': HttpConnectionManager,
   'envoy.extensions.filters.http.router.v3.Router': Router,
