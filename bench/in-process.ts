@@ -23,6 +23,7 @@ export interface InProcessResult {
   largestRouteConfigurationBytes: number;
   /** Reconcile time after one KIngress changed in the Store (no file I/O, no network). */
   reconcilePerChangeMs: Distribution;
+  loadProfile: ProfileSummary;
   coldProfile: ProfileSummary;
   changeProfile: ProfileSummary;
   heapUsedMb: number;
@@ -44,9 +45,11 @@ export async function measureInProcess(directory: string, manifests: BenchManife
   await session.post('Profiler.enable');
   await session.post('Profiler.setSamplingInterval', { interval: 500 });
   try {
+    await session.post('Profiler.start');
     let started = performance.now();
     await source.start();
     const loadMs = performance.now() - started;
+    const loadProfile = summarizeProfile((await session.post('Profiler.stop')).profile);
 
     await session.post('Profiler.start');
     started = performance.now();
@@ -88,6 +91,7 @@ export async function measureInProcess(directory: string, manifests: BenchManife
       resourceCounts,
       largestRouteConfigurationBytes,
       reconcilePerChangeMs: distribution(times),
+      loadProfile,
       coldProfile,
       changeProfile,
       heapUsedMb: process.memoryUsage().heapUsed / 2 ** 20,

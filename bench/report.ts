@@ -1,7 +1,7 @@
 import type { SizeResult } from './run.js';
 
 interface Report {
-  machine: { cpus: number; cpuModel: string; memoryGb: number; node: string; envoy: string; loadAverage: string };
+  machine: { cpus: number; cpuModel: string; memoryGb: number; node: string; envoy: string; loadAverage: string; ferry: string };
   results: SizeResult[];
 }
 
@@ -51,7 +51,7 @@ export function formatReport(report: Report): string {
   const widths = header.map((_, i) => Math.max(...[header, ...rows].map((row) => row[i]!.length)));
   const line = (cells: string[]): string => cells.map((cell, i) => (i === 0 ? cell.padEnd(widths[i]!) : cell.padStart(widths[i]!))).join('  ');
   const out = [
-    `machine: ${machine.cpus} cpus (${machine.cpuModel}), ${machine.memoryGb} GB, node ${machine.node}, envoy ${machine.envoy}, load ${machine.loadAverage}`,
+    `machine: ${machine.cpus} cpus (${machine.cpuModel}), ${machine.memoryGb} GB, node ${machine.node}, envoy ${machine.envoy}, ferry ${machine.ferry}, load ${machine.loadAverage}`,
     line(header),
     ...rows.map(line),
   ];

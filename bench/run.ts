@@ -82,8 +82,8 @@ async function main(): Promise<void> {
   };
 
   const envoyVersion = execFileSync(resolveEnvoyBinary(), ['--version'], { encoding: 'utf8' }).trim().split(/\s+/).at(-1) ?? 'unknown';
-  const machine = { ...machineInfo(), envoy: envoyVersion, loadAverage: readFileSync('/proc/loadavg', 'utf8').trim() };
-  log(`machine: ${machine.cpus} cpus (${machine.cpuModel}), ${machine.memoryGb} GB, node ${machine.node}, envoy ${machine.envoy}, load ${machine.loadAverage}`);
+  const machine = { ...machineInfo(), envoy: envoyVersion, loadAverage: readFileSync('/proc/loadavg', 'utf8').trim(), ferry: sourceRevision() };
+  log(`machine: ${machine.cpus} cpus (${machine.cpuModel}), ${machine.memoryGb} GB, node ${machine.node}, envoy ${machine.envoy}, ferry ${machine.ferry}, load ${machine.loadAverage}`);
 
   const backends: BenchBackend[] = [];
   const results: SizeResult[] = [];
@@ -184,6 +184,16 @@ async function measureSize(size: number, manifests: BenchManifests, seed: number
 function readCpuProfile(directory: string): ProfileSummary | undefined {
   const file = readdirSync(directory).find((name) => name.endsWith('.cpuprofile'));
   return file ? summarizeProfile(JSON.parse(readFileSync(join(directory, file), 'utf8'))) : undefined;
+}
+
+/** The commit measured, and whether src/ had uncommitted changes (the work tree is shared). */
+function sourceRevision(): string {
+  try {
+    const git = (args: string[]): string => execFileSync('git', args, { cwd: repositoryRoot(), encoding: 'utf8' }).trim();
+    return `${git(['rev-parse', '--short', 'HEAD'])}${git(['status', '--porcelain', '--', 'src']) ? ' + uncommitted src changes' : ''}`;
+  } catch {
+    return 'unknown';
+  }
 }
 
 function log(message: string): void {
