@@ -24,11 +24,15 @@ export interface EnvoyConfigDump {
 const DISCOVERY_NAMES: Record<string, TypeUrl> = { cds: TypeUrl.Cluster, eds: TypeUrl.Endpoint, sds: TypeUrl.Secret, lds: TypeUrl.Listener, rds: TypeUrl.Route, srds: TypeUrl.ScopedRoute };
 
 /** The config_dump message that holds each resource type, and how one dynamic resource is wrapped in it (Envoy's field names). */
-const DUMP_SHAPE: Record<TypeUrl, { type: string; list: string; entry: (resource: XdsResource, json: Record<string, unknown>) => Record<string, unknown> }> = {
+const DUMP_SHAPE: Record<TypeUrl, { type: string; list: string; entry: (resource: XdsResource, json: Record<string, unknown>) => Record<string, unknown>; group?: (resource: XdsResource) => string }> = {
   [TypeUrl.Listener]: { type: 'ListenersConfigDump', list: 'dynamic_listeners', entry: (r, json) => ({ name: r.name, active_state: { version_info: r.hash, listener: json } }) },
   [TypeUrl.Cluster]: { type: 'ClustersConfigDump', list: 'dynamic_active_clusters', entry: (r, json) => ({ version_info: r.hash, cluster: json }) },
-  // Envoy groups scopes by their scoped_routes name; Ferry shows one entry per scope resource.
-  [TypeUrl.ScopedRoute]: { type: 'ScopedRoutesConfigDump', list: 'dynamic_scoped_route_configs', entry: (r, json) => ({ name: r.name, version_info: r.hash, scoped_route_configs: [json] }) },
+  // Envoy groups scopes under the scoped_routes name of the connection manager (the listener: the scope name's prefix).
+  [TypeUrl.ScopedRoute]: {
+    type: 'ScopedRoutesConfigDump', list: 'dynamic_scoped_route_configs',
+    entry: (r, json) => ({ name: r.name.slice(0, r.name.indexOf('/')), version_info: r.hash, scoped_route_configs: [json] }),
+    group: (r) => r.name.slice(0, r.name.indexOf('/')),
+  },
   [TypeUrl.Route]: { type: 'RoutesConfigDump', list: 'dynamic_route_configs', entry: (r, json) => ({ version_info: r.hash, route_config: json }) },
   [TypeUrl.Secret]: { type: 'SecretsConfigDump', list: 'dynamic_active_secrets', entry: (r, json) => ({ name: r.name, version_info: r.hash, secret: json }) },
   [TypeUrl.Endpoint]: { type: 'EndpointsConfigDump', list: 'dynamic_endpoint_configs', entry: (r, json) => ({ version_info: r.hash, endpoint_config: json }) },
@@ -66,13 +70,24 @@ export function buildConfigDump(served: ServedResources, query: ConfigDumpQuery)
         const resources = served.list([gatewayRole], typeUrl)
           .filter((resource) => query.name === undefined || query.name === '' || resource.name === query.name)
           .sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+        const version = served.version([gatewayRole], typeUrl);
         return {
           '@type': `type.googleapis.com/envoy.admin.v3.${shape.type}`,
-          version_info: served.version([gatewayRole], typeUrl),
-          [shape.list]: resources.map((resource) => shape.entry(resource, resourceToEnvoyJson(resource))),
+          version_info: version,
+          [shape.list]: shape.group ? groupEntries(resources, shape.group, version) : resources.map((resource) => shape.entry(resource, resourceToEnvoyJson(resource))),
         };
       }),
     };
   }
   return dump;
+}
+
+/** Scopes as Envoy dumps them: one entry per scoped_routes name, listing its scopes. */
+function groupEntries(resources: readonly XdsResource[], group: (resource: XdsResource) => string, version: string): Array<Record<string, unknown>> {
+  const groups = new Map<string, Array<Record<string, unknown>>>();
+  for (const resource of resources) {
+    const name = group(resource);
+    groups.set(name, [...(groups.get(name) ?? []), resourceToEnvoyJson(resource)]);
+  }
+  return [...groups].map(([name, scopes]) => ({ name, version_info: version, scoped_route_configs: scopes }));
 }

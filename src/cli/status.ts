@@ -17,7 +17,7 @@ Flags:
   --admin HOST:PORT       Ferry's admin address (default ${DEFAULT_ADMIN_ADDRESS})
 `;
 
-const APIS = ['CDS', 'EDS', 'SDS', 'LDS', 'RDS'] as const;
+const APIS = ['CDS', 'EDS', 'SDS', 'LDS', 'SRDS', 'RDS'] as const;
 
 /** The table of `ferry status`, then NACK messages, then manifest problems. */
 export function renderStatus(report: StatusReport): string {

@@ -10,6 +10,7 @@ export const TRANSLATE_FLAG_OPTIONS = {
   'listen-address': { type: 'string', default: DEFAULT_TRANSLATE_CONFIG.bindAddress },
   'default-certificate': { type: 'string' },
   activator: { type: 'string', default: 'knative-serving/activator-service' },
+  'route-tables': { type: 'string', default: DEFAULT_TRANSLATE_CONFIG.routeTables },
 } as const;
 
 export const TRANSLATE_FLAGS_USAGE = `  --external-http-port PORT  (default 8080)     --external-https-port PORT (default 8443)
@@ -17,6 +18,8 @@ export const TRANSLATE_FLAGS_USAGE = `  --external-http-port PORT  (default 8080
   --listen-address ADDR      address the gateway listeners bind to (default 0.0.0.0)
   --default-certificate NS/NAME  TLS Secret served to clients whose SNI matches no host
   --activator NS/NAME        the activator Service for scale-to-zero fallback (default knative-serving/activator-service)
+  --route-tables scoped|single  one route table per KIngress chosen by Host over SRDS (default scoped: a change sends
+                             Envoy one small table; Host matching is case-sensitive), or one table per listener
 `;
 
 export interface TranslateFlagValues {
@@ -27,6 +30,7 @@ export interface TranslateFlagValues {
   'listen-address': string;
   'default-certificate'?: string;
   activator: string;
+  'route-tables': string;
 }
 
 export function translateConfigFromFlags(values: TranslateFlagValues): TranslateConfig {
@@ -39,7 +43,13 @@ export function translateConfigFromFlags(values: TranslateFlagValues): Translate
     },
     activator: parseObjectRef('--activator', values.activator),
     defaultCertificate: values['default-certificate'] ? parseObjectRef('--default-certificate', values['default-certificate']) : undefined,
+    routeTables: parseRouteTables(values['route-tables']),
   };
+}
+
+function parseRouteTables(value: string): TranslateConfig['routeTables'] {
+  if (value !== 'scoped' && value !== 'single') throw new UsageError(`--route-tables ${value}: expected scoped or single`);
+  return value;
 }
 
 function parseObjectRef(flag: string, value: string): { namespace: string; name: string } {

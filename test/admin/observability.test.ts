@@ -22,6 +22,9 @@ function dynamicResources(dump: { configs: Json[] }): Map<string, Json> {
     for (const [key, list] of Object.entries(config)) {
       if (!key.startsWith('dynamic') || !Array.isArray(list)) continue;
       for (const entry of list as Json[]) {
+        // Envoy lists every scope under each connection manager's scoped_routes name; Ferry under its listener's.
+        for (const scope of entry.scoped_route_configs ?? []) out.set(`${dumpType} ${scope.name}`, scope);
+        if (entry.scoped_route_configs) continue;
         const resource = entry.active_state?.listener ?? entry.cluster ?? entry.route_config ?? entry.secret ?? entry.endpoint_config;
         out.set(`${dumpType} ${resource.name ?? resource.cluster_name}`, resource);
       }
@@ -77,20 +80,20 @@ describe('operating Ferry: dump, status, get, validate and metrics against a rea
       if (key.startsWith('EndpointsConfigDump')) expect(endpointAddresses(resource), key).toEqual(endpointAddresses(inEnvoy.get(key)!));
       else expect(resource, key).toEqual(inEnvoy.get(key));
     }
-    expect([...kinds].sort()).toEqual(['ClustersConfigDump', 'EndpointsConfigDump', 'ListenersConfigDump', 'RoutesConfigDump', 'SecretsConfigDump']);
+    expect([...kinds].sort()).toEqual(['ClustersConfigDump', 'EndpointsConfigDump', 'ListenersConfigDump', 'RoutesConfigDump', 'ScopedRoutesConfigDump', 'SecretsConfigDump']);
     // The wrappers carry Envoy's field names too.
     const listeners = ours.external.configs.find((c) => c['@type'] === 'type.googleapis.com/envoy.admin.v3.ListenersConfigDump')!;
     expect(listeners.dynamic_listeners[0]).toMatchObject({ name: expect.any(String), active_state: { version_info: expect.any(String), listener: expect.any(Object) } });
   });
 
   it('filters the dump by role, type and name, as JSON or YAML', async () => {
-    const routes = await runDump({ admin: env.admin, role: 'external', type: 'routes', name: 'external-http', output: 'yaml' });
+    const routes = await runDump({ admin: env.admin, role: 'external', type: 'routes', name: 'external-http/default/hello', output: 'yaml' });
     printed.push(routes.stdout);
     const dump = parseYaml(routes.stdout) as { configs: Json[] };
     expect(dump.configs).toHaveLength(1);
     expect(dump.configs[0]!['@type']).toBe('type.googleapis.com/envoy.admin.v3.RoutesConfigDump');
     const tables = dump.configs[0]!.dynamic_route_configs as Json[];
-    expect(tables.map((t) => t.route_config.name)).toEqual(['external-http']);
+    expect(tables.map((t) => t.route_config.name)).toEqual(['external-http/default/hello']);
     const domains = tables[0]!.route_config.virtual_hosts.flatMap((vh: Json) => vh.domains);
     expect(domains).toContain('hello.default.example.com');
     expect(domains).not.toContain('hello.default.svc.cluster.local');
@@ -105,12 +108,12 @@ describe('operating Ferry: dump, status, get, validate and metrics against a rea
     const table = await runStatus({ admin: env.admin, output: 'table' });
     printed.push(table.stdout);
     const [header, row] = table.stdout.split('\n');
-    expect(header!.split(/\s+/)).toEqual(['NODE', 'ROLE', 'ADDRESS', 'CDS', 'EDS', 'SDS', 'LDS', 'RDS']);
-    expect(row!.split(/\s+/)).toEqual(['gateway-both', 'external,local', expect.stringMatching(/^127\.0\.0\.1:\d+$/), 'SYNCED', 'SYNCED', 'SYNCED', 'SYNCED', 'SYNCED']);
+    expect(header!.split(/\s+/)).toEqual(['NODE', 'ROLE', 'ADDRESS', 'CDS', 'EDS', 'SDS', 'LDS', 'SRDS', 'RDS']);
+    expect(row!.split(/\s+/)).toEqual(['gateway-both', 'external,local', expect.stringMatching(/^127\.0\.0\.1:\d+$/), 'SYNCED', 'SYNCED', 'SYNCED', 'SYNCED', 'SYNCED', 'SYNCED']);
     const waited = await runStatus({ admin: env.admin, output: 'json', waitMs: 5_000 });
     printed.push(waited.stdout);
     expect(waited.exitCode).toBe(0);
-    expect(JSON.parse(waited.stdout).gateways[0].types.map((t: Json) => t.state)).toEqual(['SYNCED', 'SYNCED', 'SYNCED', 'SYNCED', 'SYNCED']);
+    expect(JSON.parse(waited.stdout).gateways[0].types.map((t: Json) => t.state)).toEqual(['SYNCED', 'SYNCED', 'SYNCED', 'SYNCED', 'SYNCED', 'SYNCED']);
   });
 
   it('lists ingresses and routes with the readiness their objects have', async () => {
@@ -148,7 +151,7 @@ describe('operating Ferry: dump, status, get, validate and metrics against a rea
     await waitFor(() => env.ferry.view.status().gateways[0]?.types.find((t) => t.api === 'CDS')?.state === 'NACKED', 15_000, 'the NACK');
     const table = await runStatus({ admin: env.admin, output: 'table' });
     printed.push(table.stdout);
-    expect(table.stdout.split('\n')[1]!.split(/\s+/).slice(3)).toEqual(['NACKED', 'SYNCED', 'SYNCED', 'SYNCED', 'SYNCED']);
+    expect(table.stdout.split('\n')[1]!.split(/\s+/).slice(3)).toEqual(['NACKED', 'SYNCED', 'SYNCED', 'SYNCED', 'SYNCED', 'SYNCED']);
     const envoyMessage = env.ferry.view.status().gateways[0]!.types.find((t) => t.api === 'CDS')!.error!.replace(/\s+/g, ' ').trim();
     expect(envoyMessage).toMatch(/broken-cluster|connect_timeout|Duration/i);
     expect(table.stdout).toContain(`gateway-both CDS version`);

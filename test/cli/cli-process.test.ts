@@ -34,7 +34,7 @@ describe('the ferry binary, as a subprocess', () => {
   it('runs status --wait, get and dump against a running Ferry, and reports usage mistakes with exit 2', async () => {
     const status = await ferry('status', '--wait', '--timeout', '20s', '--admin', env.admin);
     expect(status.code).toBe(0);
-    expect(status.stdout).toMatch(/^NODE\s+ROLE\s+ADDRESS\s+CDS\s+EDS\s+SDS\s+LDS\s+RDS\ngateway-both\s+external,local\s+\S+\s+SYNCED\s+SYNCED\s+-\s+SYNCED\s+SYNCED\n$/);
+    expect(status.stdout).toMatch(/^NODE\s+ROLE\s+ADDRESS\s+CDS\s+EDS\s+SDS\s+LDS\s+SRDS\s+RDS\ngateway-both\s+external,local\s+\S+\s+SYNCED\s+SYNCED\s+-\s+SYNCED\s+SYNCED\s+SYNCED\n$/);
     const get = await ferry('get', 'routes', '--admin', env.admin);
     expect(get.stdout).toBe('NAME    URL                                READY   REASON\nhello   http://hello.default.example.com   True\n');
     const dump = await ferry('dump', '--role', 'local', '--type', 'listeners', '--admin', env.admin);

@@ -29,9 +29,9 @@ describe('kubectl-style tables', () => {
 
   it('renders ferry status: a row per gateway, a state per API, then NACK messages and manifest problems', () => {
     expect(renderStatus(report)).toBe(
-`NODE            ROLE       ADDRESS          CDS      EDS      SDS   LDS      RDS
-gw-external-1   external   10.0.0.7:41234   NACKED   SYNCED   -     SYNCED   SYNCED
-gw-local        local      10.0.0.8:5000    SYNCED   SYNCED   -     SYNCED   STALE
+`NODE            ROLE       ADDRESS          CDS      EDS      SDS   LDS      SRDS   RDS
+gw-external-1   external   10.0.0.7:41234   NACKED   SYNCED   -     SYNCED   -      SYNCED
+gw-local        local      10.0.0.8:5000    SYNCED   SYNCED   -     SYNCED   -      STALE
 
 NACKs (the gateway keeps its last good version):
   gw-external-1 CDS version v3 (default/bad:80): Proto constraint validation failed (ClusterValidationError.ConnectTimeout)

@@ -25,7 +25,7 @@ function expectSameAsFullBuild(view: Map<TypeUrl, Map<string, Buffer>>, role: Ga
   const full = buildGatewayResources(role, translations, ctx);
   const expected: Record<string, string[]> = {};
   const actual: Record<string, string[]> = {};
-  for (const resource of [...full.listeners, ...full.routes, ...full.clusters, ...full.endpoints, ...full.secrets]) {
+  for (const resource of [...full.listeners, ...full.scopedRoutes, ...full.routes, ...full.clusters, ...full.endpoints, ...full.secrets]) {
     (expected[resource.typeUrl] ??= []).push(`${resource.name}=${Buffer.from(resource.bytes).toString('base64')}`);
   }
   for (const [typeUrl, table] of view) {
@@ -35,16 +35,16 @@ function expectSameAsFullBuild(view: Map<TypeUrl, Map<string, Buffer>>, role: Ga
   expect(actual, label).toEqual(expected);
 }
 
-function fixture(name: string) {
+function fixture(name: string, routeTables: 'single' | 'scoped' = 'single') {
   const configPath = join(goldenDir, name, 'config.yaml');
   const config = existsSync(configPath) ? (parse(readFileSync(configPath, 'utf8')) as object) : {};
-  return loadFixture(readFileSync(join(goldenDir, name, 'input.yaml'), 'utf8'), config);
+  return loadFixture(readFileSync(join(goldenDir, name, 'input.yaml'), 'utf8'), { ...config, routeTables });
 }
 
 describe('GatewayAssembler builds what buildGatewayResources builds, incrementally', () => {
-  for (const name of readdirSync(goldenDir)) {
-    it(`golden case ${name}: one KIngress at a time, then removed one at a time`, () => {
-      const { ingresses, ctx } = fixture(name);
+  for (const [name, routeTables] of readdirSync(goldenDir).flatMap((n) => [[n, 'single'], [n, 'scoped']] as const)) {
+    it(`golden case ${name}, ${routeTables} route tables: one KIngress at a time, then removed one at a time`, () => {
+      const { ingresses, ctx } = fixture(name, routeTables);
       for (const role of GATEWAY_ROLES) {
         const assembler = new GatewayAssembler(role);
         const view = new Map<TypeUrl, Map<string, Buffer>>();

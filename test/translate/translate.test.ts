@@ -39,7 +39,7 @@ spec: {ports: [{name: http, port: 80, targetPort: 8012}]}
 `;
 
 function routeTable(yaml: string, role: 'external' | 'local') {
-  const { ingresses, ctx } = loadFixture(yaml);
+  const { ingresses, ctx } = loadFixture(yaml, { routeTables: 'single' });
   const translations = ingresses.map((ingress) => translateIngress(ingress, ctx));
   const resources = buildGatewayResources(role, translations, ctx);
   return { translations, resources, table: RouteConfiguration.decode(resources.routes[0]!.bytes), ctx, ingresses };

@@ -34,6 +34,12 @@ export interface TranslateConfig {
    * its own local listener).
    */
   localGateway: { host: string; port: number };
+  /**
+   * 'single': one RouteConfiguration per listener holding every virtual host (RDS). 'scoped': one per KIngress and
+   * listener, chosen per request by Host through scoped routes (SRDS), so that a change sends Envoy one small table
+   * instead of the whole one (see scoped-routes.ts). Scoped matching of the Host is case-sensitive.
+   */
+  routeTables: 'single' | 'scoped';
 }
 
 export const DEFAULT_TRANSLATE_CONFIG: TranslateConfig = {
@@ -44,6 +50,7 @@ export const DEFAULT_TRANSLATE_CONFIG: TranslateConfig = {
   activator: { namespace: 'knative-serving', name: 'activator-service' },
   defaultCertificate: undefined,
   localGateway: { host: 'ferry-internal.ferry-system.svc.cluster.local', port: 80 },
+  routeTables: 'scoped',
 };
 
 /** What translation reads besides the KIngress itself: lookups into the store, no I/O. */

@@ -15,7 +15,9 @@ import type { IngressTranslation } from './ingress-translation.js';
 import { buildHttpListener, buildHttpsListener, type HttpsFilterChainSpec } from './listeners.js';
 import { listenerName, routeConfigurationName, secretResourceName, type ListenerKind } from './names.js';
 import { assembleRouteConfigurationFromFields, encodeVirtualHostsField } from './route-configuration.js';
+import { scopedRouteConfigurationName, scopedRouteResources } from './scoped-routes.js';
 import { buildTlsSecret } from './secrets.js';
+import type { EncodedVirtualHost } from './virtual-host.js';
 import { SortedKeys } from './sorted-keys.js';
 
 /** What changed outside the KIngress translations since the previous update. */
@@ -41,7 +43,11 @@ export interface GatewayUpdate {
 }
 
 interface RouteTableState {
-  fields: Map<string, { bytes: Uint8Array; digest: Digest }>;
+  /** Per KIngress: its virtual hosts (scoped mode builds its own table from them) and their field bytes. */
+  fields: Map<string, { bytes: Uint8Array; digest: Digest; virtualHosts: readonly EncodedVirtualHost[] }>;
+  /** Scoped mode: KIngresses whose table and scopes must be rebuilt, and the scope names each one has. */
+  scopedDirty: Set<string>;
+  scopes: Map<string, string[]>;
   order: SortedKeys;
   accumulator: VersionAccumulator;
   dirty: boolean;
@@ -61,7 +67,7 @@ export class GatewayAssembler {
   private readonly hostSignatures = new Map<string, string>();
   private accepted = new Set<string>();
   private conflicts: HostConflict[] = [];
-  private readonly routeTables = new Map<ListenerKind, RouteTableState>(LISTENER_KINDS.map((kind) => [kind, { fields: new Map(), order: new SortedKeys(), accumulator: new VersionAccumulator(), dirty: true }]));
+  private readonly routeTables = new Map<ListenerKind, RouteTableState>(LISTENER_KINDS.map((kind) => [kind, { fields: new Map(), scopedDirty: new Set(), scopes: new Map(), order: new SortedKeys(), accumulator: new VersionAccumulator(), dirty: true }]));
   private readonly backendUsers = new Map<string, { backend: Backend; users: Set<string> }>();
   /** Cluster names by 'ns/name' of their Service, to find what a Service or EndpointSlice change touches. */
   private readonly backendsByService = new Map<string, Set<string>>();
@@ -106,7 +112,7 @@ export class GatewayAssembler {
         [TypeUrl.Endpoint]: this.refreshEndpoints(dirtyBackends, dirty, ctx),
         [TypeUrl.Secret]: this.refreshSecrets(dirty, ctx),
         [TypeUrl.Listener]: this.refreshListeners(dirty, ctx),
-        [TypeUrl.Route]: this.refreshRoutes(),
+        ...this.refreshRouteTables(ctx),
       } as Record<TypeUrl, ResourceChanges>,
       conflicts: this.conflicts,
       warnings: [...this.secrets.values()].flatMap((s) => (s.warning ? [s.warning] : [])),
@@ -135,12 +141,15 @@ export class GatewayAssembler {
       table.order.delete(key);
       const virtualHosts = part ? (kind === 'http' ? part.httpVirtualHosts : part.httpsVirtualHosts) : [];
       if (virtualHosts.length > 0) {
-        const field = { bytes: encodeVirtualHostsField(virtualHosts), digest: resourceDigest(key, virtualHosts.map((v) => v.hash).join(',')) };
+        const field = { bytes: encodeVirtualHostsField(virtualHosts), digest: resourceDigest(key, virtualHosts.map((v) => v.hash).join(',')), virtualHosts };
         table.fields.set(key, field);
         table.order.add(key);
         table.accumulator.add(field.digest);
       }
-      if (previous || virtualHosts.length > 0) table.dirty = true;
+      if (previous || virtualHosts.length > 0) {
+        table.dirty = true;
+        table.scopedDirty.add(key);
+      }
     }
     const hadTls = this.tlsKeys.has(key);
     if (part && part.tls.length > 0) this.tlsKeys.add(key);
@@ -264,9 +273,49 @@ export class GatewayAssembler {
     if (chains.length > 0) {
       this.listeners.push(encodeResource(TypeUrl.Listener, httpsName, Listener, buildHttpsListener(httpsName, ports.https, routeConfigurationName(this.role, 'https'), chains, config)));
     }
-    this.routeTables.get('https')!.dirty = true;
+    const https = this.routeTables.get('https')!;
+    https.dirty = true;
+    for (const key of [...https.fields.keys(), ...https.scopes.keys()]) https.scopedDirty.add(key);
     const wanted = new Map<string, XdsResource | undefined>([[httpName, this.listeners[0]], [httpsName, this.listeners[1]]]);
     return this.diff(TypeUrl.Listener, wanted);
+  }
+
+  private refreshRouteTables(ctx: TranslateContext): Record<typeof TypeUrl.Route | typeof TypeUrl.ScopedRoute, ResourceChanges> {
+    if (ctx.config.routeTables === 'single') {
+      for (const table of this.routeTables.values()) table.scopedDirty.clear();
+      return { [TypeUrl.ScopedRoute]: { upserts: [], removals: [] }, [TypeUrl.Route]: this.refreshRoutes() };
+    }
+    return this.refreshScopedRoutes();
+  }
+
+  /** Scoped mode: the route table and scopes of each changed KIngress, per listener. */
+  private refreshScopedRoutes(): Record<typeof TypeUrl.Route | typeof TypeUrl.ScopedRoute, ResourceChanges> {
+    const routes = new Map<string, XdsResource | undefined>();
+    const scopes = new Map<string, XdsResource | undefined>();
+    const httpsServed = this.listeners.length > 1;
+    // Removals first, then additions: a host that moved between KIngresses keeps its (rebuilt) scope.
+    for (const kind of LISTENER_KINDS) {
+      const table = this.routeTables.get(kind)!;
+      for (const key of table.scopedDirty) {
+        for (const name of table.scopes.get(key) ?? []) scopes.set(name, undefined);
+        routes.set(scopedRouteConfigurationName(listenerName(this.role, kind), key), undefined);
+        table.scopes.delete(key);
+      }
+    }
+    for (const kind of LISTENER_KINDS) {
+      const table = this.routeTables.get(kind)!;
+      const listener = listenerName(this.role, kind);
+      for (const key of table.scopedDirty) {
+        const field = table.fields.get(key);
+        if (!field || (kind === 'https' && !httpsServed)) continue;
+        const built = scopedRouteResources(listener, key, field.virtualHosts);
+        routes.set(built.routeConfiguration.name, built.routeConfiguration);
+        for (const scope of built.scopes) scopes.set(scope.name, scope);
+        table.scopes.set(key, built.scopes.map((scope) => scope.name));
+      }
+      table.scopedDirty.clear();
+    }
+    return { [TypeUrl.ScopedRoute]: this.diff(TypeUrl.ScopedRoute, scopes), [TypeUrl.Route]: this.diff(TypeUrl.Route, routes) };
   }
 
   private refreshRoutes(): ResourceChanges {

@@ -12,12 +12,15 @@ import { resolveHostConflicts, type HostConflict } from './conflicts.js';
 import { buildLoadAssignment } from './endpoints.js';
 import type { IngressTranslation } from './ingress-translation.js';
 import { buildHttpListener, buildHttpsListener, type HttpsFilterChainSpec } from './listeners.js';
-import { listenerName, routeConfigurationName, secretResourceName } from './names.js';
+import { listenerName, routeConfigurationName, secretResourceName, type ListenerKind } from './names.js';
+import { scopedRouteResources } from './scoped-routes.js';
 import { assembleRouteConfiguration } from './route-configuration.js';
 import { buildTlsSecret } from './secrets.js';
 
 export interface GatewayResources {
   listeners: XdsResource[];
+  /** Empty unless config.routeTables is 'scoped'. */
+  scopedRoutes: XdsResource[];
   routes: XdsResource[];
   clusters: XdsResource[];
   endpoints: XdsResource[];
@@ -72,15 +75,33 @@ export function buildGatewayResources(role: GatewayRole, translations: readonly 
   const httpName = listenerName(role, 'http');
   const httpsName = listenerName(role, 'https');
   const listeners = [encodeResource(TypeUrl.Listener, httpName, Listener, buildHttpListener(httpName, ports.http, routeConfigurationName(role, 'http'), config))];
-  const routes = [assembleRouteConfiguration(routeConfigurationName(role, 'http'), accepted.flatMap((t) => t.roles[role].httpVirtualHosts))];
+  const kinds: ListenerKind[] = ['http'];
   if (chains.length > 0) {
     listeners.push(encodeResource(TypeUrl.Listener, httpsName, Listener, buildHttpsListener(httpsName, ports.https, routeConfigurationName(role, 'https'), chains, config)));
-    routes.push(assembleRouteConfiguration(routeConfigurationName(role, 'https'), accepted.flatMap((t) => t.roles[role].httpsVirtualHosts)));
+    kinds.push('https');
+  }
+  const virtualHostsOf = (t: IngressTranslation, kind: ListenerKind) => (kind === 'http' ? t.roles[role].httpVirtualHosts : t.roles[role].httpsVirtualHosts);
+  const routes: XdsResource[] = [];
+  const scopedRoutes: XdsResource[] = [];
+  for (const kind of kinds) {
+    const listener = listenerName(role, kind);
+    if (config.routeTables === 'single') {
+      routes.push(assembleRouteConfiguration(routeConfigurationName(role, kind), accepted.flatMap((t) => virtualHostsOf(t, kind))));
+      continue;
+    }
+    for (const translation of accepted) {
+      const virtualHosts = virtualHostsOf(translation, kind);
+      if (virtualHosts.length === 0) continue;
+      const { routeConfiguration, scopes } = scopedRouteResources(listener, translation.key, virtualHosts);
+      routes.push(routeConfiguration);
+      scopedRoutes.push(...scopes);
+    }
   }
 
   const sortedBackends = [...backends.values()].sort((a, b) => (a.clusterName < b.clusterName ? -1 : 1));
   return {
     listeners,
+    scopedRoutes,
     routes,
     clusters: sortedBackends.map((backend) => encodeResource(TypeUrl.Cluster, backend.clusterName, Cluster, buildCluster(backend, config))),
     endpoints: sortedBackends

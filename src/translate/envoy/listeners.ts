@@ -10,6 +10,7 @@ import { TlsInspector } from 'envoy-proto-ts/envoy/extensions/filters/listener/t
 import { DownstreamTlsContext } from 'envoy-proto-ts/envoy/extensions/transport_sockets/tls/v3/tls';
 import type { TranslateConfig } from './config.js';
 import { adsConfigSource, toAny } from './proto-helpers.js';
+import { scopedRoutesFor } from './scoped-routes.js';
 
 /**
  * The HTTP connection manager of every listener: routes over RDS (a route change never touches the
@@ -19,7 +20,7 @@ export function buildHttpConnectionManager(statPrefix: string, routeConfiguratio
   const manager = HttpConnectionManager.fromPartial({
     statPrefix,
     codecType: HttpConnectionManager_CodecType.AUTO,
-    rds: { configSource: adsConfigSource(), routeConfigName: routeConfigurationName },
+    ...(config.routeTables === 'scoped' ? scopedRoutesFor(statPrefix) : { rds: { configSource: adsConfigSource(), routeConfigName: routeConfigurationName } }),
     httpFilters: [{ name: 'envoy.filters.http.router', typedConfig: toAny('envoy.extensions.filters.http.router.v3.Router', Router, Router.fromPartial({})) }],
     upgradeConfigs: [{ upgradeType: 'websocket' }],
     streamIdleTimeout: { seconds: config.streamIdleTimeoutSeconds, nanos: 0 },

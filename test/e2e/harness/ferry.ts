@@ -45,7 +45,7 @@ export async function startFerry(options: StartFerryOptions = {}): Promise<Ferry
     manifests: dir,
     xdsAddress: '127.0.0.1:0',
     adminAddress: { host: '127.0.0.1', port: 0 },
-    translateConfig: { ...DEFAULT_TRANSLATE_CONFIG, bindAddress: '127.0.0.1', ports, localGateway: { host: '127.0.0.1', port: ports.local.http }, ...options.translateConfig },
+    translateConfig: { ...DEFAULT_TRANSLATE_CONFIG, ...routeTablesFromEnvironment(), bindAddress: '127.0.0.1', ports, localGateway: { host: '127.0.0.1', port: ports.local.http }, ...options.translateConfig },
     envoy: 'none',
     logger,
     metrics: new FerryMetrics({ processMetrics: false }),
@@ -75,4 +75,12 @@ export async function startFerry(options: StartFerryOptions = {}): Promise<Ferry
       rmSync(dir, { recursive: true, force: true });
     },
   };
+}
+
+/** FERRY_TEST_ROUTE_TABLES=single|scoped runs the end-to-end tests against the other route table layout. */
+function routeTablesFromEnvironment(): Partial<TranslateConfig> {
+  const value = process.env.FERRY_TEST_ROUTE_TABLES;
+  if (value === undefined || value === '') return {};
+  if (value !== 'single' && value !== 'scoped') throw new Error(`FERRY_TEST_ROUTE_TABLES=${value}: expected single or scoped`);
+  return { routeTables: value };
 }

@@ -1,0 +1,51 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { LISTENER_HEADER } from '../../../src/translate/envoy/scoped-routes.js';
+import { request, startFerry, startHttpBackend, stopAllEnvoys, type FerryUnderTest, type HttpBackend } from '../harness/index.js';
+import { answerOf, kingress, revisionService, split, toYaml } from './routing-manifests.js';
+
+// Both route table layouts behind a real Envoy: 'scoped' (the default: one table per KIngress chosen by Host over
+// SRDS) and 'single' (one table per listener). The rest of the end-to-end suite runs the default.
+describe.each(['scoped', 'single'] as const)('%s route tables', (routeTables) => {
+  let publicBackend: HttpBackend;
+  let privateBackend: HttpBackend;
+  let env: FerryUnderTest;
+
+  beforeAll(async () => {
+    publicBackend = await startHttpBackend({ name: 'public' });
+    privateBackend = await startHttpBackend({ name: 'private' });
+    const manifests = toYaml(
+      ...revisionService('public-00001', publicBackend.port),
+      ...revisionService('private-00001', privateBackend.port),
+      kingress('public', { rules: [{ hosts: ['public.default.example.com'], visibility: 'ExternalIP', http: { paths: [{ path: '/api', splits: [split('private-00001', 100)] }, { splits: [split('public-00001', 100)] }] } }] }),
+      kingress('private', { rules: [{ hosts: ['private.default.svc.cluster.local'], visibility: 'ClusterLocal', http: { paths: [{ splits: [split('private-00001', 100)] }] } }] }),
+    );
+    env = await startFerry({ manifests: { 'apps.yaml': manifests }, translateConfig: { routeTables } });
+  });
+  afterAll(async () => {
+    await env?.close();
+    await publicBackend?.close();
+    await privateBackend?.close();
+    await stopAllEnvoys();
+  });
+
+  it('routes by Host, with or without a port, and by longest path', async () => {
+    expect(answerOf(await request(env.ports.external.http, 'public.default.example.com', '/')).backend).toBe('public');
+    expect(answerOf(await request(env.ports.external.http, `public.default.example.com:${env.ports.external.http}`, '/x')).backend).toBe('public');
+    expect(answerOf(await request(env.ports.external.http, 'public.default.example.com', '/api/v1')).backend).toBe('private');
+    expect((await request(env.ports.external.http, 'unknown.example.com', '/')).status).toBe(404);
+  });
+
+  it('never serves a ClusterLocal host on the external listener, even when the client names another listener', async () => {
+    const before = privateBackend.requests;
+    for (const listener of ['local-http', 'external-http', 'local-https']) {
+      const result = await request(env.ports.external.http, 'private.default.svc.cluster.local', '/', { [LISTENER_HEADER]: listener });
+      expect(result.status, `${LISTENER_HEADER}: ${listener}`).toBe(404);
+    }
+    expect(privateBackend.requests).toBe(before);
+    const local = answerOf(await request(env.ports.local.http, 'private.default.svc.cluster.local', '/', { [LISTENER_HEADER]: 'external-http' }));
+    expect(local.backend).toBe('private');
+    // Scoped tables: the listener header is Ferry's own and never reaches a backend. Single tables do not use it,
+    // so a client's header of that name passes like any other.
+    expect(local.headers[LISTENER_HEADER]).toBe(routeTables === 'scoped' ? undefined : 'external-http');
+  });
+});
