@@ -1,7 +1,7 @@
 import { EventEmitter } from 'node:events';
 import { watch, type FSWatcher } from 'node:fs';
 import { readFile, readdir, stat } from 'node:fs/promises';
-import { join, relative } from 'node:path';
+import { join, relative, sep } from 'node:path';
 import type { Logger } from '../log.js';
 import { silentLogger } from '../log.js';
 import type { AnyObject, ObjectKind } from '../model/kinds.js';
@@ -47,9 +47,16 @@ export class FilesSource extends EventEmitter implements Source {
   private readonly debounceMs: number;
   private readonly watchEnabled: boolean;
   private readonly files = new Map<string, FileState>();
-  /** What this source has put in the Store, by object id. */
-  private readonly applied = new Map<string, { kind: ObjectKind; object: AnyObject }>();
-  private watcher: FSWatcher | undefined;
+  /** What this source has put in the Store, by object id, and which file it came from. */
+  private readonly applied = new Map<string, { kind: ObjectKind; object: AnyObject; file: string }>();
+  /** The object ids each file put in the Store. */
+  private readonly appliedByFile = new Map<string, Set<string>>();
+  /** True while some object is defined in two files: then every change is applied over all files. */
+  private duplicates = false;
+  /** One non-recursive watch per directory: Node's recursive watch on Linux loses files replaced by a rename. */
+  private readonly watchers = new Map<string, FSWatcher>();
+  /** Files named by watch events since the last scan; undefined means "rescan everything". */
+  private changedFiles: Set<string> | undefined = new Set();
   private timer: NodeJS.Timeout | undefined;
   private scanning: Promise<void> = Promise.resolve();
   private stopped = false;
@@ -59,18 +66,15 @@ export class FilesSource extends EventEmitter implements Source {
     this.store = options.store;
     this.logger = (options.logger ?? silentLogger).child({ source: 'files', directory: options.directory });
     this.defaultNamespace = options.defaultNamespace ?? 'default';
-    this.debounceMs = options.debounceMs ?? 100;
+    this.debounceMs = options.debounceMs ?? 10;
     this.watchEnabled = options.watch ?? true;
   }
 
   /** Loads the directory, emits 'synced', then watches it. Rejects only if the directory cannot be read at all. */
   async start(): Promise<void> {
     await stat(this.options.directory);
-    if (this.watchEnabled) {
-      // Watch before the first scan, so that a change made during it is not missed.
-      this.watcher = watch(this.options.directory, { recursive: true }, () => this.scheduleRescan());
-      this.watcher.on('error', (error) => this.logger.error({ err: error }, 'watching the manifest directory failed'));
-    }
+    // Watch before the first scan, so that a change made during it is not missed.
+    if (this.watchEnabled) this.watchDirectory(this.options.directory);
     await this.rescan();
     this.logger.info({ objects: this.applied.size, files: this.files.size }, 'manifests loaded');
     this.emit('synced');
@@ -79,12 +83,18 @@ export class FilesSource extends EventEmitter implements Source {
   async stop(): Promise<void> {
     this.stopped = true;
     clearTimeout(this.timer);
-    this.watcher?.close();
+    for (const watcher of this.watchers.values()) watcher.close();
+    this.watchers.clear();
     await this.scanning;
   }
 
-  /** Re-reads changed files and applies the difference to the Store. Scans never overlap. */
+  /** Re-reads every changed file and applies the difference to the Store. Scans never overlap. */
   rescan(): Promise<void> {
+    this.changedFiles = undefined;
+    return this.scanSoon();
+  }
+
+  private scanSoon(): Promise<void> {
     this.scanning = this.scanning.then(() => this.scan()).catch((error: unknown) => {
       this.logger.error({ err: error }, 'rescanning the manifest directory failed');
     });
@@ -96,15 +106,51 @@ export class FilesSource extends EventEmitter implements Source {
     return [...this.files.keys()].sort().flatMap((file) => this.files.get(file)!.problems);
   }
 
-  private scheduleRescan(): void {
+  private watchDirectory(directory: string): void {
+    if (this.watchers.has(directory)) return;
+    try {
+      const watcher = watch(directory, (_event, name) => this.fileEvent(directory, name));
+      watcher.on('error', (error) => {
+        // A removed folder ends its watch; anything else is worth a word.
+        this.watchers.delete(directory);
+        if ((error as NodeJS.ErrnoException).code !== 'EPERM') this.logger.warn({ err: error, folder: directory }, 'watching a manifest folder failed');
+        this.fileEvent(directory, null);
+      });
+      this.watchers.set(directory, watcher);
+    } catch (error) {
+      this.logger.warn({ err: error, folder: directory }, 'cannot watch a manifest folder; its changes are seen at the next rescan');
+    }
+  }
+
+  /** A manifest file event names the file to read again; anything else (a folder, a symlink swap) rescans all. */
+  private fileEvent(directory: string, name: string | Buffer | null): void {
     if (this.stopped) return;
+    const file = name === null ? undefined : String(name);
+    if (file !== undefined && MANIFEST_FILE.test(file) && !file.startsWith('.')) this.changedFiles?.add(join(directory, file));
+    else this.changedFiles = undefined;
     clearTimeout(this.timer);
-    this.timer = setTimeout(() => void this.rescan(), this.debounceMs);
+    this.timer = setTimeout(() => void this.scanSoon(), this.debounceMs);
   }
 
   private async scan(): Promise<void> {
     if (this.stopped) return;
-    const paths = await listManifestFiles(this.options.directory);
+    const changed = this.changedFiles;
+    this.changedFiles = new Set();
+    if (changed !== undefined) {
+      if (changed.size === 0) return;
+      for (const path of changed) await this.readIfChanged(path);
+      this.applyFiles([...changed]);
+      return;
+    }
+    const { paths, directories } = await listManifestFiles(this.options.directory);
+    if (this.watchEnabled) {
+      for (const directory of directories) this.watchDirectory(directory);
+      for (const [directory, watcher] of this.watchers) {
+        if (directories.includes(directory)) continue;
+        watcher.close();
+        this.watchers.delete(directory);
+      }
+    }
     const present = new Set(paths);
     for (const file of [...this.files.keys()]) if (!present.has(file)) this.files.delete(file);
     let reported = Date.now();
@@ -160,13 +206,71 @@ export class FilesSource extends EventEmitter implements Source {
     for (const problem of problems) this.report(problem);
   }
 
+  /**
+   * Applies what a few files now hold, touching only their objects; when objects are defined in several files
+   * (ownership may move), everything is applied again instead.
+   */
+  private applyFiles(paths: readonly string[]): void {
+    if (this.duplicates || paths.some((path) => [...(this.files.get(path)?.objects.values() ?? [])].some((o) => this.ownedElsewhere(o.id, path)))) {
+      this.applyToStore();
+      return;
+    }
+    const updates: StoreUpdate[] = [];
+    for (const path of paths) {
+      const objects = this.files.get(path)?.objects ?? new Map<string, ManifestObject>();
+      for (const [id, object] of objects) {
+        if (this.applied.get(id)?.object === object.object) continue;
+        updates.push({ kind: object.kind, object: object.object } as StoreUpdate);
+        this.record(id, object.kind, object.object, path);
+      }
+      for (const id of [...(this.appliedByFile.get(path) ?? [])]) {
+        if (objects.has(id)) continue;
+        const { kind, object } = this.applied.get(id)!;
+        updates.push({ kind, key: objectKey(object), delete: true });
+        this.forget(id);
+      }
+    }
+    this.applyUpdates(updates);
+  }
+
+  private ownedElsewhere(id: string, path: string): boolean {
+    const owner = this.applied.get(id)?.file;
+    return owner !== undefined && owner !== path;
+  }
+
+  private record(id: string, kind: ObjectKind, object: AnyObject, file: string): void {
+    const previous = this.applied.get(id);
+    if (previous && previous.file !== file) this.appliedByFile.get(previous.file)?.delete(id);
+    this.applied.set(id, { kind, object, file });
+    const ids = this.appliedByFile.get(file) ?? new Set<string>();
+    ids.add(id);
+    this.appliedByFile.set(file, ids);
+  }
+
+  private forget(id: string): void {
+    const previous = this.applied.get(id);
+    if (!previous) return;
+    this.applied.delete(id);
+    const ids = this.appliedByFile.get(previous.file);
+    ids?.delete(id);
+    if (ids?.size === 0) this.appliedByFile.delete(previous.file);
+  }
+
+  private applyUpdates(updates: StoreUpdate[]): void {
+    if (updates.length === 0) return;
+    const changes = this.store.apply(updates);
+    this.logger.debug({ changes: changes.length }, 'manifests applied');
+  }
+
   private applyToStore(): void {
+    let duplicates = false;
     const desired = new Map<string, { object: ManifestObject; file: string }>();
     for (const file of [...this.files.keys()].sort()) {
       const state = this.files.get(file)!;
       for (const object of state.objects.values()) {
         const owner = desired.get(object.id);
         if (owner) {
+          duplicates = true;
           const problem: SourceProblem = { severity: 'error', file: relative(this.options.directory, file), document: object.document, object: describe(object), field: '', message: `also defined in ${relative(this.options.directory, owner.file)}, which is used; remove one of them` };
           if (!state.problems.some((p) => p.message === problem.message && p.document === problem.document)) {
             state.problems.push(problem);
@@ -177,20 +281,19 @@ export class FilesSource extends EventEmitter implements Source {
         desired.set(object.id, { object, file });
       }
     }
+    this.duplicates = duplicates;
     const updates: StoreUpdate[] = [];
-    for (const [id, { object }] of desired) {
-      if (this.applied.get(id)?.object === object.object) continue;
-      updates.push({ kind: object.kind, object: object.object } as StoreUpdate);
-      this.applied.set(id, { kind: object.kind, object: object.object });
+    for (const [id, { object, file }] of desired) {
+      const applied = this.applied.get(id);
+      if (applied?.object !== object.object) updates.push({ kind: object.kind, object: object.object } as StoreUpdate);
+      if (applied?.object !== object.object || applied.file !== file) this.record(id, object.kind, object.object, file);
     }
-    for (const [id, { kind, object }] of this.applied) {
+    for (const [id, { kind, object }] of [...this.applied]) {
       if (desired.has(id)) continue;
       updates.push({ kind, key: objectKey(object), delete: true });
-      this.applied.delete(id);
+      this.forget(id);
     }
-    if (updates.length === 0) return;
-    const changes = this.store.apply(updates);
-    this.logger.debug({ changes: changes.length }, 'manifests applied');
+    this.applyUpdates(updates);
   }
 
   private report(problem: SourceProblem): void {
@@ -205,10 +308,15 @@ function describe(object: ManifestObject): string {
   return `${object.object.kind} ${objectKey(object.object)}`;
 }
 
-async function listManifestFiles(directory: string): Promise<string[]> {
-  const entries = await readdir(directory, { recursive: true, withFileTypes: true });
-  return entries
-    .filter((entry) => entry.isFile() && MANIFEST_FILE.test(entry.name) && !entry.name.startsWith('.'))
+/** The manifest files under a directory (symlinks to files count, as in a mounted ConfigMap), and its folders. */
+async function listManifestFiles(directory: string): Promise<{ paths: string[]; directories: string[] }> {
+  // Hidden folders are skipped: a mounted ConfigMap keeps its files in `..<timestamp>/`, reached through symlinks.
+  const entries = (await readdir(directory, { recursive: true, withFileTypes: true }))
+    .filter((entry) => !entry.name.startsWith('.') && !relative(directory, entry.parentPath).split(sep).some((part) => part.startsWith('.')));
+  const paths = entries
+    .filter((entry) => (entry.isFile() || entry.isSymbolicLink()) && MANIFEST_FILE.test(entry.name))
     .map((entry) => join(entry.parentPath, entry.name))
     .sort();
+  const directories = [directory, ...entries.filter((entry) => entry.isDirectory()).map((entry) => join(entry.parentPath, entry.name))];
+  return { paths, directories };
 }

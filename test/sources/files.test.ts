@@ -1,4 +1,4 @@
-import { mkdtemp, mkdir, rm, unlink, writeFile } from 'node:fs/promises';
+import { mkdtemp, mkdir, rename, rm, symlink, unlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -136,5 +136,31 @@ describe('FilesSource', () => {
     await eventually(() => store.get('Route', 'default/b') !== undefined);
     await unlink(join(dir, 'routes.yaml'));
     await eventually(() => store.get('Route', 'default/a') === undefined);
+  });
+
+  it('sees a file replaced by a rename, again and again (how editors save)', async () => {
+    await writeFile(join(dir, 'routes.yaml'), ROUTE('a', 'a-1'));
+    const { store } = await start({ watch: true });
+    for (const revision of ['a-2', 'a-3', 'a-4']) {
+      await writeFile(join(dir, '.routes.yaml.tmp'), ROUTE('a', revision));
+      await rename(join(dir, '.routes.yaml.tmp'), join(dir, 'routes.yaml'));
+      await eventually(() => store.get('Route', 'default/a')?.spec.traffic?.[0]?.revisionName === revision);
+    }
+  });
+
+  it('reads a mounted ConfigMap: files behind ..data symlinks, updated by swapping the link', async () => {
+    const mount = async (version: string, revision: string): Promise<void> => {
+      await mkdir(join(dir, `..${version}`));
+      await writeFile(join(dir, `..${version}`, 'routes.yaml'), ROUTE('a', revision));
+      await symlink(`..${version}`, join(dir, '..data_tmp'));
+      await rename(join(dir, '..data_tmp'), join(dir, '..data'));
+    };
+    await mount('2026_01', 'a-1');
+    await symlink(join('..data', 'routes.yaml'), join(dir, 'routes.yaml'));
+    const { store, problems } = await start({ watch: true });
+    expect(store.get('Route', 'default/a')?.spec.traffic?.[0]?.revisionName).toBe('a-1');
+    await mount('2026_02', 'a-2');
+    await eventually(() => store.get('Route', 'default/a')?.spec.traffic?.[0]?.revisionName === 'a-2');
+    expect(problems).toEqual([]);
   });
 });
