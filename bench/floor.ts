@@ -51,7 +51,12 @@ export async function measureFloor(dir: string, bootstrap: StaticBootstrap, targ
     const served = await waitAllServed(targets, started, timeoutMs);
     const liveMs = await live;
     if (served.allOkMs === undefined) process.stderr.write(`floor: Envoy did not serve every sampled host; its log:\n${errors.join('').slice(-3000)}\n`);
-    const envoyRssMb = child.exitCode === null && child.pid ? processMemoryMb(child.pid).rssMb : undefined;
+    let envoyRssMb: number | undefined;
+    try {
+      envoyRssMb = child.exitCode === null && child.pid ? processMemoryMb(child.pid).rssMb : undefined;
+    } catch {
+      envoyRssMb = undefined; // it exited meanwhile (its log is printed above)
+    }
     return { bootstrapBytes: bootstrap.bytes.length + [...bootstrap.routeFiles.values()].reduce((sum, b) => sum + b.length, 0), liveMs, allServedMs: served.allOkMs, sampled: targets.length, served: served.ok, envoyRssMb };
   } finally {
     child.kill('SIGTERM');

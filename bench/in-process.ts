@@ -95,7 +95,7 @@ export async function measureInProcess(directory: string, manifests: BenchManife
       coldProfile,
       changeProfile,
       heapUsedMb: process.memoryUsage().heapUsed / 2 ** 20,
-      staticBootstrap: staticBootstrapFromCache(cache, floorDirectory),
+      staticBootstrap: floorBootstrap(store, translateConfig, floorDirectory),
     };
   } finally {
     await session.post('Profiler.disable');
@@ -103,4 +103,14 @@ export async function measureInProcess(directory: string, manifests: BenchManife
     reconciler.stop();
     await source.stop();
   }
+}
+
+/**
+ * The floor is Envoy alone loading the same listeners, clusters, endpoints, secrets and virtual hosts in its most
+ * direct static form: one route table per listener read from a file (scoped route tables need a control plane).
+ */
+function floorBootstrap(store: Store, translateConfig: TranslateConfig, floorDirectory: string): StaticBootstrap {
+  const cache = new XdsCache();
+  new Reconciler({ store, cache, translateConfig: { ...translateConfig, routeTables: 'single' }, logger: silentLogger }).reconcile();
+  return staticBootstrapFromCache(cache, floorDirectory);
 }

@@ -24,7 +24,8 @@ interface Encoder<T> {
 
 export function makeResource(typeUrl: TypeUrl, name: string, bytes: Uint8Array, hash: string = contentHash(bytes)): XdsResource {
   const any = new BinaryWriter().uint32(10).string(typeUrl).uint32(18).bytes(bytes).finish();
-  return { name, typeUrl, bytes, any, hash };
+  // The Any ends with the resource's bytes: keep one copy and view the resource inside it.
+  return { name, typeUrl, bytes: any.subarray(any.length - bytes.length), any, hash };
 }
 
 export function contentHash(bytes: Uint8Array): string {

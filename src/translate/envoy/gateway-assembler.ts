@@ -54,6 +54,7 @@ interface RouteTableState {
 }
 
 const LISTENER_KINDS: readonly ListenerKind[] = ['http', 'https'];
+const EMPTY = new Uint8Array(0);
 
 /**
  * The incremental form of buildGatewayResources for one gateway role: it keeps what it built and, per update,
@@ -73,6 +74,8 @@ export class GatewayAssembler {
   private readonly backendsByService = new Map<string, Set<string>>();
   /** Accepted KIngresses with TLS hosts for this role, and whether secrets and listeners need a look. */
   private readonly tlsKeys = new SortedKeys();
+  /** Each TLS-bearing KIngress's spec.tls as this role serves it, to tell a TLS change from any other change. */
+  private readonly tlsSignatures = new Map<string, string>();
   /** Cluster names each KIngress routes to in this role. */
   private readonly usedBy = new Map<string, Set<string>>();
   private tlsDirty = true;
@@ -83,9 +86,12 @@ export class GatewayAssembler {
   private listeners: XdsResource[] = [];
   private readonly served = new Map<TypeUrl, Map<string, XdsResource>>(Object.values(TypeUrl).map((typeUrl) => [typeUrl, new Map()]));
 
+  private routeTableLayout: TranslateContext['config']['routeTables'] = 'single';
+
   constructor(readonly role: GatewayRole) {}
 
   update(changed: readonly IngressTranslation[], removed: readonly string[], dirty: GatewayDirty, ctx: TranslateContext): GatewayUpdate {
+    this.routeTableLayout = ctx.config.routeTables;
     const touched = new Set<string>();
     let hostsChanged = false;
     for (const key of removed) {
@@ -141,7 +147,9 @@ export class GatewayAssembler {
       table.order.delete(key);
       const virtualHosts = part ? (kind === 'http' ? part.httpVirtualHosts : part.httpsVirtualHosts) : [];
       if (virtualHosts.length > 0) {
-        const field = { bytes: encodeVirtualHostsField(virtualHosts), digest: resourceDigest(key, virtualHosts.map((v) => v.hash).join(',')), virtualHosts };
+        // Scoped tables are built per KIngress from the virtual hosts; only the single table needs the field bytes.
+        const bytes = this.routeTableLayout === 'single' ? encodeVirtualHostsField(virtualHosts) : EMPTY;
+        const field = { bytes, digest: resourceDigest(key, virtualHosts.map((v) => v.hash).join(',')), virtualHosts };
         table.fields.set(key, field);
         table.order.add(key);
         table.accumulator.add(field.digest);
@@ -151,10 +159,17 @@ export class GatewayAssembler {
         table.scopedDirty.add(key);
       }
     }
-    const hadTls = this.tlsKeys.has(key);
-    if (part && part.tls.length > 0) this.tlsKeys.add(key);
-    else this.tlsKeys.delete(key);
-    if (hadTls || (part && part.tls.length > 0)) this.tlsDirty = true;
+    const tlsSignature = part && part.tls.length > 0 ? JSON.stringify(part.tls) : undefined;
+    if (tlsSignature !== this.tlsSignatures.get(key)) {
+      this.tlsDirty = true;
+      if (tlsSignature === undefined) {
+        this.tlsKeys.delete(key);
+        this.tlsSignatures.delete(key);
+      } else {
+        this.tlsKeys.add(key);
+        this.tlsSignatures.set(key, tlsSignature);
+      }
+    }
 
     for (const clusterName of this.usedBy.get(key) ?? []) {
       if (part?.backends.has(clusterName)) continue;
