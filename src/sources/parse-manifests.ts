@@ -1,4 +1,4 @@
-import { parseAllDocuments } from 'yaml';
+import jsYaml from 'js-yaml';
 import type { Endpoints, Secret } from '../model/kube.js';
 import { TLS_SECRET_TYPE } from '../model/kube.js';
 import { KNATIVE_CONFIG_MAPS, KNATIVE_NAMESPACE } from '../model/config.js';
@@ -38,23 +38,34 @@ export function objectId(kind: ObjectKind | 'Endpoints', key: string): string {
 /** Parses one manifest file (several YAML documents) into validated, normalised objects. Pure. */
 export function parseManifests(text: string, file: string, defaultNamespace: string): ParsedManifest {
   const result: ParsedManifest = { objects: [], problems: [], syntaxError: false };
-  const documents = parseAllDocuments(text);
-  if (!Array.isArray(documents)) return result;
-  documents.forEach((doc, i) => {
-    const document = i + 1;
-    for (const error of doc.errors) {
-      result.syntaxError = true;
-      result.problems.push({ severity: 'error', file, document, object: '', field: '', message: `not valid YAML: ${error.message.split('\n')[0]}` });
-    }
-  });
-  if (result.syntaxError) return result;
-  documents.forEach((doc, i) => {
-    const document = i + 1;
-    const value: unknown = doc.toJS();
+  let documents: unknown[];
+  try {
+    // The core schema, as Kubernetes reads YAML: timestamps stay strings, no merge keys or binary.
+    documents = jsYaml.loadAll(text, undefined, { schema: jsYaml.CORE_SCHEMA, filename: file });
+  } catch (error) {
+    const mark = (error as { mark?: { line: number } }).mark;
+    const reason = (error as { reason?: string }).reason ?? (error as Error).message.split('\n')[0];
+    const where = mark ? ` (line ${mark.line + 1})` : '';
+    result.syntaxError = true;
+    result.problems.push({ severity: 'error', file, document: mark ? documentAtLine(text, mark.line) : 1, object: '', field: '', message: `not valid YAML${where}: ${reason}` });
+    return result;
+  }
+  documents.forEach((value, i) => {
     if (value === null || value === undefined) return;
-    readDocument(value, file, document, defaultNamespace, result);
+    readDocument(value, file, i + 1, defaultNamespace, result);
   });
   return result;
+}
+
+/** Which document (1-based) a line of a multi-document file belongs to: count the `---` separators before it. */
+function documentAtLine(text: string, line: number): number {
+  const lines = text.split('\n').slice(0, line + 1);
+  const firstContent = lines.findIndex((l) => l.trim() !== '' && !l.trimStart().startsWith('#'));
+  let document = 1;
+  lines.forEach((l, i) => {
+    if (/^---(\s|$)/.test(l) && i !== firstContent) document += 1;
+  });
+  return document;
 }
 
 function readDocument(value: unknown, file: string, document: number, defaultNamespace: string, result: ParsedManifest): void {
