@@ -71,7 +71,7 @@ export class Reconciler {
 
   constructor(private readonly options: ReconcilerOptions) {
     this.logger = options.logger.child({ component: 'reconciler' });
-    this.scheduler = new CoalescingScheduler(() => this.reconcile(), options.holdOffMs ?? 5, options.maxDelayMs ?? 100);
+    this.scheduler = new CoalescingScheduler(() => this.reconcile(), options.holdOffMs ?? 2, options.maxDelayMs ?? 100);
     const { store } = options;
     this.ctx = {
       config: options.translateConfig,

@@ -66,7 +66,7 @@ export class FilesSource extends EventEmitter implements Source {
     this.store = options.store;
     this.logger = (options.logger ?? silentLogger).child({ source: 'files', directory: options.directory });
     this.defaultNamespace = options.defaultNamespace ?? 'default';
-    this.debounceMs = options.debounceMs ?? 10;
+    this.debounceMs = options.debounceMs ?? 5;
     this.watchEnabled = options.watch ?? true;
   }
 

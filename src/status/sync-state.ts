@@ -19,7 +19,7 @@ export function typeSyncState(type: StreamTypeInfo, current: string): SyncState 
   if (type.lastNack !== undefined) return 'NACKED';
   if (type.awaitingAck) return 'STALE';
   if (type.ackedVersion === current) return 'SYNCED';
-  return !type.wildcard && type.subscribed.length === 0 ? 'SYNCED' : 'STALE';
+  return !type.wildcard && type.subscribed.size === 0 ? 'SYNCED' : 'STALE';
 }
 
 /** Whether the cache serves anything of a type to a set of roles. */

@@ -16,7 +16,8 @@ export interface StreamTypeInfo {
   /** error_detail.message of the last NACK, until a later ACK. */
   readonly lastNack: string | undefined;
   readonly wildcard: boolean;
-  readonly subscribed: readonly string[];
+  /** The names subscribed to: a live view, not a copy (a gateway may subscribe to tens of thousands of routes). */
+  readonly subscribed: ReadonlySet<string>;
 }
 
 /** One connected gateway stream, as `ferry status` and the admin endpoints show it. */

@@ -125,7 +125,7 @@ export abstract class XdsStream<Request extends { node?: Node | undefined; typeU
         const s = this.types.get(typeUrl);
         return s ? [{
           typeUrl, sentVersion: s.sentVersion, sentNonce: s.nonce, ackedVersion: s.ackedVersion, awaitingAck: s.awaitingAck,
-          lastNack: s.lastNack, wildcard: s.wildcard, subscribed: [...s.names],
+          lastNack: s.lastNack, wildcard: s.wildcard, subscribed: s.names,
         }] : [];
       }),
     };

@@ -182,8 +182,8 @@ describe('Ferry restarted under a serving Envoy (delta ADS)', () => {
       // Reconnected and resubscribed to every type, the endpoints and routes by name.
       await waitFor(() => {
         const types = ferry.server.streams()[0]?.types ?? [];
-        const subscribed = (typeUrl: TypeUrl) => types.find((t) => t.typeUrl === typeUrl)?.subscribed ?? [];
-        return types.length === 4 && subscribed(TypeUrl.Endpoint).length === 2 && subscribed(TypeUrl.Route).length === 1;
+        const subscribed = (typeUrl: TypeUrl) => types.find((t) => t.typeUrl === typeUrl)?.subscribed.size ?? 0;
+        return types.length === 4 && subscribed(TypeUrl.Endpoint) === 2 && subscribed(TypeUrl.Route) === 1;
       }, 15_000, 'the new Ferry seeing every subscription');
       const afterReconnect = load.countBy('a');
       await waitFor(() => load.countBy('a') >= afterReconnect + 50, 15_000, 'requests served after the reconnection');

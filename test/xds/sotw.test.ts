@@ -122,7 +122,7 @@ describe('SotW ADS', () => {
     await c.expectNoResponse();
     h.cache.setResources('external', TypeUrl.Endpoint, [endpoints('e1', 9100), endpoints('e2', 9001)]);
     await c.expectNoResponse();
-    expect(h.server.streams()[0]!.types.find((t) => t.typeUrl === TypeUrl.Endpoint)!.subscribed).toEqual(['e2']);
+    expect(h.server.streams()[0]!.types.find((t) => t.typeUrl === TypeUrl.Endpoint)!.subscribed).toEqual(new Set(['e2']));
   });
 
   it('sends nothing when an update changes nothing for the stream', async () => {

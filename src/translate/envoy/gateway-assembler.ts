@@ -87,6 +87,9 @@ export class GatewayAssembler {
   private readonly served = new Map<TypeUrl, Map<string, XdsResource>>(Object.values(TypeUrl).map((typeUrl) => [typeUrl, new Map()]));
 
   private routeTableLayout: TranslateContext['config']['routeTables'] = 'single';
+  /** KIngresses per host, and how many hosts more than one KIngress claims: with none, nobody conflicts. */
+  private readonly claimants = new Map<string, Set<string>>();
+  private contestedHosts = 0;
 
   constructor(readonly role: GatewayRole) {}
 
@@ -95,19 +98,30 @@ export class GatewayAssembler {
     const touched = new Set<string>();
     let hostsChanged = false;
     for (const key of removed) {
-      if (!this.translations.delete(key)) continue;
+      const previous = this.translations.get(key);
+      if (!previous) continue;
+      this.claim(key, previous.hosts, []);
+      this.translations.delete(key);
       this.hostSignatures.delete(key);
       touched.add(key);
       hostsChanged = true;
     }
     for (const translation of changed) {
       const signature = `${translation.creationTimestamp ?? ''}|${translation.hosts.join(',')}`;
-      if (this.hostSignatures.get(translation.key) !== signature) hostsChanged = true;
+      if (this.hostSignatures.get(translation.key) !== signature) {
+        hostsChanged = true;
+        this.claim(translation.key, this.translations.get(translation.key)?.hosts ?? [], translation.hosts);
+      }
       this.hostSignatures.set(translation.key, signature);
       this.translations.set(translation.key, translation);
       touched.add(translation.key);
     }
-    if (hostsChanged || dirty.all) this.resolveConflicts(touched);
+    if (dirty.all || (hostsChanged && (this.contestedHosts > 0 || this.conflicts.length > 0))) this.resolveConflicts(touched);
+    else if (hostsChanged) {
+      // No host has two claimants: every KIngress is served, only the changed ones enter or leave.
+      for (const key of removed) this.accepted.delete(key);
+      for (const translation of changed) this.accepted.add(translation.key);
+    }
 
     const dirtyBackends = new Set<string>();
     for (const key of touched) this.refreshIngress(key, dirtyBackends);
@@ -123,6 +137,22 @@ export class GatewayAssembler {
       conflicts: this.conflicts,
       warnings: [...this.secrets.values()].flatMap((s) => (s.warning ? [s.warning] : [])),
     };
+  }
+
+  private claim(key: string, before: readonly string[], after: readonly string[]): void {
+    for (const host of before) {
+      const keys = this.claimants.get(host);
+      if (!keys?.delete(key)) continue;
+      if (keys.size === 1) this.contestedHosts -= 1;
+      if (keys.size === 0) this.claimants.delete(host);
+    }
+    for (const host of after) {
+      const keys = this.claimants.get(host) ?? new Set<string>();
+      if (keys.has(key)) continue;
+      keys.add(key);
+      this.claimants.set(host, keys);
+      if (keys.size === 2) this.contestedHosts += 1;
+    }
   }
 
   /** Conflicts change only when hosts or ages change; every KIngress whose acceptance flipped is touched. */
