@@ -41,7 +41,7 @@ export class FerryProcess {
     this.envoyAdmin = new EnvoyAdminClient(() => ({ host: '127.0.0.1', port: envoyAdminPort }));
   }
 
-  static async start(options: { manifests: string; cpuProfileDir?: string }): Promise<FerryProcess> {
+  static async start(options: { manifests: string; cpuProfileDir?: string; routeTables: 'scoped' | 'single' }): Promise<FerryProcess> {
     const ports: GatewayPorts = {
       external: { http: await freePort(), https: await freePort() },
       local: { http: await freePort(), https: await freePort() },
@@ -54,7 +54,7 @@ export class FerryProcess {
       '--xds-address', `127.0.0.1:${xdsPort}`, '--admin-address', `127.0.0.1:${adminPort}`, '--envoy-admin-port', String(envoyAdminPort),
       '--external-http-port', String(ports.external.http), '--external-https-port', String(ports.external.https),
       '--local-http-port', String(ports.local.http), '--local-https-port', String(ports.local.https),
-      '--listen-address', '127.0.0.1', '--log-level', 'debug',
+      '--listen-address', '127.0.0.1', '--log-level', 'debug', '--route-tables', options.routeTables,
     ];
     const nodeArgs = options.cpuProfileDir ? ['--cpu-prof', '--cpu-prof-dir', options.cpuProfileDir] : [];
     return new FerryProcess(Date.now(), ports, adminPort, envoyAdminPort, args, nodeArgs);

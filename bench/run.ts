@@ -31,6 +31,7 @@ const USAGE = `Usage: npm run bench -- [--sizes 1000,5000,10000] [flags]   (buil
   --in-process-changes N   changes timed and profiled in-process (default 30)
   --time-budget-s S        most seconds spent on the change loop of one size (default 240)
   --ferry-cpu-prof         run Ferry under node --cpu-prof and summarise the profile
+  --route-tables L         scoped (default) or single: the route table layout of Ferry under test
   --keep                   keep the generated manifests directory
 `;
 
@@ -49,6 +50,11 @@ export interface SizeResult {
   errors: string[];
 }
 
+function parseRouteTables(value: string): 'scoped' | 'single' {
+  if (value !== 'scoped' && value !== 'single') throw new Error(`--route-tables ${value}: expected scoped or single`);
+  return value;
+}
+
 async function main(): Promise<void> {
   const { values } = parseArgs({
     options: {
@@ -60,6 +66,7 @@ async function main(): Promise<void> {
       'in-process-changes': { type: 'string', default: '30' },
       'time-budget-s': { type: 'string', default: '240' },
       'ferry-cpu-prof': { type: 'boolean', default: false },
+      'route-tables': { type: 'string', default: 'scoped' },
       keep: { type: 'boolean', default: false },
       help: { type: 'boolean', short: 'h' },
     },
@@ -78,6 +85,7 @@ async function main(): Promise<void> {
     inProcessChanges: Number(values['in-process-changes']),
     timeBudgetMs: Number(values['time-budget-s']) * 1000,
     cpuProf: values['ferry-cpu-prof'],
+    routeTables: parseRouteTables(values['route-tables']),
     keep: values.keep,
   };
 
@@ -109,7 +117,7 @@ async function main(): Promise<void> {
   process.stdout.write(`\n${formatReport(report)}\nJSON: ${file}\n`);
 }
 
-async function measureSize(size: number, manifests: BenchManifests, seed: number, options: { changes: number; flips: number; sample: number; inProcessChanges: number; timeBudgetMs: number; cpuProf: boolean; keep: boolean }): Promise<SizeResult> {
+async function measureSize(size: number, manifests: BenchManifests, seed: number, options: { changes: number; flips: number; sample: number; inProcessChanges: number; timeBudgetMs: number; cpuProf: boolean; keep: boolean; routeTables: 'scoped' | 'single' }): Promise<SizeResult> {
   const errors: string[] = [];
   const directory = mkdtempSync(join(tmpdir(), `ferry-bench-${size}-`));
   const profileDir = options.cpuProf ? mkdtempSync(join(tmpdir(), 'ferry-bench-prof-')) : undefined;
@@ -121,7 +129,7 @@ async function measureSize(size: number, manifests: BenchManifests, seed: number
     log(`[${size}] ${countObjects(manifests)} objects in ${manifests.files.size + 1} files (${round(generateMs, 0)} ms) at ${directory}`);
 
     const floorPorts = { external: { http: await freePort(), https: await freePort() }, local: { http: await freePort(), https: await freePort() } };
-    const translateConfig: TranslateConfig = { ...DEFAULT_TRANSLATE_CONFIG, bindAddress: '127.0.0.1', ports: floorPorts };
+    const translateConfig: TranslateConfig = { ...DEFAULT_TRANSLATE_CONFIG, bindAddress: '127.0.0.1', ports: floorPorts, routeTables: options.routeTables };
     log(`[${size}] in-process load, translate and ${options.inProcessChanges} changes (profiled)`);
     const floorDirectory = mkdtempSync(join(tmpdir(), 'ferry-bench-floor-'));
     const inProcess = await measureInProcess(directory, manifests, translateConfig, options.inProcessChanges, floorDirectory);
@@ -135,7 +143,7 @@ async function measureSize(size: number, manifests: BenchManifests, seed: number
     log(`[${size}] floor: all sampled hosts served after ${round(floor.allServedMs ?? NaN, 0)} ms`);
 
     log(`[${size}] cold start: ferry serve --envoy managed`);
-    ferry = await FerryProcess.start({ manifests: directory, cpuProfileDir: profileDir });
+    ferry = await FerryProcess.start({ manifests: directory, cpuProfileDir: profileDir, routeTables: options.routeTables });
     const coldStart = await measureColdStart(ferry, sampledApps.map((app) => appTarget(app, ferry!.ports)), bounds.timeoutMs);
     if (coldStart.allServedMs === undefined) errors.push(`cold start: ${coldStart.sampled - coldStart.served} sampled hosts never answered 200 within ${bounds.timeoutMs} ms`);
     log(`[${size}] cold start: all sampled hosts served after ${round(coldStart.allServedMs ?? NaN, 0)} ms; Ferry RSS ${coldStart.ferryRssMb} MB`);
