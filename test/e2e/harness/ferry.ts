@@ -52,7 +52,7 @@ export async function startFerry(options: StartFerryOptions = {}): Promise<Ferry
     watch: true,
   });
   await ferry.start();
-  const envoy = await startEnvoy({ xdsPort: ferry.xdsPort, role: options.role ?? 'both', mode: options.mode ?? 'delta', waitReady: true });
+  const envoy = await startEnvoy({ xdsPort: ferry.xdsPort, role: options.role ?? 'both', mode: options.mode ?? xdsModeFromEnvironment(), waitReady: true });
   return {
     ferry,
     envoy,
@@ -83,4 +83,11 @@ function routeTablesFromEnvironment(): Partial<TranslateConfig> {
   if (value === undefined || value === '') return {};
   if (value !== 'single' && value !== 'scoped') throw new Error(`FERRY_TEST_ROUTE_TABLES=${value}: expected single or scoped`);
   return { routeTables: value };
+}
+
+/** FERRY_TEST_XDS_MODE=delta|sotw runs the end-to-end tests' gateways over the other xDS protocol (default delta). */
+function xdsModeFromEnvironment(): 'delta' | 'sotw' {
+  const value = process.env.FERRY_TEST_XDS_MODE ?? 'delta';
+  if (value !== 'delta' && value !== 'sotw') throw new Error(`FERRY_TEST_XDS_MODE=${value}: expected delta or sotw`);
+  return value;
 }
