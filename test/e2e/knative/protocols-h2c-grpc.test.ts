@@ -2,29 +2,7 @@ import { status } from '@grpc/grpc-js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { echoClient, startGrpcBackend, type GrpcBackend } from '../harness/grpc.js';
 import { request, startFerry, startHttpBackend, stopAllEnvoys, type BackendAnswer, type FerryUnderTest, type HttpBackend } from '../harness/index.js';
-
-/** A revision-like Service with one port and its ready EndpointSlice at 127.0.0.1:targetPort. */
-function serviceWithEndpoints(name: string, port: { name: string; appProtocol?: string }, targetPort: number): string {
-  const appProtocol = port.appProtocol ? `, appProtocol: ${port.appProtocol}` : '';
-  return `apiVersion: v1
-kind: Service
-metadata: {name: ${name}, namespace: default}
-spec:
-  ports: [{name: ${port.name}, port: 80, targetPort: ${targetPort}${appProtocol}}]
----
-apiVersion: discovery.k8s.io/v1
-kind: EndpointSlice
-metadata:
-  name: ${name}-abcde
-  namespace: default
-  labels: {kubernetes.io/service-name: ${name}}
-addressType: IPv4
-endpoints:
-  - addresses: [127.0.0.1]
-    conditions: {ready: true}
-ports: [{name: ${port.name}, port: ${targetPort}${appProtocol}}]
-`;
-}
+import { serviceWithEndpoints } from '../harness/manifests.js';
 
 /** One rule per host, each sending everything to the Service of the same name. */
 function ingress(hostsToServices: Record<string, string>): string {
@@ -58,10 +36,10 @@ describe('h2c upstreams and gRPC through Ferry and a real Envoy', () => {
     env = await startFerry({
       manifests: {
         'services.yaml': [
-          serviceWithEndpoints('by-name-h2c', { name: 'h2c' }, h2cBackend.port),
-          serviceWithEndpoints('by-name-http2', { name: 'http2' }, h2cBackend.port),
-          serviceWithEndpoints('by-app-protocol', { name: 'web', appProtocol: 'kubernetes.io/h2c' }, h2cBackend.port),
-          serviceWithEndpoints('grpc', { name: 'grpc', appProtocol: 'kubernetes.io/h2c' }, grpcBackend.port),
+          serviceWithEndpoints('by-name-h2c', h2cBackend.port, { name: 'h2c' }),
+          serviceWithEndpoints('by-name-http2', h2cBackend.port, { name: 'http2' }),
+          serviceWithEndpoints('by-app-protocol', h2cBackend.port, { name: 'web', appProtocol: 'kubernetes.io/h2c' }),
+          serviceWithEndpoints('grpc', grpcBackend.port, { name: 'grpc', appProtocol: 'kubernetes.io/h2c' }),
         ].join('---\n'),
         'ingress.yaml': ingress({
           'h2c.example.com': 'by-name-h2c',

@@ -3,31 +3,10 @@ import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { WebSocket } from 'ws';
 import { request, startFerry, startHttpBackend, stopAllEnvoys, type BackendAnswer, type FerryUnderTest, type HttpBackend } from '../harness/index.js';
+import { serviceWithEndpoints } from '../harness/manifests.js';
 
 const STREAM_CHUNKS = 24;
 const STREAM_INTERVAL_MS = 500;
-
-/** A Service with one plain HTTP port and its ready EndpointSlice at 127.0.0.1:targetPort. */
-function serviceWithEndpoints(name: string, targetPort: number): string {
-  return `apiVersion: v1
-kind: Service
-metadata: {name: ${name}, namespace: default}
-spec:
-  ports: [{name: http, port: 80, targetPort: ${targetPort}}]
----
-apiVersion: discovery.k8s.io/v1
-kind: EndpointSlice
-metadata:
-  name: ${name}-abcde
-  namespace: default
-  labels: {kubernetes.io/service-name: ${name}}
-addressType: IPv4
-endpoints:
-  - addresses: [127.0.0.1]
-    conditions: {ready: true}
-ports: [{name: http, port: ${targetPort}}]
-`;
-}
 
 /** One KIngress, one rule per host; `<service>.example.com` goes to Service `<service>`. */
 function ingress(services: string[]): string {

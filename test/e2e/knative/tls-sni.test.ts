@@ -6,6 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { selfSignedCertificate, tlsSecretManifest, type TestCertificate } from '../harness/certs.js';
 import { echoClient, startGrpcBackend, type GrpcBackend } from '../harness/grpc.js';
 import { startFerry, startHttpBackend, stopAllEnvoys, waitFor, type BackendAnswer, type FerryUnderTest, type HttpBackend } from '../harness/index.js';
+import { serviceWithEndpoints } from '../harness/manifests.js';
 
 interface TlsAnswer {
   status: number;
@@ -79,27 +80,6 @@ function http2Get(port: number, host: string): Promise<{ status: number; backend
   });
 }
 
-function serviceWithEndpoints(name: string, targetPort: number, portName = 'http'): string {
-  return `apiVersion: v1
-kind: Service
-metadata: {name: ${name}, namespace: default}
-spec:
-  ports: [{name: ${portName}, port: 80, targetPort: ${targetPort}}]
----
-apiVersion: discovery.k8s.io/v1
-kind: EndpointSlice
-metadata:
-  name: ${name}-abcde
-  namespace: default
-  labels: {kubernetes.io/service-name: ${name}}
-addressType: IPv4
-endpoints:
-  - addresses: [127.0.0.1]
-    conditions: {ready: true}
-ports: [{name: ${portName}, port: ${targetPort}}]
-`;
-}
-
 const INGRESS = `apiVersion: networking.internal.knative.dev/v1alpha1
 kind: Ingress
 metadata:
@@ -147,7 +127,7 @@ describe('TLS per host through Ferry and a real Envoy', () => {
         'services.yaml': [
           serviceWithEndpoints('app-a', backendA.port),
           serviceWithEndpoints('app-b', backendB.port),
-          serviceWithEndpoints('app-grpc', grpcBackend.port, 'h2c'),
+          serviceWithEndpoints('app-grpc', grpcBackend.port, { name: 'h2c' }),
         ].join('---\n'),
         'ingress.yaml': INGRESS,
         'a-cert.yaml': tlsSecretManifest('default', 'a-cert', selfSignedCertificate('a.example.com')),
