@@ -8,7 +8,9 @@ import type { ObjectChange } from '../store/changes.js';
 import type { Store } from '../store/store.js';
 import { GatewayAssembler } from '../translate/envoy/gateway-assembler.js';
 import { translateIngress, type HostConflict, type IngressTranslation, type TranslateConfig, type TranslateContext } from '../translate/envoy/index.js';
-import { knativeInputsFromStore, translateKnative, type KnativeStatus, type TranslatedIngress } from '../translate/knative/index.js';
+import { KnativeMemo, knativeInputsFromStore, translateKnative, type KnativeStatus, type TranslatedIngress } from '../translate/knative/index.js';
+import { KNATIVE_CONFIG_MAPS, KNATIVE_NAMESPACE, type KnativeConfig } from '../model/config.js';
+import type { ConfigMap } from '../model/kube.js';
 import type { XdsCache } from '../xds/cache.js';
 import { GATEWAY_ROLES, type GatewayRole } from '../xds/roles.js';
 import { CoalescingScheduler } from './coalescing-scheduler.js';
@@ -61,6 +63,9 @@ export class Reconciler {
   /** KIngress keys by the 'ns/name' of each Service their translation read. */
   private readonly ingressesByService = new Map<string, Set<string>>();
   private placeholders = new Map<string, Service>();
+  private readonly knativeMemo = new KnativeMemo();
+  /** The Knative config and the ConfigMaps it was read from: the same objects give the same config object. */
+  private knativeConfig: { from: readonly (ConfigMap | undefined)[]; config: KnativeConfig } | undefined;
   private pending: ObjectChange[] = [];
   private full = true;
   private readonly state: ReconcileState = { pass: 0, ingresses: new Map(), statuses: [], warnings: [] };
@@ -178,7 +183,8 @@ export class Reconciler {
 
   /** Re-runs Knative's translation; KIngresses whose content changed (or that appeared or left) become dirty. */
   private refreshKnative(dirty: Set<string>, removed: Set<string>, dirtyServices: Set<string>): void {
-    const knative = translateKnative(knativeInputsFromStore(this.options.store), { localGatewayHost: this.ctx.config.localGateway.host });
+    const inputs = knativeInputsFromStore(this.options.store);
+    const knative = translateKnative({ ...inputs, config: this.stableConfig(inputs.config) }, { localGatewayHost: this.ctx.config.localGateway.host, memo: this.knativeMemo });
     this.state.statuses = knative.statuses;
     const next = new Map<string, TranslatedIngress>();
     for (const translated of knative.ingresses) {
@@ -186,8 +192,8 @@ export class Reconciler {
     }
     for (const [k, translated] of next) {
       const previous = this.ingresses.get(k);
-      if (!previous || !isDeepStrictEqual(previous.ingress, translated.ingress)) dirty.add(k);
-      if (previous && !isDeepStrictEqual(previous.origin, translated.origin)) dirty.add(k);
+      if (!previous || (previous.ingress !== translated.ingress && !isDeepStrictEqual(previous.ingress, translated.ingress))) dirty.add(k);
+      else if (!sameReference(previous.origin, translated.origin)) dirty.add(k);
       this.ingresses.set(k, translated);
     }
     for (const k of [...this.ingresses.keys()]) {
@@ -197,9 +203,19 @@ export class Reconciler {
     }
     const placeholders = new Map(knative.placeholderServices.map((service) => [key(service), service]));
     for (const k of new Set([...placeholders.keys(), ...this.placeholders.keys()])) {
-      if (!isDeepStrictEqual(placeholders.get(k), this.placeholders.get(k))) dirtyServices.add(k);
+      const before = this.placeholders.get(k);
+      const after = placeholders.get(k);
+      if (before !== after && !isDeepStrictEqual(before, after)) dirtyServices.add(k);
     }
     this.placeholders = placeholders;
+  }
+
+  /** Knative's config object is kept while its ConfigMaps are the same objects, so memoized translations stay valid. */
+  private stableConfig(config: KnativeConfig): KnativeConfig {
+    const from = KNATIVE_CONFIG_MAPS.map((name) => this.options.store.get('ConfigMap', `${KNATIVE_NAMESPACE}/${name}`));
+    if (this.knativeConfig && this.knativeConfig.from.every((map, i) => map === from[i])) return this.knativeConfig.config;
+    this.knativeConfig = { from, config };
+    return config;
   }
 
   /** Only KIngress objects changed: take them as they are, unless a Knative object owns the name. */
@@ -249,6 +265,10 @@ export class Reconciler {
     }
     this.conflicted = next;
   }
+}
+
+function sameReference(a: TranslatedIngress['origin'], b: TranslatedIngress['origin']): boolean {
+  return a.kind === b.kind && a.namespace === b.namespace && a.name === b.name;
 }
 
 function key(object: { metadata: { namespace?: string; name: string } }): string {

@@ -2,6 +2,7 @@
 export { translateKnative, revisionResolver, type KnativeInputs, type KnativeTranslation, type KnativeTranslationOptions, type TranslatedIngress, type KnativeStatus, type ObjectReference } from './translate.js';
 export { placeholderService } from './placeholder-service.js';
 export { knativeInputsFromStore } from './from-store.js';
+export { KnativeMemo } from './memo.js';
 export { knativeConfigFrom } from './config-from-store.js';
 export { routeToIngress, routeHttpOption, REVISION_SERVICE_PORT, DEFAULT_ROUTE_HEADER } from './route-to-ingress.js';
 export { domainMappingToIngress, resolveDomainMappingTarget, type DomainMappingTarget } from './domain-mapping-to-ingress.js';

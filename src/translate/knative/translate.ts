@@ -7,6 +7,7 @@ import { resolveDomainClaims } from './claims.js';
 import { domainMappingToIngress, resolveDomainMappingTarget } from './domain-mapping-to-ingress.js';
 import { domainsForVisibility, routeVisibility } from './domains.js';
 import { routeToIngress } from './route-to-ingress.js';
+import { KnativeMemo, trafficSignature } from './memo.js';
 import { placeholderService } from './placeholder-service.js';
 import { latestRevisionName, revisionProtocol, serviceToRoute } from './service-to-route.js';
 import { TrafficError, buildTrafficConfig, type RevisionProtocol, type RevisionResolver, type TrafficConfig } from './traffic.js';
@@ -59,6 +60,8 @@ export interface KnativeTranslationOptions {
    * gets its placeholder Service, which is what a DomainMapping's KIngress routes to.
    */
   localGatewayHost?: string;
+  /** Reuses what earlier passes made from unchanged objects (see memo.ts). */
+  memo?: KnativeMemo;
 }
 
 /**
@@ -79,7 +82,12 @@ export function translateKnative(inputs: KnativeInputs, options: KnativeTranslat
       result.statuses.push({ object: reference('Service', service), conditions: [condition('RoutesReady', 'False', 'NotOwned', `There is an existing Route ${key} that this Service does not own.`), condition('Ready', 'False', 'NotOwned', `There is an existing Route ${key} that this Service does not own.`)] });
       continue;
     }
-    routes.push({ route: serviceToRoute(service), origin: reference('Service', service) });
+    let route = options.memo?.routes.get(service);
+    if (!route) {
+      route = serviceToRoute(service);
+      options.memo?.routes.set(service, route);
+    }
+    routes.push({ route, origin: reference('Service', service) });
   }
 
   const derivedIngressKeys = new Set<string>();
@@ -100,10 +108,16 @@ export function translateKnative(inputs: KnativeInputs, options: KnativeTranslat
       continue;
     }
     try {
-      const ingress = routeToIngress(route, traffic, config);
+      const signature = options.memo ? trafficSignature(traffic) : '';
+      let made = options.memo?.ingresses.get(route);
+      if (!made || made.config !== config || made.traffic !== signature) {
+        made = { config, traffic: signature, ingress: routeToIngress(route, traffic, config), urls: routeUrls(route, traffic, config) };
+        options.memo?.ingresses.set(route, made);
+      }
+      const { ingress } = made;
       derivedIngressKeys.add(`${ingress.metadata.namespace}/${ingress.metadata.name}`);
       result.ingresses.push({ ingress, origin });
-      Object.assign(status, routeUrls(route, traffic, config));
+      Object.assign(status, made.urls);
       status.conditions.push(condition('AllTrafficAssigned', 'True'));
     } catch (error) {
       status.conditions.push(condition('IngressReady', 'False', 'IngressNotConfigured', (error as Error).message), condition('Ready', 'False', 'IngressNotConfigured', (error as Error).message));
@@ -114,7 +128,13 @@ export function translateKnative(inputs: KnativeInputs, options: KnativeTranslat
   const coreServiceKeys = new Set(inputs.coreServices.map((s) => `${s.metadata.namespace}/${s.metadata.name}`));
   if (options.localGatewayHost) {
     for (const route of result.routes) {
-      if (!coreServiceKeys.has(`${route.metadata.namespace}/${route.metadata.name}`)) result.placeholderServices.push(placeholderService(route, options.localGatewayHost));
+      if (coreServiceKeys.has(`${route.metadata.namespace}/${route.metadata.name}`)) continue;
+      let made = options.memo?.placeholders.get(route);
+      if (!made || made.host !== options.localGatewayHost) {
+        made = { host: options.localGatewayHost, service: placeholderService(route, options.localGatewayHost) };
+        options.memo?.placeholders.set(route, made);
+      }
+      result.placeholderServices.push(made.service);
     }
   }
   const routeKeysInEffect = new Set(result.routes.map((r) => `${r.metadata.namespace}/${r.metadata.name}`));
