@@ -1,9 +1,9 @@
 import type { KnativeConfig } from '../../model/config.js';
 import type { IngressTLS, KIngress } from '../../model/ingress.js';
-import { INGRESS_API_VERSION, INGRESS_CLASS_ANNOTATION } from '../../model/ingress.js';
+import { INGRESS_API_VERSION } from '../../model/ingress.js';
 import type { DomainMapping } from '../../model/serving.js';
-import { DOMAIN_MAPPING_NAMESPACE_LABEL, DOMAIN_MAPPING_UID_LABEL, LAST_APPLIED_ANNOTATION, ORIGINAL_HOST_HEADER } from '../../model/serving.js';
-import { routeHttpOption } from './route-to-ingress.js';
+import { DOMAIN_MAPPING_NAMESPACE_LABEL, DOMAIN_MAPPING_UID_LABEL, ORIGINAL_HOST_HEADER } from '../../model/serving.js';
+import { ingressAnnotations, routeHttpOption } from './route-to-ingress.js';
 
 /** What a DomainMapping's ref resolves to: a Service in its namespace, reached by its cluster-local host. */
 export interface DomainMappingTarget {
@@ -34,8 +34,7 @@ export function resolveDomainMappingTarget(mapping: DomainMapping, config: Knati
  */
 export function domainMappingToIngress(mapping: DomainMapping, target: DomainMappingTarget, config: KnativeConfig): KIngress {
   const namespace = mapping.metadata.namespace ?? '';
-  const annotations: Record<string, string> = { [INGRESS_CLASS_ANNOTATION]: config.network.ingressClass, ...(mapping.metadata.annotations ?? {}) };
-  delete annotations[LAST_APPLIED_ANNOTATION];
+  const annotations = ingressAnnotations(mapping.metadata.annotations, config);
   const tls: IngressTLS[] = mapping.spec.tls?.secretName ? [{ hosts: [mapping.metadata.name], secretName: mapping.spec.tls.secretName, secretNamespace: namespace }] : [];
   const httpOption = routeHttpOption(mapping.metadata.annotations, config);
   return {

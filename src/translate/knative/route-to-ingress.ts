@@ -46,8 +46,7 @@ export function routeToIngress(route: Route, traffic: TrafficConfig, config: Kna
       rules.push({ hosts: domainsForVisibility(config, meta, tag, ruleVisibility), visibility: ruleVisibility, http: { paths } });
     }
   }
-  const annotations: Record<string, string> = { [INGRESS_CLASS_ANNOTATION]: config.network.ingressClass, ...(route.metadata.annotations ?? {}) };
-  delete annotations[LAST_APPLIED_ANNOTATION];
+  const annotations = ingressAnnotations(route.metadata.annotations, config);
   const httpOption = routeHttpOption(route.metadata.annotations, config);
   return {
     apiVersion: INGRESS_API_VERSION,
@@ -81,6 +80,13 @@ function makeBasePath(namespace: string, targets: RevisionTarget[]): HTTPIngress
 }
 
 /** networking.knative.dev/http-protocol on the Route wins over config-network's http-protocol; Disabled sets none. */
+/** The KIngress's annotations: the ingress class from config-network, then the owner's own, less kubectl's copy of it. */
+export function ingressAnnotations(owner: Record<string, string> | undefined, config: KnativeConfig): Record<string, string> {
+  const annotations: Record<string, string> = { [INGRESS_CLASS_ANNOTATION]: config.network.ingressClass, ...(owner ?? {}) };
+  delete annotations[LAST_APPLIED_ANNOTATION];
+  return annotations;
+}
+
 export function routeHttpOption(annotations: Record<string, string> | undefined, config: KnativeConfig): HttpOption | undefined {
   const annotated = annotations?.[HTTP_PROTOCOL_ANNOTATION] ?? annotations?.[LEGACY_HTTP_PROTOCOL_ANNOTATION];
   if (annotated) {
