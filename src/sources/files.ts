@@ -9,7 +9,7 @@ import { objectKey } from '../model/meta.js';
 import { formatValidationError } from '../model/validation-error.js';
 import type { StoreUpdate } from '../store/changes.js';
 import type { Store } from '../store/store.js';
-import { parseManifests, type ManifestObject } from './parse-manifests.js';
+import { parseManifests, type ManifestObject, type ParsedDocument } from './parse-manifests.js';
 import type { Source, SourceProblem } from './source.js';
 
 export interface FilesSourceOptions {
@@ -29,6 +29,8 @@ interface FileState {
   size: number;
   objects: Map<string, ManifestObject>;
   problems: SourceProblem[];
+  /** The file's documents by text, so that the next reading parses only the documents that changed. */
+  documents: Map<string, ParsedDocument>;
 }
 
 const MANIFEST_FILE = /\.ya?ml$/i;
@@ -183,7 +185,8 @@ export class FilesSource extends EventEmitter implements Source {
       return;
     }
     const file = relative(this.options.directory, path);
-    const parsed = parseManifests(text, file, this.defaultNamespace);
+    const documents = new Map<string, ParsedDocument>();
+    const parsed = parseManifests(text, file, this.defaultNamespace, { previous: previous?.documents ?? new Map(), next: documents });
     const problems = [...parsed.problems];
     let objects: Map<string, ManifestObject>;
     if (parsed.syntaxError) {
@@ -202,7 +205,7 @@ export class FilesSource extends EventEmitter implements Source {
         if (invalid.has(old.sourceId) && !objects.has(old.id)) objects.set(old.id, old);
       }
     }
-    this.files.set(path, { mtimeMs: info.mtimeMs, size: info.size, objects, problems });
+    this.files.set(path, { mtimeMs: info.mtimeMs, size: info.size, objects, problems, documents });
     for (const problem of problems) this.report(problem);
   }
 

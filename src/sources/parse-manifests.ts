@@ -35,37 +35,99 @@ export function objectId(kind: ObjectKind | 'Endpoints', key: string): string {
   return `${kind}:${key}`;
 }
 
-/** Parses one manifest file (several YAML documents) into validated, normalised objects. Pure. */
-export function parseManifests(text: string, file: string, defaultNamespace: string): ParsedManifest {
+/** What one document of a file gave, kept by its text so that an unchanged document is not parsed again. */
+export interface ParsedDocument {
+  objects: ManifestObject[];
+  problems: ManifestProblem[];
+  syntaxError: boolean;
+}
+
+/** Documents of a file's previous reading (by text) and, filled by parseManifests, those of this one. */
+export interface DocumentMemo {
+  previous: ReadonlyMap<string, ParsedDocument>;
+  next: Map<string, ParsedDocument>;
+}
+
+/**
+ * Parses one manifest file (several YAML documents) into validated, normalised objects. Pure. With a memo, a
+ * document whose text is unchanged gives back its previous objects (the very same objects, so that the store
+ * sees no change) without being parsed or validated again: editing one object of a large file costs one object.
+ */
+export function parseManifests(text: string, file: string, defaultNamespace: string, memo?: DocumentMemo): ParsedManifest {
   const result: ParsedManifest = { objects: [], problems: [], syntaxError: false };
-  let documents: unknown[];
-  try {
-    // The core schema, as Kubernetes reads YAML: timestamps stay strings, no merge keys or binary.
-    documents = jsYaml.loadAll(text, undefined, { schema: jsYaml.CORE_SCHEMA, filename: file });
-  } catch (error) {
-    const mark = (error as { mark?: { line: number } }).mark;
-    const reason = (error as { reason?: string }).reason ?? (error as Error).message.split('\n')[0];
-    const where = mark ? ` (line ${mark.line + 1})` : '';
-    result.syntaxError = true;
-    result.problems.push({ severity: 'error', file, document: mark ? documentAtLine(text, mark.line) : 1, object: '', field: '', message: `not valid YAML${where}: ${reason}` });
-    return result;
-  }
-  documents.forEach((value, i) => {
-    if (value === null || value === undefined) return;
-    readDocument(value, file, i + 1, defaultNamespace, result);
+  splitDocuments(text).forEach(({ text: documentText, firstLine }, i) => {
+    const document = i + 1;
+    const known = memo?.previous.get(documentText);
+    const parsed = known ? renumber(known, document) : parseDocument(documentText, firstLine, file, document, defaultNamespace);
+    memo?.next.set(documentText, parsed);
+    result.objects.push(...parsed.objects);
+    result.problems.push(...parsed.problems);
+    result.syntaxError ||= parsed.syntaxError;
   });
   return result;
 }
 
-/** Which document (1-based) a line of a multi-document file belongs to: count the `---` separators before it. */
-function documentAtLine(text: string, line: number): number {
-  const lines = text.split('\n').slice(0, line + 1);
-  const firstContent = lines.findIndex((l) => l.trim() !== '' && !l.trimStart().startsWith('#'));
-  let document = 1;
-  lines.forEach((l, i) => {
-    if (/^---(\s|$)/.test(l) && i !== firstContent) document += 1;
+function parseDocument(text: string, firstLine: number, file: string, document: number, defaultNamespace: string): ParsedDocument {
+  const parsed: ParsedDocument = { objects: [], problems: [], syntaxError: false };
+  let value: unknown;
+  try {
+    // The core schema, as Kubernetes reads YAML: timestamps stay strings, no merge keys or binary.
+    value = jsYaml.load(text, { schema: jsYaml.CORE_SCHEMA, filename: file });
+  } catch (error) {
+    const mark = (error as { mark?: { line: number } }).mark;
+    const reason = (error as { reason?: string }).reason ?? (error as Error).message.split('\n')[0];
+    const where = mark ? ` (line ${firstLine + mark.line + 1})` : '';
+    parsed.syntaxError = true;
+    parsed.problems.push({ severity: 'error', file, document, object: '', field: '', message: `not valid YAML${where}: ${reason}` });
+    return parsed;
+  }
+  if (value !== null && value !== undefined) readDocument(value, file, document, defaultNamespace, parsed);
+  return parsed;
+}
+
+/** The same document found at another position of the file: its objects keep their identity, only the number moves. */
+function renumber(parsed: ParsedDocument, document: number): ParsedDocument {
+  if (parsed.objects.every((o) => o.document === document) && parsed.problems.every((p) => p.document === document)) return parsed;
+  return {
+    objects: parsed.objects.map((o) => ({ ...o, document })),
+    problems: parsed.problems.map((p) => ({ ...p, document })),
+    syntaxError: parsed.syntaxError,
+  };
+}
+
+const DOCUMENT_MARKER = /^---(?:[ \t].*)?$/;
+
+/**
+ * A file's documents as `kubectl apply -f` reads them: separated by `---` lines. Text before the first marker is a
+ * document only if it holds more than blank lines and comments; a document's own text keeps its line offset, for
+ * error messages in file lines.
+ */
+function splitDocuments(text: string): Array<{ text: string; firstLine: number }> {
+  const lines = text.split('\n');
+  const documents: Array<{ text: string; firstLine: number }> = [];
+  let start = 0;
+  const close = (end: number): void => {
+    const body = lines.slice(start, end).join('\n');
+    const first = documents.length === 0 && start === 0;
+    // Content after `---` on the marker line (`--- {a: 1}`) belongs to the document; rare, kept simple: parse it.
+    if (!(first && isBlank(body))) documents.push({ text: body, firstLine: start });
+  };
+  lines.forEach((line, i) => {
+    if (!DOCUMENT_MARKER.test(line)) return;
+    close(i);
+    start = i + 1;
+    const rest = line.slice(3).trim();
+    if (rest !== '') {
+      lines[i] = rest;
+      start = i;
+    }
   });
-  return document;
+  if (start < lines.length && !(documents.length > 0 && isBlank(lines.slice(start).join('\n')))) close(lines.length);
+  return documents;
+}
+
+function isBlank(text: string): boolean {
+  return text.split('\n').every((line) => line.trim() === '' || line.trimStart().startsWith('#'));
 }
 
 function readDocument(value: unknown, file: string, document: number, defaultNamespace: string, result: ParsedManifest): void {
