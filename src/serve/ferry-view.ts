@@ -45,7 +45,7 @@ export class FerryView {
     this.sync = new GatewaySyncTracker({
       streams: () => xds.streams(),
       currentVersion: (roles, typeUrl) => cache.version(roles, typeUrl),
-      hasResources: (roles, typeUrl) => cache.list(roles, typeUrl).length > 0,
+      hasResources: (roles, typeUrl) => cache.hasAny(roles, typeUrl),
       currentPass: () => reconciler.current().pass,
       onStreamsChanged: (listener) => xds.onStreamsChanged(listener),
       onPass: (listener) => reconciler.onPass(listener),

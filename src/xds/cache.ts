@@ -113,6 +113,11 @@ export class XdsCache {
     return undefined;
   }
 
+  /** Whether a view is served anything of a type, in O(1) (list() copies every resource). */
+  hasAny(roles: readonly GatewayRole[], typeUrl: TypeUrl): boolean {
+    return roles.some((role) => this.table(role, typeUrl).entries.size > 0);
+  }
+
   /** Everything served to a view (the union of its roles; a name present in several roles appears once). */
   list(roles: readonly GatewayRole[], typeUrl: TypeUrl): XdsResource[] {
     const unique = [...new Set(roles)];
