@@ -25,6 +25,11 @@ const LEVELS: Record<string, PinoLevel> = {
  */
 export function parseEnvoyLogLine(line: string, previous?: EnvoyLogLine): EnvoyLogLine {
   const match = LINE.exec(line);
-  if (match) return { level: LEVELS[match[1]!]!, source: match[2]!, message: match[3]! };
+  if (match) {
+    const message = match[3]!;
+    // Envoy warns when it is told to stop; Ferry stopping its own Envoy is nothing to warn about.
+    const level = message === 'caught ENVOY_SIGTERM' ? 'info' : LEVELS[match[1]!]!;
+    return { level, source: match[2]!, message };
+  }
   return { level: previous?.level ?? 'info', source: previous?.source ?? 'envoy', message: line };
 }

@@ -14,3 +14,10 @@ describe('parseEnvoyLogLine', () => {
     expect(parseEnvoyLogLine('no level here')).toEqual({ level: 'info', source: 'envoy', message: 'no level here' });
   });
 });
+
+describe('the stop notice', () => {
+  it('is information, not a warning: Ferry stopping its own Envoy is expected', () => {
+    expect(parseEnvoyLogLine('[warning][main] caught ENVOY_SIGTERM')).toEqual({ level: 'info', source: 'main', message: 'caught ENVOY_SIGTERM' });
+    expect(parseEnvoyLogLine('[warning][main] caught ENVOY_SIGTERM twice').level).toBe('warn');
+  });
+});
