@@ -24,8 +24,3 @@ export function rolesForNode(node: Node | undefined): GatewayRole[] {
   if (cluster.includes('local')) return ['local'];
   return ['external'];
 }
-
-/** A stable key for a set of roles (a "view"): sorted, comma-joined. */
-export function viewKey(roles: readonly GatewayRole[]): string {
-  return [...new Set(roles)].sort().join(',');
-}
