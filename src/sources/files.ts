@@ -29,7 +29,7 @@ interface FileState {
   size: number;
   objects: Map<string, ManifestObject>;
   problems: SourceProblem[];
-  /** The file's documents by text, so that the next reading parses only the documents that changed. */
+  /** The file's documents by a digest of their text, so that the next reading parses only the documents that changed. */
   documents: Map<string, ParsedDocument>;
 }
 

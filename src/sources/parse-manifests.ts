@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import jsYaml from 'js-yaml';
 import type { Endpoints, Secret } from '../model/kube.js';
 import { TLS_SECRET_TYPE } from '../model/kube.js';
@@ -42,7 +43,10 @@ export interface ParsedDocument {
   syntaxError: boolean;
 }
 
-/** Documents of a file's previous reading (by text) and, filled by parseManifests, those of this one. */
+/**
+ * Documents of a file's previous reading and, filled by parseManifests, those of this one, by a digest of their text
+ * (keeping the texts themselves would keep every manifest's text in memory).
+ */
 export interface DocumentMemo {
   previous: ReadonlyMap<string, ParsedDocument>;
   next: Map<string, ParsedDocument>;
@@ -57,9 +61,10 @@ export function parseManifests(text: string, file: string, defaultNamespace: str
   const result: ParsedManifest = { objects: [], problems: [], syntaxError: false };
   splitDocuments(text).forEach(({ text: documentText, firstLine }, i) => {
     const document = i + 1;
-    const known = memo?.previous.get(documentText);
+    const digest = memo ? createHash('sha1').update(documentText).digest('base64') : '';
+    const known = memo?.previous.get(digest);
     const parsed = known ? renumber(known, document) : parseDocument(documentText, firstLine, file, document, defaultNamespace);
-    memo?.next.set(documentText, parsed);
+    memo?.next.set(digest, parsed);
     result.objects.push(...parsed.objects);
     result.problems.push(...parsed.problems);
     result.syntaxError ||= parsed.syntaxError;
@@ -103,26 +108,31 @@ const DOCUMENT_MARKER = /^---(?:[ \t].*)?$/;
  * error messages in file lines.
  */
 function splitDocuments(text: string): Array<{ text: string; firstLine: number }> {
-  const lines = text.split('\n');
   const documents: Array<{ text: string; firstLine: number }> = [];
-  let start = 0;
+  // Documents are slices of the file's text (no copies), found line by line.
+  let documentStart = 0;
+  let documentLine = 0;
   const close = (end: number): void => {
-    const body = lines.slice(start, end).join('\n');
-    const first = documents.length === 0 && start === 0;
-    // Content after `---` on the marker line (`--- {a: 1}`) belongs to the document; rare, kept simple: parse it.
-    if (!(first && isBlank(body))) documents.push({ text: body, firstLine: start });
+    const body = text.slice(documentStart, end);
+    if (!(documents.length === 0 && documentStart === 0 && isBlank(body))) documents.push({ text: body, firstLine: documentLine });
   };
-  lines.forEach((line, i) => {
-    if (!DOCUMENT_MARKER.test(line)) return;
-    close(i);
-    start = i + 1;
-    const rest = line.slice(3).trim();
-    if (rest !== '') {
-      lines[i] = rest;
-      start = i;
+  let lineStart = 0;
+  for (let line = 0; lineStart <= text.length; line++) {
+    const newline = text.indexOf('\n', lineStart);
+    const lineEnd = newline < 0 ? text.length : newline;
+    const content = text.slice(lineStart, lineEnd);
+    if (DOCUMENT_MARKER.test(content)) {
+      close(lineStart);
+      // Content after `---` on the marker line (`--- {a: 1}`) belongs to the document that starts there.
+      const rest = content.slice(3).trim();
+      documentStart = rest === '' ? lineEnd + 1 : lineStart + content.indexOf(rest);
+      documentLine = rest === '' ? line + 1 : line;
     }
-  });
-  if (start < lines.length && !(documents.length > 0 && isBlank(lines.slice(start).join('\n')))) close(lines.length);
+    if (newline < 0) break;
+    lineStart = newline + 1;
+  }
+  if (documentStart < text.length && !(documents.length > 0 && isBlank(text.slice(documentStart)))) close(text.length);
+  else if (documentStart >= text.length && documents.length === 0) return [];
   return documents;
 }
 
