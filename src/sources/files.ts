@@ -27,6 +27,8 @@ export interface FilesSourceOptions {
 interface FileState {
   mtimeMs: number;
   size: number;
+  /** A file replaced by a rename has a new inode, even when its time and size look the same. */
+  ino: number;
   objects: Map<string, ManifestObject>;
   problems: SourceProblem[];
   /** The file's documents by a digest of their text, so that the next reading parses only the documents that changed. */
@@ -140,7 +142,9 @@ export class FilesSource extends EventEmitter implements Source {
     this.changedFiles = new Set();
     if (changed !== undefined) {
       if (changed.size === 0) return;
-      for (const path of changed) await this.readIfChanged(path);
+      // A watch event says the file changed: read it even if its time and size look the same (file times move in
+      // clock ticks of several milliseconds, so two same-sized writes within one tick look identical).
+      for (const path of changed) await this.readIfChanged(path, true);
       this.applyFiles([...changed]);
       return;
     }
@@ -167,7 +171,7 @@ export class FilesSource extends EventEmitter implements Source {
     this.applyToStore();
   }
 
-  private async readIfChanged(path: string): Promise<void> {
+  private async readIfChanged(path: string, force = false): Promise<void> {
     let info;
     try {
       info = await stat(path);
@@ -176,7 +180,7 @@ export class FilesSource extends EventEmitter implements Source {
       return;
     }
     const previous = this.files.get(path);
-    if (previous && previous.mtimeMs === info.mtimeMs && previous.size === info.size) return;
+    if (!force && previous && previous.mtimeMs === info.mtimeMs && previous.size === info.size && previous.ino === info.ino) return;
     let text: string;
     try {
       text = await readFile(path, 'utf8');
@@ -205,7 +209,7 @@ export class FilesSource extends EventEmitter implements Source {
         if (invalid.has(old.sourceId) && !objects.has(old.id)) objects.set(old.id, old);
       }
     }
-    this.files.set(path, { mtimeMs: info.mtimeMs, size: info.size, objects, problems, documents });
+    this.files.set(path, { mtimeMs: info.mtimeMs, size: info.size, ino: info.ino, objects, problems, documents });
     for (const problem of problems) this.report(problem);
   }
 
