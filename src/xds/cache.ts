@@ -4,29 +4,27 @@ import { RemovalBarriers, RETAINED_TYPES, type Barrier, type RetainedItem } from
 import type { XdsResource } from './resource.js';
 import { PUSH_ORDER, REFERRING_TYPES, SHORT_NAME, TypeUrl } from './resource-types.js';
 import { GATEWAY_ROLES, type GatewayRole } from './roles.js';
-import { VersionAccumulator, formatVersion, resourceDigest, type Digest } from './version-digest.js';
+import { VersionAccumulator, formatVersion, resourceDigest } from './version-digest.js';
 
 export type CacheListener = (role: GatewayRole, typeUrls: TypeUrl[]) => void;
 
-interface Entry {
-  readonly resource: XdsResource;
-  readonly digest: Digest;
-  /** Removed, but still served until the gateways ACKed routes and listeners that no longer use it. */
-  retained: boolean;
-}
-
-/** The served resources of one type for one role: current ones plus retained removals. */
+/**
+ * The served resources of one type for one role: current ones plus retained removals. Resources are held
+ * bare (no entry object, no stored digest: it is recomputed on removal) because there are ~10^5 of them.
+ */
 class TypeTable {
-  readonly entries = new Map<string, Entry>();
+  readonly entries = new Map<string, XdsResource>();
+  /** Removed, but still served until the gateways ACKed routes and listeners that no longer use them. */
+  readonly retained = new Set<string>();
   readonly accumulator = new VersionAccumulator();
   readonly journal = new ChangeJournal();
 
   put(resource: XdsResource): void {
     const old = this.entries.get(resource.name);
-    if (old) this.accumulator.remove(old.digest);
-    const digest = resourceDigest(resource.name, resource.hash);
-    this.entries.set(resource.name, { resource, digest, retained: false });
-    this.accumulator.add(digest);
+    if (old) this.accumulator.remove(resourceDigest(old.name, old.hash));
+    this.entries.set(resource.name, resource);
+    this.retained.delete(resource.name);
+    this.accumulator.add(resourceDigest(resource.name, resource.hash));
     this.journal.record(resource.name);
   }
 
@@ -34,7 +32,8 @@ class TypeTable {
     const old = this.entries.get(name);
     if (!old) return;
     this.entries.delete(name);
-    this.accumulator.remove(old.digest);
+    this.retained.delete(name);
+    this.accumulator.remove(resourceDigest(old.name, old.hash));
     this.journal.record(name);
   }
 }
@@ -107,8 +106,8 @@ export class XdsCache {
 
   get(roles: readonly GatewayRole[], typeUrl: TypeUrl, name: string): XdsResource | undefined {
     for (const role of roles) {
-      const entry = this.table(role, typeUrl).entries.get(name);
-      if (entry) return entry.resource;
+      const resource = this.table(role, typeUrl).entries.get(name);
+      if (resource) return resource;
     }
     return undefined;
   }
@@ -121,10 +120,10 @@ export class XdsCache {
   /** Everything served to a view (the union of its roles; a name present in several roles appears once). */
   list(roles: readonly GatewayRole[], typeUrl: TypeUrl): XdsResource[] {
     const unique = [...new Set(roles)];
-    if (unique.length === 1) return [...this.table(unique[0]!, typeUrl).entries.values()].map((e) => e.resource);
+    if (unique.length === 1) return [...this.table(unique[0]!, typeUrl).entries.values()];
     const byName = new Map<string, XdsResource>();
     for (const role of unique) {
-      for (const [name, entry] of this.table(role, typeUrl).entries) if (!byName.has(name)) byName.set(name, entry.resource);
+      for (const [name, resource] of this.table(role, typeUrl).entries) if (!byName.has(name)) byName.set(name, resource);
     }
     return [...byName.values()];
   }
@@ -146,7 +145,7 @@ export class XdsCache {
 
   /** True while a removed resource is still served for make-before-break. */
   isRetained(role: GatewayRole, typeUrl: TypeUrl, name: string): boolean {
-    return this.table(role, typeUrl).entries.get(name)?.retained === true;
+    return this.table(role, typeUrl).retained.has(name);
   }
 
   /** Removal batches still waiting for ACKs. */
@@ -174,11 +173,11 @@ export class XdsCache {
     for (const resource of resources) wanted.set(resource.name, resource);
     const upserts: XdsResource[] = [];
     for (const resource of wanted.values()) {
-      const entry = table.entries.get(resource.name);
-      if (!entry || entry.retained || entry.resource.hash !== resource.hash) upserts.push(resource);
+      const current = table.entries.get(resource.name);
+      if (!current || table.retained.has(resource.name) || current.hash !== resource.hash) upserts.push(resource);
     }
     const removals: string[] = [];
-    for (const [name, entry] of table.entries) if (!entry.retained && !wanted.has(name)) removals.push(name);
+    for (const name of table.entries.keys()) if (!table.retained.has(name) && !wanted.has(name)) removals.push(name);
     return this.apply(role, typeUrl, upserts, removals);
   }
 
@@ -189,9 +188,8 @@ export class XdsCache {
       if (resource.typeUrl !== typeUrl) {
         throw new Error(`xds cache: resource ${resource.name} has type ${resource.typeUrl}, but was given as ${typeUrl}; pass it with its own type`);
       }
-      const entry = table.entries.get(resource.name);
-      if (entry && entry.resource.hash === resource.hash) {
-        entry.retained = false;
+      if (table.entries.get(resource.name)?.hash === resource.hash) {
+        table.retained.delete(resource.name);
         continue;
       }
       table.put(resource);
@@ -199,8 +197,7 @@ export class XdsCache {
     }
     const retained: RetainedItem[] = [];
     for (const name of removals) {
-      const entry = table.entries.get(name);
-      if (!entry || entry.retained) continue;
+      if (!table.entries.has(name) || table.retained.has(name)) continue;
       if (RETAINED_TYPES.has(typeUrl)) {
         retained.push({ typeUrl, name });
       } else {
@@ -210,7 +207,7 @@ export class XdsCache {
     }
     if (retained.length > 0) {
       if (this.barriers.open(role, retained, this.current)) {
-        for (const item of retained) table.entries.get(item.name)!.retained = true;
+        for (const item of retained) table.retained.add(item.name);
       } else {
         for (const item of retained) table.delete(item.name);
         changed = true;
@@ -229,7 +226,7 @@ export class XdsCache {
     for (const barrier of barriers) {
       for (const item of barrier.items) {
         const table = this.table(barrier.role, item.typeUrl);
-        if (table.entries.get(item.name)?.retained !== true) continue;
+        if (!table.retained.has(item.name)) continue;
         table.delete(item.name);
         this.metrics?.resources.set({ role: barrier.role, type: SHORT_NAME[item.typeUrl] }, table.entries.size);
         const types = byRole.get(barrier.role) ?? new Set<TypeUrl>();

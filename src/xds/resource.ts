@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { hash as oneShotHash } from 'node:crypto';
 import { BinaryWriter } from '@bufbuild/protobuf/wire';
 import type { TypeUrl } from './resource-types.js';
 
@@ -22,14 +22,37 @@ interface Encoder<T> {
   encode(message: T, writer?: BinaryWriter): BinaryWriter;
 }
 
-export function makeResource(typeUrl: TypeUrl, name: string, bytes: Uint8Array, hash: string = contentHash(bytes)): XdsResource {
-  const any = new BinaryWriter().uint32(10).string(typeUrl).uint32(18).bytes(bytes).finish();
-  // The Any ends with the resource's bytes: keep one copy and view the resource inside it.
-  return { name, typeUrl, bytes: any.subarray(any.length - bytes.length), any, hash };
+/**
+ * The cache holds ~10^5 of these at 10k KIngresses, so each keeps only what it must: the Any bytes and the
+ * length of the resource inside them. `bytes` is a view made on demand (rarely read: EDS names, dumps),
+ * not a second typed array per resource.
+ */
+class EncodedResource implements XdsResource {
+  constructor(
+    readonly name: string,
+    readonly typeUrl: TypeUrl,
+    readonly any: Uint8Array,
+    private readonly byteLength: number,
+    readonly hash: string,
+  ) {}
+
+  /** The Any ends with the resource's bytes. */
+  get bytes(): Uint8Array {
+    return this.any.subarray(this.any.length - this.byteLength);
+  }
 }
 
+export function makeResource(typeUrl: TypeUrl, name: string, bytes: Uint8Array, hash: string = contentHash(bytes)): XdsResource {
+  const any = new BinaryWriter().uint32(10).string(typeUrl).uint32(18).bytes(bytes).finish();
+  return new EncodedResource(name, typeUrl, any, bytes.length, hash);
+}
+
+/**
+ * The first 64 bits of the SHA-256 of `bytes`, as 16 hex characters. Formatted from the digest bytes rather
+ * than sliced from the full hex, which would keep all 64 characters alive behind each hash.
+ */
 export function contentHash(bytes: Uint8Array): string {
-  return createHash('sha256').update(bytes).digest('hex').slice(0, 16);
+  return oneShotHash('sha256', bytes, 'buffer').toString('hex', 0, 8);
 }
 
 export function encodeResource<T>(typeUrl: TypeUrl, name: string, fns: Encoder<T>, message: T): XdsResource {

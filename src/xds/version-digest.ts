@@ -1,11 +1,14 @@
-import { createHash } from 'node:crypto';
+import { hash } from 'node:crypto';
 
 /** Four 32-bit lanes: a 128-bit order-independent sum of per-resource digests. */
 export type Digest = readonly [number, number, number, number];
 
-/** The digest of one resource: its name and content hash, so that a rename changes the version too. */
-export function resourceDigest(name: string, hash: string): Digest {
-  const d = createHash('sha256').update(name).update('\0').update(hash).digest();
+/**
+ * The digest of one resource: its name and content hash, so that a rename changes the version too.
+ * Callers recompute it on removal instead of storing it (one small array per resource adds up at 10^5).
+ */
+export function resourceDigest(name: string, contentHash: string): Digest {
+  const d = hash('sha256', `${name}\0${contentHash}`, 'buffer');
   return [d.readUInt32BE(0), d.readUInt32BE(4), d.readUInt32BE(8), d.readUInt32BE(12)];
 }
 
