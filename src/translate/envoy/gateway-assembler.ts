@@ -1,3 +1,4 @@
+import { isDeepStrictEqual } from 'node:util';
 import { Cluster } from 'envoy-proto-ts/envoy/config/cluster/v3/cluster';
 import { ClusterLoadAssignment } from 'envoy-proto-ts/envoy/config/endpoint/v3/endpoint';
 import { Listener } from 'envoy-proto-ts/envoy/config/listener/v3/listener';
@@ -44,7 +45,7 @@ export interface GatewayUpdate {
 
 interface RouteTableState {
   /** Per KIngress: its virtual hosts (scoped mode builds its own table from them) and their field bytes. */
-  fields: Map<string, { bytes: Uint8Array; digest: Digest; virtualHosts: readonly EncodedVirtualHost[] }>;
+  fields: Map<string, { bytes: Uint8Array; virtualHosts: readonly EncodedVirtualHost[] }>;
   /** Scoped mode: KIngresses whose table and scopes must be rebuilt, and the scope names each one has. */
   scopedDirty: Set<string>;
   scopes: Map<string, string[]>;
@@ -69,17 +70,19 @@ export class GatewayAssembler {
   private accepted = new Set<string>();
   private conflicts: HostConflict[] = [];
   private readonly routeTables = new Map<ListenerKind, RouteTableState>(LISTENER_KINDS.map((kind) => [kind, { fields: new Map(), scopedDirty: new Set(), scopes: new Map(), order: new SortedKeys(), accumulator: new VersionAccumulator(), dirty: true }]));
-  private readonly backendUsers = new Map<string, { backend: Backend; users: Set<string> }>();
+  /** Per cluster: its backend and how many KIngresses route to it (usedBy says which). */
+  private readonly backendUsers = new Map<string, { backend: Backend; users: number }>();
   /** Cluster names by 'ns/name' of their Service, to find what a Service or EndpointSlice change touches. */
   private readonly backendsByService = new Map<string, Set<string>>();
   /** Accepted KIngresses with TLS hosts for this role, and whether secrets and listeners need a look. */
   private readonly tlsKeys = new SortedKeys();
   /** Each TLS-bearing KIngress's spec.tls as this role serves it, to tell a TLS change from any other change. */
   private readonly tlsSignatures = new Map<string, string>();
-  /** Cluster names each KIngress routes to in this role. */
-  private readonly usedBy = new Map<string, Set<string>>();
+  /** Cluster names each KIngress routes to in this role: its translation's own map, not a copy. */
+  private readonly usedBy = new Map<string, ReadonlyMap<string, Backend>>();
   private tlsDirty = true;
-  private readonly clusters = new Map<string, { signature: string; resource: XdsResource }>();
+  /** Each cluster's resource and the backend it was built from, to skip rebuilding an unchanged one. */
+  private readonly clusters = new Map<string, { backend: Backend; resource: XdsResource }>();
   private readonly endpoints = new Map<string, { resource: XdsResource; fallback: boolean }>();
   private readonly secrets = new Map<string, { resource?: XdsResource; warning?: string }>();
   private listenerSignature = '';
@@ -172,17 +175,16 @@ export class GatewayAssembler {
     for (const kind of LISTENER_KINDS) {
       const table = this.routeTables.get(kind)!;
       const previous = table.fields.get(key);
-      if (previous) table.accumulator.remove(previous.digest);
+      if (previous) table.accumulator.remove(fieldDigest(key, previous.virtualHosts));
       table.fields.delete(key);
       table.order.delete(key);
       const virtualHosts = part ? (kind === 'http' ? part.httpVirtualHosts : part.httpsVirtualHosts) : [];
       if (virtualHosts.length > 0) {
         // Scoped tables are built per KIngress from the virtual hosts; only the single table needs the field bytes.
         const bytes = this.routeTableLayout === 'single' ? encodeVirtualHostsField(virtualHosts) : EMPTY;
-        const field = { bytes, digest: resourceDigest(key, virtualHosts.map((v) => v.hash).join(',')), virtualHosts };
-        table.fields.set(key, field);
+        table.fields.set(key, { bytes, virtualHosts });
         table.order.add(key);
-        table.accumulator.add(field.digest);
+        table.accumulator.add(fieldDigest(key, virtualHosts));
       }
       if (previous || virtualHosts.length > 0) {
         table.dirty = true;
@@ -201,20 +203,22 @@ export class GatewayAssembler {
       }
     }
 
-    for (const clusterName of this.usedBy.get(key) ?? []) {
+    const before = this.usedBy.get(key);
+    for (const clusterName of before?.keys() ?? []) {
       if (part?.backends.has(clusterName)) continue;
-      this.backendUsers.get(clusterName)?.users.delete(key);
+      const entry = this.backendUsers.get(clusterName);
+      if (entry) entry.users -= 1;
       dirtyBackends.add(clusterName);
     }
-    this.usedBy.set(key, new Set(part?.backends.keys() ?? []));
-    if (!part || part.backends.size === 0) this.usedBy.delete(key);
+    if (part && part.backends.size > 0) this.usedBy.set(key, part.backends);
+    else this.usedBy.delete(key);
     for (const [clusterName, backend] of part?.backends ?? []) {
       const entry = this.backendUsers.get(clusterName);
       if (entry) {
-        entry.users.add(key);
+        if (!before?.has(clusterName)) entry.users += 1;
         entry.backend = backend;
       } else {
-        this.backendUsers.set(clusterName, { backend, users: new Set([key]) });
+        this.backendUsers.set(clusterName, { backend, users: 1 });
         const service = serviceKey(backend);
         const names = this.backendsByService.get(service) ?? new Set<string>();
         names.add(clusterName);
@@ -240,11 +244,10 @@ export class GatewayAssembler {
         wanted.set(name, undefined);
         continue;
       }
-      const signature = JSON.stringify(entry);
       const cached = this.clusters.get(name);
-      if (cached && cached.signature === signature && !dirty.all) continue;
+      if (cached && isDeepStrictEqual(cached.backend, entry) && !dirty.all) continue;
       const resource = encodeResource(TypeUrl.Cluster, name, Cluster, buildCluster(entry, ctx.config));
-      this.clusters.set(name, { signature, resource });
+      this.clusters.set(name, { backend: entry, resource });
       wanted.set(name, resource);
     }
     return this.diff(TypeUrl.Cluster, wanted);
@@ -397,13 +400,13 @@ export class GatewayAssembler {
 
   private liveBackend(name: string): Backend | undefined {
     const entry = this.backendUsers.get(name);
-    if (entry && entry.users.size === 0) {
+    if (entry && entry.users === 0) {
       this.backendUsers.delete(name);
       const service = serviceKey(entry.backend);
       this.backendsByService.get(service)?.delete(name);
       if (this.backendsByService.get(service)?.size === 0) this.backendsByService.delete(service);
     }
-    return entry && entry.users.size > 0 ? entry.backend : undefined;
+    return entry && entry.users > 0 ? entry.backend : undefined;
   }
 
   /** Turns "name → resource (or undefined: gone)" into upserts and removals against what is served. */
@@ -429,6 +432,11 @@ export class GatewayAssembler {
   resources(typeUrl: TypeUrl): XdsResource[] {
     return [...this.served.get(typeUrl)!.values()].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
   }
+}
+
+/** What a KIngress's field adds to a route table's hash: recomputed on removal rather than stored. */
+function fieldDigest(key: string, virtualHosts: readonly EncodedVirtualHost[]): Digest {
+  return resourceDigest(key, virtualHosts.map((v) => v.hash).join(','));
 }
 
 function serviceKey(backend: Backend): string {
