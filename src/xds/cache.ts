@@ -1,7 +1,7 @@
 import type { FerryMetrics } from '../metrics.js';
 import { ChangeJournal } from './change-journal.js';
 import { RemovalBarriers, RETAINED_TYPES, type Barrier, type RetainedItem } from './removal-barriers.js';
-import type { XdsResource } from './resource.js';
+import { compactResources, type XdsResource } from './resource.js';
 import { PUSH_ORDER, REFERRING_TYPES, SHORT_NAME, TypeUrl } from './resource-types.js';
 import { GATEWAY_ROLES, type GatewayRole } from './roles.js';
 import { VersionAccumulator, formatVersion, resourceDigest } from './version-digest.js';
@@ -242,6 +242,14 @@ export class XdsCache {
     const released = this.pendingRelease;
     this.pendingRelease = [];
     this.releaseAll(released);
+    compactResources(() => this.everything());
+  }
+
+  /** Every resource held, of every role and type (retained ones included). */
+  private everything(): XdsResource[] {
+    const all: XdsResource[] = [];
+    for (const byType of this.tables.values()) for (const table of byType.values()) for (const resource of table.entries.values()) all.push(resource);
+    return all;
   }
 
   private notify(role: GatewayRole, typeUrls: TypeUrl[]): void {

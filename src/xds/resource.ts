@@ -1,5 +1,6 @@
 import { hash as oneShotHash } from 'node:crypto';
 import { BinaryWriter } from '@bufbuild/protobuf/wire';
+import { resourceArena, type ArenaResident } from './arena.js';
 import type { TypeUrl } from './resource-types.js';
 
 /**
@@ -23,28 +24,85 @@ interface Encoder<T> {
 }
 
 /**
- * The cache holds ~10^5 of these at 10k KIngresses, so each keeps only what it must: the Any bytes and the
- * length of the resource inside them. `bytes` is a view made on demand (rarely read: EDS names, dumps),
- * not a second typed array per resource.
+ * The cache holds ~10^5 of these at 10k KIngresses, so each keeps only what it must: where its Any bytes are in
+ * the shared arena and the length of the resource inside them. `any` and `bytes` are views made on demand, not
+ * typed arrays (and ArrayBuffers) of its own.
  */
-class EncodedResource implements XdsResource {
+class EncodedResource implements XdsResource, ArenaResident {
   constructor(
     readonly name: string,
     readonly typeUrl: TypeUrl,
-    readonly any: Uint8Array,
+    public slab: Uint8Array,
+    private offset: number,
+    readonly size: number,
     private readonly byteLength: number,
     readonly hash: string,
   ) {}
 
+  get any(): Uint8Array {
+    return this.slab.subarray(this.offset, this.offset + this.size);
+  }
+
   /** The Any ends with the resource's bytes. */
   get bytes(): Uint8Array {
-    return this.any.subarray(this.any.length - this.byteLength);
+    return this.slab.subarray(this.offset + this.size - this.byteLength, this.offset + this.size);
+  }
+
+  moveTo(slab: Uint8Array, offset: number): void {
+    slab.set(this.any, offset);
+    this.slab = slab;
+    this.offset = offset;
   }
 }
 
+/** google.protobuf.Any's type_url field (1) with its value, and the tag of the value field (2), per type. */
+const anyHeads = new Map<TypeUrl, Uint8Array>();
+
+function anyHead(typeUrl: TypeUrl): Uint8Array {
+  let head = anyHeads.get(typeUrl);
+  if (!head) {
+    head = new BinaryWriter().uint32(10).string(typeUrl).uint32(18).finish();
+    anyHeads.set(typeUrl, head);
+  }
+  return head;
+}
+
+/** Wraps the encoded resource in an Any, written straight into the arena. */
 export function makeResource(typeUrl: TypeUrl, name: string, bytes: Uint8Array, hash: string = contentHash(bytes)): XdsResource {
-  const any = new BinaryWriter().uint32(10).string(typeUrl).uint32(18).bytes(bytes).finish();
-  return new EncodedResource(name, typeUrl, any, bytes.length, hash);
+  const head = anyHead(typeUrl);
+  const size = head.length + varintSize(bytes.length) + bytes.length;
+  const { slab, offset } = resourceArena.allocate(size);
+  slab.set(head, offset);
+  const end = writeVarint(slab, offset + head.length, bytes.length);
+  slab.set(bytes, end);
+  return new EncodedResource(name, typeUrl, slab, offset, size, bytes.length, hash);
+}
+
+function varintSize(value: number): number {
+  let size = 1;
+  for (let rest = value >>> 7; rest > 0; rest >>>= 7) size++;
+  return size;
+}
+
+/** Writes a non-negative 32-bit varint at `offset`; returns the offset after it. */
+function writeVarint(target: Uint8Array, offset: number, value: number): number {
+  let at = offset;
+  let rest = value >>> 0;
+  while (rest >= 0x80) {
+    target[at++] = (rest & 0x7f) | 0x80;
+    rest >>>= 7;
+  }
+  target[at++] = rest;
+  return at;
+}
+
+/**
+ * Keeps the arena's waste bounded; the cache calls it after each batch of changes with a way to list every
+ * resource it serves, which is called only when enough was allocated since the last compaction.
+ */
+export function compactResources(served: () => readonly XdsResource[]): void {
+  if (!resourceArena.wantsCompaction) return;
+  resourceArena.compact(served().filter((resource): resource is EncodedResource => resource instanceof EncodedResource));
 }
 
 /**
