@@ -20,6 +20,7 @@ import { scopedRouteConfigurationName, scopedRouteResources } from './scoped-rou
 import { buildTlsSecret } from './secrets.js';
 import type { EncodedVirtualHost } from './virtual-host.js';
 import { SortedKeys } from './sorted-keys.js';
+import { StringSets } from './string-sets.js';
 
 /** What changed outside the KIngress translations since the previous update. */
 export interface GatewayDirty {
@@ -66,14 +67,13 @@ const EMPTY = new Uint8Array(0);
  */
 export class GatewayAssembler {
   private readonly translations = new Map<string, IngressTranslation>();
-  private readonly hostSignatures = new Map<string, string>();
   private accepted = new Set<string>();
   private conflicts: HostConflict[] = [];
   private readonly routeTables = new Map<ListenerKind, RouteTableState>(LISTENER_KINDS.map((kind) => [kind, { fields: new Map(), scopedDirty: new Set(), scopes: new Map(), order: new SortedKeys(), accumulator: new VersionAccumulator(), dirty: true }]));
   /** Per cluster: its backend and how many KIngresses route to it (usedBy says which). */
   private readonly backendUsers = new Map<string, { backend: Backend; users: number }>();
   /** Cluster names by 'ns/name' of their Service, to find what a Service or EndpointSlice change touches. */
-  private readonly backendsByService = new Map<string, Set<string>>();
+  private readonly backendsByService = new StringSets();
   /** Accepted KIngresses with TLS hosts for this role, and whether secrets and listeners need a look. */
   private readonly tlsKeys = new SortedKeys();
   /** Each TLS-bearing KIngress's spec.tls as this role serves it, to tell a TLS change from any other change. */
@@ -91,7 +91,7 @@ export class GatewayAssembler {
 
   private routeTableLayout: TranslateContext['config']['routeTables'] = 'single';
   /** KIngresses per host, and how many hosts more than one KIngress claims: with none, nobody conflicts. */
-  private readonly claimants = new Map<string, Set<string>>();
+  private readonly claimants = new StringSets();
   private contestedHosts = 0;
 
   constructor(readonly role: GatewayRole) {}
@@ -105,17 +105,16 @@ export class GatewayAssembler {
       if (!previous) continue;
       this.claim(key, previous.hosts, []);
       this.translations.delete(key);
-      this.hostSignatures.delete(key);
       touched.add(key);
       hostsChanged = true;
     }
     for (const translation of changed) {
-      const signature = `${translation.creationTimestamp ?? ''}|${translation.hosts.join(',')}`;
-      if (this.hostSignatures.get(translation.key) !== signature) {
+      // Hosts and age decide conflicts; the previous translation says what they were (no signature kept per KIngress).
+      const previous = this.translations.get(translation.key);
+      if (!previous || !sameClaim(previous, translation)) {
         hostsChanged = true;
-        this.claim(translation.key, this.translations.get(translation.key)?.hosts ?? [], translation.hosts);
+        this.claim(translation.key, previous?.hosts ?? [], translation.hosts);
       }
-      this.hostSignatures.set(translation.key, signature);
       this.translations.set(translation.key, translation);
       touched.add(translation.key);
     }
@@ -144,17 +143,10 @@ export class GatewayAssembler {
 
   private claim(key: string, before: readonly string[], after: readonly string[]): void {
     for (const host of before) {
-      const keys = this.claimants.get(host);
-      if (!keys?.delete(key)) continue;
-      if (keys.size === 1) this.contestedHosts -= 1;
-      if (keys.size === 0) this.claimants.delete(host);
+      if (this.claimants.delete(host, key) && this.claimants.size(host) === 1) this.contestedHosts -= 1;
     }
     for (const host of after) {
-      const keys = this.claimants.get(host) ?? new Set<string>();
-      if (keys.has(key)) continue;
-      keys.add(key);
-      this.claimants.set(host, keys);
-      if (keys.size === 2) this.contestedHosts += 1;
+      if (this.claimants.add(host, key) && this.claimants.size(host) === 2) this.contestedHosts += 1;
     }
   }
 
@@ -219,10 +211,7 @@ export class GatewayAssembler {
         entry.backend = backend;
       } else {
         this.backendUsers.set(clusterName, { backend, users: 1 });
-        const service = serviceKey(backend);
-        const names = this.backendsByService.get(service) ?? new Set<string>();
-        names.add(clusterName);
-        this.backendsByService.set(service, names);
+        this.backendsByService.add(serviceKey(backend), clusterName);
       }
       dirtyBackends.add(clusterName);
     }
@@ -230,7 +219,7 @@ export class GatewayAssembler {
 
   /** Cluster names whose Service (or its EndpointSlices) changed. */
   private backendsOfServices(services: ReadonlySet<string>): string[] {
-    return [...services].flatMap((service) => [...(this.backendsByService.get(service) ?? [])]);
+    return [...services].flatMap((service) => [...this.backendsByService.members(service)]);
   }
 
   private refreshClusters(dirtyBackends: ReadonlySet<string>, dirty: GatewayDirty, ctx: TranslateContext): ResourceChanges {
@@ -402,9 +391,7 @@ export class GatewayAssembler {
     const entry = this.backendUsers.get(name);
     if (entry && entry.users === 0) {
       this.backendUsers.delete(name);
-      const service = serviceKey(entry.backend);
-      this.backendsByService.get(service)?.delete(name);
-      if (this.backendsByService.get(service)?.size === 0) this.backendsByService.delete(service);
+      this.backendsByService.delete(serviceKey(entry.backend), name);
     }
     return entry && entry.users > 0 ? entry.backend : undefined;
   }
@@ -432,6 +419,10 @@ export class GatewayAssembler {
   resources(typeUrl: TypeUrl): XdsResource[] {
     return [...this.served.get(typeUrl)!.values()].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
   }
+}
+
+function sameClaim(a: IngressTranslation, b: IngressTranslation): boolean {
+  return a.creationTimestamp === b.creationTimestamp && a.hosts.length === b.hosts.length && a.hosts.every((host, i) => host === b.hosts[i]);
 }
 
 /** What a KIngress's field adds to a route table's hash: recomputed on removal rather than stored. */

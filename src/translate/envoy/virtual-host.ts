@@ -1,6 +1,6 @@
-import { createHash } from 'node:crypto';
 import { VirtualHost } from 'envoy-proto-ts/envoy/config/route/v3/route_components';
 import type { Route } from 'envoy-proto-ts/envoy/config/route/v3/route_components';
+import { contentHash } from '../../xds/resource.js';
 
 /** A virtual host encoded once; route configurations are assembled from these bytes. */
 export interface EncodedVirtualHost {
@@ -18,5 +18,5 @@ export function domainsForHosts(hosts: readonly string[]): string[] {
 export function encodeVirtualHost(name: string, hosts: readonly string[], routes: Route[]): EncodedVirtualHost {
   const domains = domainsForHosts(hosts);
   const bytes = VirtualHost.encode(VirtualHost.fromPartial({ name, domains, routes })).finish();
-  return { name, domains, bytes, hash: createHash('sha256').update(bytes).digest('hex').slice(0, 16) };
+  return { name, domains, bytes, hash: contentHash(bytes) };
 }
