@@ -12,7 +12,8 @@ export interface EncodedVirtualHost {
 
 /** Each host, and the host with any port: clients may send `Host: example.com:8080`. */
 export function domainsForHosts(hosts: readonly string[]): string[] {
-  return hosts.flatMap((host) => [host, `${host}:*`]);
+  // flatMap's result keeps room to grow; translations keep these arrays, so they are copied to their exact size.
+  return hosts.flatMap((host) => [host, `${host}:*`]).slice();
 }
 
 export function encodeVirtualHost(name: string, hosts: readonly string[], routes: Route[]): EncodedVirtualHost {
