@@ -1,27 +1,21 @@
+import { StringSets } from '../string-sets.js';
+
 /** A secondary index: index value → set of object keys, kept up to date as objects come and go. */
 export class ObjectIndex<T> {
-  private readonly byValue = new Map<string, Set<string>>();
+  /** Most values index one object (a Service's slices, a Secret's KIngress): StringSets keeps those without a Set. */
+  private readonly byValue = new StringSets();
 
   constructor(private readonly valuesOf: (object: T) => string[]) {}
 
   add(key: string, object: T): void {
-    for (const value of this.valuesOf(object)) {
-      let keys = this.byValue.get(value);
-      if (!keys) this.byValue.set(value, (keys = new Set()));
-      keys.add(key);
-    }
+    for (const value of this.valuesOf(object)) this.byValue.add(value, key);
   }
 
   remove(key: string, object: T): void {
-    for (const value of this.valuesOf(object)) {
-      const keys = this.byValue.get(value);
-      if (!keys) continue;
-      keys.delete(key);
-      if (keys.size === 0) this.byValue.delete(value);
-    }
+    for (const value of this.valuesOf(object)) this.byValue.delete(value, key);
   }
 
   keys(value: string): string[] {
-    return [...(this.byValue.get(value) ?? [])];
+    return [...this.byValue.members(value)];
   }
 }

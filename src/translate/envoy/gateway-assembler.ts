@@ -20,7 +20,7 @@ import { scopedRouteConfigurationName, scopedRouteResources } from './scoped-rou
 import { buildTlsSecret } from './secrets.js';
 import type { EncodedVirtualHost } from './virtual-host.js';
 import { SortedKeys } from './sorted-keys.js';
-import { StringSets } from './string-sets.js';
+import { StringSets } from '../../string-sets.js';
 
 /** What changed outside the KIngress translations since the previous update. */
 export interface GatewayDirty {

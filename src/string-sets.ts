@@ -1,7 +1,7 @@
 /**
  * Sets of strings by key, for indexes where nearly every set has one member (a host claimed by one KIngress, a
- * Service behind one cluster): a lone member is kept as the string itself, a Set only from the second one on.
- * At 10k KIngresses that spares a Set object and its table for each of tens of thousands of keys.
+ * Service behind one cluster, the slices of one Service): a lone member is kept as the string itself, a Set only
+ * from the second one on. At 10k KIngresses that spares a Set object and its table for each of ~10^5 keys.
  * Members iterate in insertion order, as a Set's do.
  */
 export class StringSets {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { StringSets } from '../../src/translate/envoy/string-sets.js';
+import { StringSets } from '../src/string-sets.js';
 
 describe('StringSets', () => {
   it('behaves as a Map of Sets: adds once, deletes, forgets empty sets, keeps insertion order', () => {
