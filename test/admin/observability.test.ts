@@ -87,13 +87,13 @@ describe('operating Ferry: dump, status, get, validate and metrics against a rea
   });
 
   it('filters the dump by role, type and name, as JSON or YAML', async () => {
-    const routes = await runDump({ admin: env.admin, role: 'external', type: 'routes', name: 'external-http/default/hello', output: 'yaml' });
+    const routes = await runDump({ admin: env.admin, role: 'external', type: 'routes', name: 'external/default/hello', output: 'yaml' });
     printed.push(routes.stdout);
     const dump = parseYaml(routes.stdout) as { configs: Json[] };
     expect(dump.configs).toHaveLength(1);
     expect(dump.configs[0]!['@type']).toBe('type.googleapis.com/envoy.admin.v3.RoutesConfigDump');
     const tables = dump.configs[0]!.dynamic_route_configs as Json[];
-    expect(tables.map((t) => t.route_config.name)).toEqual(['external-http/default/hello']);
+    expect(tables.map((t) => t.route_config.name)).toEqual(['external/default/hello']);
     const domains = tables[0]!.route_config.virtual_hosts.flatMap((vh: Json) => vh.domains);
     expect(domains).toContain('hello.default.example.com');
     expect(domains).not.toContain('hello.default.svc.cluster.local');

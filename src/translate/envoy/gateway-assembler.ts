@@ -47,9 +47,8 @@ export interface GatewayUpdate {
 interface RouteTableState {
   /** Per KIngress: its virtual hosts (scoped mode builds its own table from them) and their field bytes. */
   fields: Map<string, { bytes: Uint8Array; virtualHosts: readonly EncodedVirtualHost[] }>;
-  /** Scoped mode: KIngresses whose table and scopes must be rebuilt, and the scope names each one has. */
+  /** Scoped mode: KIngresses whose table and scopes must be rebuilt. */
   scopedDirty: Set<string>;
-  scopes: Map<string, string[]>;
   order: SortedKeys;
   accumulator: VersionAccumulator;
   dirty: boolean;
@@ -69,8 +68,10 @@ export class GatewayAssembler {
   private readonly translations = new Map<string, IngressTranslation>();
   private accepted = new Set<string>();
   private conflicts: HostConflict[] = [];
-  private readonly routeTables = new Map<ListenerKind, RouteTableState>(LISTENER_KINDS.map((kind) => [kind, { fields: new Map(), scopedDirty: new Set(), scopes: new Map(), order: new SortedKeys(), accumulator: new VersionAccumulator(), dirty: true }]));
+  private readonly routeTables = new Map<ListenerKind, RouteTableState>(LISTENER_KINDS.map((kind) => [kind, { fields: new Map(), scopedDirty: new Set(), order: new SortedKeys(), accumulator: new VersionAccumulator(), dirty: true }]));
   /** Per cluster: its backend and how many KIngresses route to it (usedBy says which). */
+  /** Scoped mode: the scope names of each KIngress's table. */
+  private readonly scopesByIngress = new Map<string, string[]>();
   private readonly backendUsers = new Map<string, { backend: Backend; users: number }>();
   /** Cluster names by 'ns/name' of their Service, to find what a Service or EndpointSlice change touches. */
   private readonly backendsByService = new StringSets();
@@ -306,13 +307,12 @@ export class GatewayAssembler {
     this.listenerSignature = signature;
     const httpName = listenerName(this.role, 'http');
     const httpsName = listenerName(this.role, 'https');
-    this.listeners = [encodeResource(TypeUrl.Listener, httpName, Listener, buildHttpListener(httpName, ports.http, routeConfigurationName(this.role, 'http'), config))];
+    this.listeners = [encodeResource(TypeUrl.Listener, httpName, Listener, buildHttpListener(this.role, httpName, ports.http, routeConfigurationName(this.role, 'http'), config))];
     if (chains.length > 0) {
-      this.listeners.push(encodeResource(TypeUrl.Listener, httpsName, Listener, buildHttpsListener(httpsName, ports.https, routeConfigurationName(this.role, 'https'), chains, config)));
+      this.listeners.push(encodeResource(TypeUrl.Listener, httpsName, Listener, buildHttpsListener(this.role, httpsName, ports.https, routeConfigurationName(this.role, 'https'), chains, config)));
     }
-    const https = this.routeTables.get('https')!;
-    https.dirty = true;
-    for (const key of [...https.fields.keys(), ...https.scopes.keys()]) https.scopedDirty.add(key);
+    // The single https table appears or goes with the listener; scoped tables are shared by both listeners.
+    this.routeTables.get('https')!.dirty = true;
     const wanted = new Map<string, XdsResource | undefined>([[httpName, this.listeners[0]], [httpsName, this.listeners[1]]]);
     return this.diff(TypeUrl.Listener, wanted);
   }
@@ -325,32 +325,28 @@ export class GatewayAssembler {
     return this.refreshScopedRoutes();
   }
 
-  /** Scoped mode: the route table and scopes of each changed KIngress, per listener. */
+  /** Scoped mode: the route table and scopes of each changed KIngress, shared by the role's listeners. */
   private refreshScopedRoutes(): Record<typeof TypeUrl.Route | typeof TypeUrl.ScopedRoute, ResourceChanges> {
     const routes = new Map<string, XdsResource | undefined>();
     const scopes = new Map<string, XdsResource | undefined>();
-    const httpsServed = this.listeners.length > 1;
-    // Removals first, then additions: a host that moved between KIngresses keeps its (rebuilt) scope.
-    for (const kind of LISTENER_KINDS) {
-      const table = this.routeTables.get(kind)!;
-      for (const key of table.scopedDirty) {
-        for (const name of table.scopes.get(key) ?? []) scopes.set(name, undefined);
-        routes.set(scopedRouteConfigurationName(listenerName(this.role, kind), key), undefined);
-        table.scopes.delete(key);
-      }
-    }
-    for (const kind of LISTENER_KINDS) {
-      const table = this.routeTables.get(kind)!;
-      const listener = listenerName(this.role, kind);
-      for (const key of table.scopedDirty) {
-        const field = table.fields.get(key);
-        if (!field || (kind === 'https' && !httpsServed)) continue;
-        const built = scopedRouteResources(listener, key, field.virtualHosts);
-        routes.set(built.routeConfiguration.name, built.routeConfiguration);
-        for (const scope of built.scopes) scopes.set(scope.name, scope);
-        table.scopes.set(key, built.scopes.map((scope) => scope.name));
-      }
+    const dirtyKeys = new Set<string>();
+    for (const table of this.routeTables.values()) {
+      for (const key of table.scopedDirty) dirtyKeys.add(key);
       table.scopedDirty.clear();
+    }
+    // Removals first, then additions: a host that moved between KIngresses keeps its (rebuilt) scope.
+    for (const key of dirtyKeys) {
+      for (const name of this.scopesByIngress.get(key) ?? []) scopes.set(name, undefined);
+      routes.set(scopedRouteConfigurationName(this.role, key), undefined);
+      this.scopesByIngress.delete(key);
+    }
+    for (const key of dirtyKeys) {
+      const virtualHosts = this.accepted.has(key) ? this.translations.get(key)?.roles[this.role].sharedVirtualHosts ?? [] : [];
+      if (virtualHosts.length === 0) continue;
+      const built = scopedRouteResources(this.role, key, virtualHosts);
+      routes.set(built.routeConfiguration.name, built.routeConfiguration);
+      for (const scope of built.scopes) scopes.set(scope.name, scope);
+      this.scopesByIngress.set(key, built.scopes.map((scope) => scope.name));
     }
     return { [TypeUrl.ScopedRoute]: this.diff(TypeUrl.ScopedRoute, scopes), [TypeUrl.Route]: this.diff(TypeUrl.Route, routes) };
   }

@@ -74,25 +74,22 @@ export function buildGatewayResources(role: GatewayRole, translations: readonly 
   const ports = config.ports[role];
   const httpName = listenerName(role, 'http');
   const httpsName = listenerName(role, 'https');
-  const listeners = [encodeResource(TypeUrl.Listener, httpName, Listener, buildHttpListener(httpName, ports.http, routeConfigurationName(role, 'http'), config))];
+  const listeners = [encodeResource(TypeUrl.Listener, httpName, Listener, buildHttpListener(role, httpName, ports.http, routeConfigurationName(role, 'http'), config))];
   const kinds: ListenerKind[] = ['http'];
   if (chains.length > 0) {
-    listeners.push(encodeResource(TypeUrl.Listener, httpsName, Listener, buildHttpsListener(httpsName, ports.https, routeConfigurationName(role, 'https'), chains, config)));
+    listeners.push(encodeResource(TypeUrl.Listener, httpsName, Listener, buildHttpsListener(role, httpsName, ports.https, routeConfigurationName(role, 'https'), chains, config)));
     kinds.push('https');
   }
   const virtualHostsOf = (t: IngressTranslation, kind: ListenerKind) => (kind === 'http' ? t.roles[role].httpVirtualHosts : t.roles[role].httpsVirtualHosts);
   const routes: XdsResource[] = [];
   const scopedRoutes: XdsResource[] = [];
-  for (const kind of kinds) {
-    const listener = listenerName(role, kind);
-    if (config.routeTables === 'single') {
-      routes.push(assembleRouteConfiguration(routeConfigurationName(role, kind), accepted.flatMap((t) => virtualHostsOf(t, kind))));
-      continue;
-    }
+  if (config.routeTables === 'single') {
+    for (const kind of kinds) routes.push(assembleRouteConfiguration(routeConfigurationName(role, kind), accepted.flatMap((t) => virtualHostsOf(t, kind))));
+  } else {
     for (const translation of accepted) {
-      const virtualHosts = virtualHostsOf(translation, kind);
+      const virtualHosts = translation.roles[role].sharedVirtualHosts;
       if (virtualHosts.length === 0) continue;
-      const { routeConfiguration, scopes } = scopedRouteResources(listener, translation.key, virtualHosts);
+      const { routeConfiguration, scopes } = scopedRouteResources(role, translation.key, virtualHosts);
       routes.push(routeConfiguration);
       scopedRoutes.push(...scopes);
     }

@@ -4,6 +4,7 @@ import type { GatewayRole } from '../../xds/roles.js';
 import { probeHash } from '../probe-hash.js';
 import { resolveBackend, type Backend } from './backends.js';
 import type { ObjectRef, TranslateContext } from './config.js';
+import { listenerName } from './names.js';
 import { routablePaths, sortedMap } from './paths.js';
 import { buildHttpsRedirectRoute, buildRoute, type RoutePath, type RouteSplit } from './route.js';
 import { encodeVirtualHost, type EncodedVirtualHost } from './virtual-host.js';
@@ -22,6 +23,11 @@ export interface RoleTranslation {
   httpVirtualHosts: EncodedVirtualHost[];
   /** Virtual hosts of the HTTPS listener. */
   httpsVirtualHosts: EncodedVirtualHost[];
+  /**
+   * Scoped route tables: the virtual hosts both listeners share. The same as httpsVirtualHosts, except that
+   * Redirected hosts of the external role also redirect requests that came through the plain-HTTP listener.
+   */
+  sharedVirtualHosts: EncodedVirtualHost[];
   tls: TlsHosts[];
   /** Upstream clusters the routes send to, by cluster name. */
   backends: Map<string, Backend>;
@@ -91,7 +97,9 @@ export function translateIngress(ingress: KIngress, ctx: TranslateContext): Ingr
       encoded.set(hostsKey, virtualHost);
       const target = roles[role];
       target.httpsVirtualHosts.push(virtualHost);
-      target.httpVirtualHosts.push(role === 'external' && redirected ? redirectVirtualHost(name, hosts, paths) : virtualHost);
+      const redirect = role === 'external' && redirected;
+      target.httpVirtualHosts.push(redirect ? redirectVirtualHost(name, hosts, paths) : virtualHost);
+      target.sharedVirtualHosts.push(redirect ? encodeVirtualHost(name, hosts, [...probeRoutes(paths), buildHttpsRedirectRoute(`${name}:redirect`, listenerName(role, 'http')), ...routes]) : virtualHost);
       for (const [clusterName, backend] of ruleBackends) target.backends.set(clusterName, backend);
     }
   });
@@ -120,7 +128,7 @@ export function translateIngress(ingress: KIngress, ctx: TranslateContext): Ingr
 }
 
 function emptyRole(): RoleTranslation {
-  return { httpVirtualHosts: [], httpsVirtualHosts: [], tls: [], backends: new Map() };
+  return { httpVirtualHosts: [], httpsVirtualHosts: [], sharedVirtualHosts: [], tls: [], backends: new Map() };
 }
 
 /** Knative defaults a lone split to 100%. */
@@ -173,8 +181,11 @@ function uniqueHosts(hosts: readonly string[], seen: Set<string>, field: string,
 
 /** Probe routes stay reachable over plain HTTP (so the prober can check the gateway); everything else is redirected. */
 function redirectVirtualHost(name: string, hosts: string[], paths: RoutePath[]): EncodedVirtualHost {
-  const probeRoutes = paths.filter((path) => path.isProbe).map(buildRoute);
-  return encodeVirtualHost(name, hosts, [...probeRoutes, buildHttpsRedirectRoute(`${name}:redirect`)]);
+  return encodeVirtualHost(name, hosts, [...probeRoutes(paths), buildHttpsRedirectRoute(`${name}:redirect`)]);
+}
+
+function probeRoutes(paths: readonly RoutePath[]) {
+  return paths.filter((path) => path.isProbe).map(buildRoute);
 }
 
 /** One server name may select only one filter chain; the first spec.tls entry naming it wins. */

@@ -8,6 +8,7 @@ import {
 import { Router } from 'envoy-proto-ts/envoy/extensions/filters/http/router/v3/router';
 import { TlsInspector } from 'envoy-proto-ts/envoy/extensions/filters/listener/tls_inspector/v3/tls_inspector';
 import { DownstreamTlsContext } from 'envoy-proto-ts/envoy/extensions/transport_sockets/tls/v3/tls';
+import type { GatewayRole } from '../../xds/roles.js';
 import type { TranslateConfig } from './config.js';
 import { adsConfigSource, toAny } from './proto-helpers.js';
 import { scopedRoutesFor } from './scoped-routes.js';
@@ -16,11 +17,11 @@ import { scopedRoutesFor } from './scoped-routes.js';
  * The HTTP connection manager of every listener: routes over RDS (a route change never touches the
  * listener), HTTP/1.1 and h2c or h2 downstream (codec AUTO), WebSocket upgrades on every route.
  */
-export function buildHttpConnectionManager(statPrefix: string, routeConfigurationName: string, config: TranslateConfig) {
+export function buildHttpConnectionManager(role: GatewayRole, statPrefix: string, routeConfigurationName: string, config: TranslateConfig) {
   const manager = HttpConnectionManager.fromPartial({
     statPrefix,
     codecType: HttpConnectionManager_CodecType.AUTO,
-    ...(config.routeTables === 'scoped' ? scopedRoutesFor(statPrefix) : { rds: { configSource: adsConfigSource(), routeConfigName: routeConfigurationName } }),
+    ...(config.routeTables === 'scoped' ? scopedRoutesFor(role, statPrefix) : { rds: { configSource: adsConfigSource(), routeConfigName: routeConfigurationName } }),
     httpFilters: [{ name: 'envoy.filters.http.router', typedConfig: toAny('envoy.extensions.filters.http.router.v3.Router', Router, Router.fromPartial({})) }],
     upgradeConfigs: [{ upgradeType: 'websocket' }],
     streamIdleTimeout: { seconds: config.streamIdleTimeoutSeconds, nanos: 0 },
@@ -31,11 +32,11 @@ export function buildHttpConnectionManager(statPrefix: string, routeConfiguratio
   };
 }
 
-export function buildHttpListener(name: string, port: number, routeConfigurationName: string, config: TranslateConfig): Listener {
+export function buildHttpListener(role: GatewayRole, name: string, port: number, routeConfigurationName: string, config: TranslateConfig): Listener {
   return Listener.fromPartial({
     name,
     address: { socketAddress: { address: config.bindAddress, portValue: port } },
-    filterChains: [{ filters: [buildHttpConnectionManager(name, routeConfigurationName, config)] }],
+    filterChains: [{ filters: [buildHttpConnectionManager(role, name, routeConfigurationName, config)] }],
   });
 }
 
@@ -51,8 +52,8 @@ export interface HttpsFilterChainSpec {
  * Certificates come over SDS, never inlined: a certificate rotation updates a Secret resource and
  * leaves the listener (and its connections) alone. tls_inspector reads the SNI that selects the chain.
  */
-export function buildHttpsListener(name: string, port: number, routeConfigurationName: string, chains: readonly HttpsFilterChainSpec[], config: TranslateConfig): Listener {
-  const manager = buildHttpConnectionManager(name, routeConfigurationName, config);
+export function buildHttpsListener(role: GatewayRole, name: string, port: number, routeConfigurationName: string, chains: readonly HttpsFilterChainSpec[], config: TranslateConfig): Listener {
+  const manager = buildHttpConnectionManager(role, name, routeConfigurationName, config);
   const filterChains: FilterChain[] = chains.map((chain) =>
     FilterChainFns.fromPartial({
       name: chain.name,

@@ -1,5 +1,6 @@
 import { Route } from 'envoy-proto-ts/envoy/config/route/v3/route_components';
 import { overwriteHeaders } from './proto-helpers.js';
+import { LISTENER_HEADER } from './scoped-routes.js';
 
 /** One weighted destination of a path, its cluster already resolved. */
 export interface RouteSplit {
@@ -50,7 +51,11 @@ export function buildRoute(path: RoutePath): Route {
   });
 }
 
-/** Answers 301 to the same URL over https (httpOption: Redirected on external plain-HTTP listeners). */
-export function buildHttpsRedirectRoute(name: string): Route {
-  return Route.fromPartial({ name, match: { prefix: '/' }, redirect: { httpsRedirect: true } });
+/**
+ * Answers 301 to the same URL over https (httpOption: Redirected on external plain-HTTP listeners). In a table that
+ * both listeners share, it matches only requests whose listener header names the plain-HTTP listener.
+ */
+export function buildHttpsRedirectRoute(name: string, onlyListener?: string): Route {
+  const headers = onlyListener ? [{ name: LISTENER_HEADER, stringMatch: { exact: onlyListener } }] : [];
+  return Route.fromPartial({ name, match: { prefix: '/', headers }, redirect: { httpsRedirect: true } });
 }

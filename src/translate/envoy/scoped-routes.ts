@@ -5,6 +5,7 @@ import type { ScopedRoutes } from 'envoy-proto-ts/envoy/extensions/filters/netwo
 import { HeaderValueOption_HeaderAppendAction } from 'envoy-proto-ts/envoy/config/core/v3/base';
 import { contentHash, encodeResource, makeResource, type XdsResource } from '../../xds/resource.js';
 import { TypeUrl } from '../../xds/resource-types.js';
+import type { GatewayRole } from '../../xds/roles.js';
 import { adsConfigSource, toAny } from './proto-helpers.js';
 import { encodeVirtualHostsField } from './route-configuration.js';
 import type { EncodedVirtualHost } from './virtual-host.js';
@@ -12,35 +13,47 @@ import type { EncodedVirtualHost } from './virtual-host.js';
 /*
  * Sharded route tables ("scoped" route tables). One route table per listener holding every virtual host makes
  * Envoy receive and parse the whole table (megabytes at 10k KIngresses) on each change. Instead each KIngress gets
- * a RouteConfiguration of its own per listener, and Envoy picks it per request through scoped routes (SRDS): the
- * scope key is the Host without its port plus the listener's name. The listener name comes from a header that the
+ * a RouteConfiguration of its own per gateway role, and Envoy picks it per request through scoped routes (SRDS):
+ * the scope key is the Host without its port plus the role. The role comes from a header that each listener's
  * connection manager sets before routing (overwriting any client value), because Envoy delivers every SRDS scope
  * to every connection manager: without it a ClusterLocal host's scope would match on the external listener too.
- * The header is removed before the request goes upstream.
+ * The http and https listeners of a role share scopes and tables (half the resources of one set per listener):
+ * where they differ (httpOption Redirected), a route matching the listener header redirects plain HTTP only.
+ * Both headers are removed before the request goes upstream.
  */
 
-/** Set by each listener's connection manager before the scope is chosen; never reaches a backend. */
+/** The gateway role (`external`, `local`), set by every listener of the role: the second fragment of scope keys. */
+export const GATEWAY_HEADER = 'x-ferry-gateway';
+/** The listener (`external-http`, ...), set by each listener: what Redirected hosts' redirect route matches. */
 export const LISTENER_HEADER = 'x-ferry-listener';
 
-/** The per-KIngress route table of one listener, e.g. `external-http/default/hello`. */
-export function scopedRouteConfigurationName(listener: string, ingressKey: string): string {
-  return `${listener}/${ingressKey}`;
+/** The per-KIngress route table of one role, e.g. `external/default/hello`. */
+export function scopedRouteConfigurationName(role: GatewayRole, ingressKey: string): string {
+  return `${role}/${ingressKey}`;
 }
 
-/** The scope of one host on one listener, e.g. `external-http/hello.default.example.com`. */
-export function scopeName(listener: string, host: string): string {
-  return `${listener}/${host}`;
+/** The scope of one host in one role, e.g. `external/hello.default.example.com`. */
+export function scopeName(role: GatewayRole, host: string): string {
+  return `${role}/${host}`;
 }
+
+/**
+ * The name of the scoped routes of every connection manager. Envoy shares one SRDS subscription between
+ * connection managers of the same name and config source, and every subscription receives every scope: one
+ * name means each scope is handled once, not once per listener.
+ */
+export const SCOPED_ROUTES_NAME = 'ferry';
 
 /** The HttpConnectionManager parts that replace `rds` in scoped mode. */
-export function scopedRoutesFor(listener: string): { scopedRoutes: ScopedRoutes; earlyHeaderMutationExtensions: Array<{ name: string; typedConfig: ReturnType<typeof toAny> }> } {
+export function scopedRoutesFor(role: GatewayRole, listener: string): { scopedRoutes: ScopedRoutes; earlyHeaderMutationExtensions: Array<{ name: string; typedConfig: ReturnType<typeof toAny> }> } {
+  const overwrite = (key: string, value: string) => ({ append: { header: { key, value }, appendAction: HeaderValueOption_HeaderAppendAction.OVERWRITE_IF_EXISTS_OR_ADD } });
   return {
     scopedRoutes: {
-      name: listener,
+      name: SCOPED_ROUTES_NAME,
       scopeKeyBuilder: {
         fragments: [
           { headerValueExtractor: { name: ':authority', elementSeparator: ':', index: 0 } },
-          { headerValueExtractor: { name: LISTENER_HEADER, elementSeparator: ',', index: 0 } },
+          { headerValueExtractor: { name: GATEWAY_HEADER, elementSeparator: ',', index: 0 } },
         ],
       },
       rdsConfigSource: adsConfigSource(),
@@ -49,27 +62,27 @@ export function scopedRoutesFor(listener: string): { scopedRoutes: ScopedRoutes;
     earlyHeaderMutationExtensions: [{
       name: 'envoy.http.early_header_mutation.header_mutation',
       typedConfig: toAny('envoy.extensions.http.early_header_mutation.header_mutation.v3.HeaderMutation', HeaderMutation, HeaderMutation.fromPartial({
-        mutations: [{ append: { header: { key: LISTENER_HEADER, value: listener }, appendAction: HeaderValueOption_HeaderAppendAction.OVERWRITE_IF_EXISTS_OR_ADD } }],
+        mutations: [overwrite(GATEWAY_HEADER, role), overwrite(LISTENER_HEADER, listener)],
       })),
     }],
   };
 }
 
 /**
- * One KIngress's route table for one listener, from its virtual hosts' field bytes (encodeVirtualHostsField):
- * the name and the removal of the listener header are encoded, the virtual hosts are copied.
+ * One KIngress's route table for one role, from its virtual hosts' field bytes (encodeVirtualHostsField):
+ * the name and the removal of Ferry's headers are encoded, the virtual hosts are copied.
  */
 export function assembleScopedRouteConfiguration(name: string, virtualHostFields: Uint8Array, hash: string): XdsResource {
-  const head = RouteConfiguration.encode(RouteConfiguration.fromPartial({ name, requestHeadersToRemove: [LISTENER_HEADER] })).finish();
+  const head = RouteConfiguration.encode(RouteConfiguration.fromPartial({ name, requestHeadersToRemove: [GATEWAY_HEADER, LISTENER_HEADER] })).finish();
   return makeResource(TypeUrl.Route, name, Buffer.concat([head, virtualHostFields]), hash);
 }
 
-export function buildScope(listener: string, host: string, routeConfigurationName: string): XdsResource {
-  const name = scopeName(listener, host);
+export function buildScope(role: GatewayRole, host: string, routeConfigurationName: string): XdsResource {
+  const name = scopeName(role, host);
   return encodeResource(TypeUrl.ScopedRoute, name, ScopedRouteConfiguration, ScopedRouteConfiguration.fromPartial({
     name,
     routeConfigurationName,
-    key: { fragments: [{ stringKey: host }, { stringKey: listener }] },
+    key: { fragments: [{ stringKey: host }, { stringKey: role }] },
   }));
 }
 
@@ -78,12 +91,12 @@ export function hostsOfVirtualHosts(virtualHosts: readonly EncodedVirtualHost[])
   return virtualHosts.flatMap((virtualHost) => virtualHost.domains.filter((domain) => !domain.endsWith(':*')));
 }
 
-/** What one KIngress adds to one listener in scoped mode: its route table and a scope per host. */
-export function scopedRouteResources(listener: string, ingressKey: string, virtualHosts: readonly EncodedVirtualHost[]): { routeConfiguration: XdsResource; scopes: XdsResource[] } {
-  const name = scopedRouteConfigurationName(listener, ingressKey);
+/** What one KIngress adds to one gateway role in scoped mode: its route table and a scope per host. */
+export function scopedRouteResources(role: GatewayRole, ingressKey: string, virtualHosts: readonly EncodedVirtualHost[]): { routeConfiguration: XdsResource; scopes: XdsResource[] } {
+  const name = scopedRouteConfigurationName(role, ingressKey);
   const hash = contentHash(Buffer.from(`${name}\n${virtualHosts.map((virtualHost) => virtualHost.hash).join(',')}`));
   return {
     routeConfiguration: assembleScopedRouteConfiguration(name, encodeVirtualHostsField(virtualHosts), hash),
-    scopes: hostsOfVirtualHosts(virtualHosts).map((host) => buildScope(listener, host, name)),
+    scopes: hostsOfVirtualHosts(virtualHosts).map((host) => buildScope(role, host, name)),
   };
 }

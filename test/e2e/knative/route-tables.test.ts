@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { LISTENER_HEADER } from '../../../src/translate/envoy/scoped-routes.js';
+import { GATEWAY_HEADER, LISTENER_HEADER } from '../../../src/translate/envoy/scoped-routes.js';
 import { request, startFerry, startHttpBackend, stopAllEnvoys, type FerryUnderTest, type HttpBackend } from '../harness/index.js';
 import { answerOf, kingress, revisionService, split, toYaml } from './routing-manifests.js';
 
@@ -35,17 +35,18 @@ describe.each(['scoped', 'single'] as const)('%s route tables', (routeTables) =>
     expect((await request(env.ports.external.http, 'unknown.example.com', '/')).status).toBe(404);
   });
 
-  it('never serves a ClusterLocal host on the external listener, even when the client names another listener', async () => {
+  it('never serves a ClusterLocal host on the external listener, even when the client names another gateway or listener', async () => {
     const before = privateBackend.requests;
-    for (const listener of ['local-http', 'external-http', 'local-https']) {
-      const result = await request(env.ports.external.http, 'private.default.svc.cluster.local', '/', { [LISTENER_HEADER]: listener });
-      expect(result.status, `${LISTENER_HEADER}: ${listener}`).toBe(404);
+    for (const spoofed of <Array<Record<string, string>>>[{ [GATEWAY_HEADER]: 'local' }, { [GATEWAY_HEADER]: 'local', [LISTENER_HEADER]: 'local-http' }, { [LISTENER_HEADER]: 'local-https' }]) {
+      const result = await request(env.ports.external.http, 'private.default.svc.cluster.local', '/', spoofed);
+      expect(result.status, JSON.stringify(spoofed)).toBe(404);
     }
     expect(privateBackend.requests).toBe(before);
-    const local = answerOf(await request(env.ports.local.http, 'private.default.svc.cluster.local', '/', { [LISTENER_HEADER]: 'external-http' }));
+    const local = answerOf(await request(env.ports.local.http, 'private.default.svc.cluster.local', '/', { [GATEWAY_HEADER]: 'external', [LISTENER_HEADER]: 'external-http' }));
     expect(local.backend).toBe('private');
-    // Scoped tables: the listener header is Ferry's own and never reaches a backend. Single tables do not use it,
-    // so a client's header of that name passes like any other.
+    // Scoped tables: the gateway and listener headers are Ferry's own and never reach a backend. Single tables do
+    // not use them, so a client's headers of those names pass like any other.
+    expect(local.headers[GATEWAY_HEADER]).toBe(routeTables === 'scoped' ? undefined : 'external');
     expect(local.headers[LISTENER_HEADER]).toBe(routeTables === 'scoped' ? undefined : 'external-http');
   });
 });

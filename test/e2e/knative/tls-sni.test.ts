@@ -5,7 +5,7 @@ import { WebSocket } from 'ws';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { selfSignedCertificate, tlsSecretManifest, type TestCertificate } from '../harness/certs.js';
 import { echoClient, startGrpcBackend, type GrpcBackend } from '../harness/grpc.js';
-import { startFerry, startHttpBackend, stopAllEnvoys, waitFor, type BackendAnswer, type FerryUnderTest, type HttpBackend } from '../harness/index.js';
+import { request, startFerry, startHttpBackend, stopAllEnvoys, waitFor, type BackendAnswer, type FerryUnderTest, type HttpBackend } from '../harness/index.js';
 import { serviceWithEndpoints } from '../harness/manifests.js';
 
 interface TlsAnswer {
@@ -109,6 +109,22 @@ spec:
       - splits: [{serviceNamespace: default, serviceName: app-grpc, servicePort: 80, percent: 100}]
 `;
 
+const REDIRECTED_INGRESS = `apiVersion: networking.internal.knative.dev/v1alpha1
+kind: Ingress
+metadata:
+  name: redirected
+  namespace: default
+  annotations: {networking.knative.dev/ingress.class: ferry.ingress.networking.knative.dev}
+spec:
+  httpOption: Redirected
+  rules:
+  - hosts: [r.example.com]
+    visibility: ExternalIP
+    http:
+      paths:
+      - splits: [{serviceNamespace: default, serviceName: app-b, servicePort: 80, percent: 100}]
+`;
+
 // Per-host certificates selected by SNI, served to Envoy over SDS, and a default certificate.
 describe('TLS per host through Ferry and a real Envoy', () => {
   let backendA: HttpBackend;
@@ -130,6 +146,7 @@ describe('TLS per host through Ferry and a real Envoy', () => {
           serviceWithEndpoints('app-grpc', grpcBackend.port, { name: 'h2c' }),
         ].join('---\n'),
         'ingress.yaml': INGRESS,
+        'redirected.yaml': REDIRECTED_INGRESS,
         'a-cert.yaml': tlsSecretManifest('default', 'a-cert', selfSignedCertificate('a.example.com')),
         'grpc-cert.yaml': tlsSecretManifest('default', 'grpc-cert', grpcCertificate),
         'b-cert.yaml': tlsSecretManifest('default', 'b-cert', selfSignedCertificate('b.example.com')),
@@ -157,6 +174,15 @@ describe('TLS per host through Ferry and a real Envoy', () => {
     expect(answer.commonName).toBe('default.example.com');
     expect(answer.status).toBe(404);
     expect(await certificateWithoutSni(env.ports.external.https)).toBe('default.example.com');
+  });
+
+  it('serves a Redirected host over https and answers 301 on plain HTTP (both listeners share its route table)', async () => {
+    expect(await httpsGet(env.ports.external.https, 'r.example.com', 'r.example.com')).toMatchObject({ status: 200, backend: 'app-b', commonName: 'default.example.com' });
+    const plain = await request(env.ports.external.http, 'r.example.com', '/x');
+    expect(plain.status).toBe(301);
+    expect(plain.headers.location).toBe('https://r.example.com/x');
+    // A client naming the https listener in Ferry's own header is still redirected: the header is overwritten.
+    expect((await request(env.ports.external.http, 'r.example.com', '/x', { 'x-ferry-listener': 'external-https' })).status).toBe(301);
   });
 
   it('speaks HTTP/2 to clients that negotiate h2 by ALPN', async () => {
