@@ -66,9 +66,10 @@ export async function measureColdStart(ferry: FerryProcess, targets: readonly Ga
     phases: {
       nodeStartup: timeline.loadingManifests,
       load: diff(timeline.loadingManifests, timeline.manifestsLoaded),
+      // The first pass hands its batches to Envoy as it goes: Envoy starts with the load and applies meanwhile.
       translateAndEncode: typeof reconciled?.ms === 'number' ? reconciled.ms : diff(timeline.manifestsLoaded, timeline.configurationBuilt),
-      envoyProcessStart: diff(timeline.configurationBuilt, timeline.envoyAdminUp),
-      pushAndEnvoyApply: diff(timeline.envoyAdminUp, Math.max(timeline.envoyLastCdsUpdate ?? 0, timeline.envoyLastLdsUpdate ?? 0, timeline.envoyLastRdsUpdate ?? 0) || undefined),
+      envoyProcessStart: diff(timeline.loadingManifests, timeline.envoyAdminUp),
+      pushAndEnvoyApply: diff(timeline.configurationBuilt, Math.max(timeline.envoyLastCdsUpdate ?? 0, timeline.envoyLastLdsUpdate ?? 0, timeline.envoyLastRdsUpdate ?? 0) || undefined),
       untilAllHostsServed: diff(Math.max(timeline.envoyLastCdsUpdate ?? 0, timeline.envoyLastLdsUpdate ?? 0, timeline.envoyLastRdsUpdate ?? 0) || undefined, timeline.allHostsServed),
     },
     pushedBytesByType: promByLabel(metrics, 'ferry_xds_pushed_bytes_total', 'type'),

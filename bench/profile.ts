@@ -18,7 +18,17 @@ export interface ProfileSummary {
 
 const ROOT = repositoryRoot();
 
-export function summarizeProfile(profile: Profiler.Profile, top = 20): ProfileSummary {
+/** A time window in microseconds of CLOCK_MONOTONIC (process.hrtime in any process; V8's profile clock on Linux). */
+export interface ProfileWindow {
+  fromUs: number;
+  toUs: number;
+}
+
+export function monotonicUs(): number {
+  return Number(process.hrtime.bigint() / 1000n);
+}
+
+export function summarizeProfile(profile: Profiler.Profile, top = 20, window?: ProfileWindow): ProfileSummary {
   const nodes = new Map(profile.nodes.map((node) => [node.id, node]));
   const parent = new Map<number, number>();
   for (const node of profile.nodes) for (const child of node.children ?? []) parent.set(child, node.id);
@@ -28,7 +38,10 @@ export function summarizeProfile(profile: Profiler.Profile, top = 20): ProfileSu
   const samples = profile.samples ?? [];
   const deltas = profile.timeDeltas ?? [];
   let totalUs = 0;
+  let at = profile.startTime;
   for (let i = 0; i < samples.length; i++) {
+    at += deltas[i] ?? 0;
+    if (window && (at < window.fromUs || at > window.toUs)) continue;
     const us = Math.max(0, deltas[i + 1] ?? deltas[i] ?? 0);
     totalUs += us;
     const node = nodes.get(samples[i]!);

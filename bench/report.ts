@@ -17,9 +17,9 @@ const ROWS: Row[] = [
   ['cold start / floor', '≤ 1.5', (r) => ratio(r.coldStart.allServedMs, r.floor.allServedMs)],
   ['  node start → loading manifests (ms)', '', (r) => r.coldStart.phases.nodeStartup],
   ['  load: read + parse + store (ms)', '', (r) => r.coldStart.phases.load],
-  ['  translate + encode, first pass (ms)', '', (r) => r.coldStart.phases.translateAndEncode],
-  ['  Envoy process start (ms)', '', (r) => r.coldStart.phases.envoyProcessStart],
-  ['  push + Envoy applies CDS/LDS/RDS (ms)', '', (r) => r.coldStart.phases.pushAndEnvoyApply],
+  ['  first pass: translate, encode, hand over (ms)', '', (r) => r.coldStart.phases.translateAndEncode],
+  ['  Envoy process start, during the load (ms)', '', (r) => r.coldStart.phases.envoyProcessStart],
+  ['  Envoy still applying after the first pass (ms)', '', (r) => r.coldStart.phases.pushAndEnvoyApply],
   ['  then until all hosts answer (ms)', '', (r) => r.coldStart.phases.untilAllHostsServed],
   ['  pushed at cold start (MB)', '', (r) => sum(r.coldStart.pushedBytesByType) / MB],
   ['change end to end p50 (ms)', '≤ 30', (r) => r.changes.endToEndMs.p50],
@@ -58,6 +58,11 @@ export function formatReport(report: Report): string {
   for (const r of results) {
     out.push('', `N=${r.size}: in-process profile of ${r.changes.attempted > 0 ? 'single changes' : 'changes'} (self time, top 8)`);
     for (const entry of r.inProcess.changeProfile.selfByFunction.slice(0, 8)) out.push(`  ${String(entry.percent).padStart(5)}%  ${entry.name}`);
+    const loop = r.ferryChangesCpuProfile;
+    if (loop) {
+      out.push(`N=${r.size}: ferry serve during the change loop (--ferry-cpu-prof; ${loop.totalMs} ms sampled, idle included; self time, top 15)`);
+      for (const entry of loop.selfByFunction.slice(0, 15)) out.push(`  ${String(entry.percent).padStart(5)}%  ${String(entry.ms).padStart(7)} ms  ${entry.name}`);
+    }
     if (r.errors.length > 0) out.push(`N=${r.size} problems:`, ...r.errors.map((e) => `  ${e}`));
   }
   return out.join('\n');

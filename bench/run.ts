@@ -18,7 +18,7 @@ import { measureInProcess, type InProcessResult } from './in-process.js';
 import { freePort } from './ports.js';
 import { appTarget } from './probe.js';
 import { machineInfo, processMemoryMb, round } from './proc.js';
-import { summarizeProfile, type ProfileSummary } from './profile.js';
+import { monotonicUs, summarizeProfile, type ProfileSummary, type ProfileWindow } from './profile.js';
 import { seededRandom } from './random.js';
 import { formatReport } from './report.js';
 
@@ -47,6 +47,8 @@ export interface SizeResult {
   flips: FlipResult;
   memory: { ferryRssMb: number | undefined; ferryPeakRssMb: number | undefined; envoyRssMb: number | undefined };
   ferryCpuProfile?: ProfileSummary;
+  /** Only the samples taken during the single-change loop. */
+  ferryChangesCpuProfile?: ProfileSummary;
   errors: string[];
 }
 
@@ -150,7 +152,9 @@ async function measureSize(size: number, manifests: BenchManifests, seed: number
 
     const random = seededRandom(seed * 31 + size);
     log(`[${size}] ${options.changes} single-KIngress changes`);
+    const changesWindow = { fromUs: monotonicUs(), toUs: 0 };
     const changes = await measureChanges(ferry, manifests, directory, random, { count: options.changes, timeBudgetMs: options.timeBudgetMs, perChangeTimeoutMs: 30_000 });
+    changesWindow.toUs = monotonicUs();
     if (changes.observed < changes.attempted) errors.push(`changes: ${changes.attempted - changes.observed} of ${changes.attempted} never showed through Envoy within 30 s`);
     log(`[${size}] changes: ${changes.observed}/${changes.attempted}, p50 ${round(changes.endToEndMs.p50 ?? NaN)} ms, p99 ${round(changes.endToEndMs.p99 ?? NaN)} ms, ${Math.round(changes.bytesPerChange / 1024)} KB and ${round(changes.ferryCpuMsPerChange)} ms Ferry CPU per change`);
 
@@ -177,6 +181,7 @@ async function measureSize(size: number, manifests: BenchManifests, seed: number
       flips,
       memory,
       ferryCpuProfile: profileDir ? readCpuProfile(profileDir) : undefined,
+      ferryChangesCpuProfile: profileDir ? readCpuProfile(profileDir, changesWindow) : undefined,
       errors,
     };
   } catch (error) {
@@ -189,9 +194,10 @@ async function measureSize(size: number, manifests: BenchManifests, seed: number
   }
 }
 
-function readCpuProfile(directory: string): ProfileSummary | undefined {
+/** Ferry's profile (written when it exits), whole or only the samples of one window (e.g. the change loop). */
+function readCpuProfile(directory: string, window?: ProfileWindow): ProfileSummary | undefined {
   const file = readdirSync(directory).find((name) => name.endsWith('.cpuprofile'));
-  return file ? summarizeProfile(JSON.parse(readFileSync(join(directory, file), 'utf8'))) : undefined;
+  return file ? summarizeProfile(JSON.parse(readFileSync(join(directory, file), 'utf8')), 30, window) : undefined;
 }
 
 /** The commit measured, and whether src/ had uncommitted changes (the work tree is shared). */

@@ -12,6 +12,9 @@ import { XdsServer } from '../xds/server.js';
 import { FerryView } from './ferry-view.js';
 import { Reconciler } from './reconciler.js';
 
+/** First-pass batch: big enough that Envoy gets few large updates, small enough that it starts early. */
+export const FIRST_PASS_BATCH = 1000;
+
 export interface FerryOptions {
   manifests: string;
   xdsAddress: string;
@@ -22,6 +25,8 @@ export interface FerryOptions {
   logger: Logger;
   metrics?: FerryMetrics;
   holdOffMs?: number;
+  /** KIngresses per batch of the first pass (default FIRST_PASS_BATCH). */
+  firstPassBatch?: number;
   watch?: boolean;
 }
 
@@ -47,7 +52,7 @@ export class Ferry {
   constructor(private readonly options: FerryOptions) {
     const { logger } = options;
     this.metrics = options.metrics ?? new FerryMetrics();
-    this.cache = new XdsCache({ metrics: this.metrics });
+    this.cache = new XdsCache({ metrics: this.metrics, complete: false });
     this.xds = new XdsServer({ cache: this.cache, logger, metrics: this.metrics, nackStore: this.nacks });
     this.reconciler = new Reconciler({ store: this.store, cache: this.cache, translateConfig: options.translateConfig, logger, metrics: this.metrics, holdOffMs: options.holdOffMs });
     this.source = new FilesSource({ directory: options.manifests, store: this.store, logger, watch: options.watch });
@@ -66,13 +71,19 @@ export class Ferry {
     const { logger } = this.options;
     this.xdsPort = await this.xds.listen(this.options.xdsAddress);
     this.adminPort = (await this.admin.listen(this.options.adminAddress.host, this.options.adminAddress.port)).port;
+    // The managed Envoy starts at once: it waits for what the first pass hands over, batch by batch, and builds
+    // clusters and routes while Ferry still translates. Gateways never lose anything to an incomplete cache.
+    // (A start failure is kept, not left unhandled, and thrown once the configuration is built.)
+    const envoy = this.options.envoy !== 'none' ? this.startEnvoy(this.options.envoy).then(() => undefined, (err: unknown) => err) : undefined;
     logger.info({ directory: this.options.manifests }, 'loading manifests');
     await this.source.start();
-    this.reconciler.start();
+    await this.reconciler.startInBatches(this.options.firstPassBatch ?? FIRST_PASS_BATCH);
+    this.cache.markComplete();
     this.synced = true;
     const state = this.reconciler.current();
     logger.info({ ingresses: state.ingresses.size, xdsPort: this.xdsPort, adminPort: this.adminPort }, 'configuration built; serving xDS');
-    if (this.options.envoy !== 'none') await this.startEnvoy(this.options.envoy);
+    const failure = await envoy;
+    if (failure !== undefined) throw failure;
   }
 
   async stop(): Promise<void> {

@@ -6,12 +6,14 @@ import { SERVICE_NAME_LABEL, type Service } from '../model/kube.js';
 import type { ObjectKind } from '../model/kinds.js';
 import type { ObjectChange } from '../store/changes.js';
 import type { Store } from '../store/store.js';
-import { GatewayAssembler } from '../translate/envoy/gateway-assembler.js';
+import { GatewayAssembler, type GatewayDirty, type GatewayUpdate } from '../translate/envoy/gateway-assembler.js';
 import { translateIngress, type HostConflict, type IngressTranslation, type TranslateConfig, type TranslateContext } from '../translate/envoy/index.js';
 import { KnativeMemo, knativeInputsFromStore, translateKnative, type KnativeStatus, type TranslatedIngress } from '../translate/knative/index.js';
 import { KNATIVE_CONFIG_MAPS, KNATIVE_NAMESPACE, type KnativeConfig } from '../model/config.js';
 import type { ConfigMap } from '../model/kube.js';
 import type { XdsCache } from '../xds/cache.js';
+import type { XdsResource } from '../xds/resource.js';
+import { TypeUrl } from '../xds/resource-types.js';
 import { GATEWAY_ROLES, type GatewayRole } from '../xds/roles.js';
 import { CoalescingScheduler } from './coalescing-scheduler.js';
 
@@ -71,6 +73,8 @@ export class Reconciler {
   private readonly state: ReconcileState = { pass: 0, ingresses: new Map(), statuses: [], warnings: [] };
   private conflicted = new Set<string>();
   private unsubscribe: (() => void) | undefined;
+  /** False during startInBatches: changes wait for the first pass to finish. */
+  private started = true;
   private readonly passListeners = new Set<(state: ReconcileState) => void>();
   private readonly ctx: TranslateContext;
 
@@ -88,11 +92,50 @@ export class Reconciler {
 
   /** Translates what the store holds now, then again after every change. */
   start(): void {
+    this.subscribe();
+    this.reconcile();
+  }
+
+  /**
+   * start() for a large store: the first pass translates the KIngresses in batches and hands each batch's resources
+   * to the cache (and so to connected gateways) before translating the next, so that Envoy builds clusters and
+   * routes while Ferry still translates. Listeners that already exist are updated once, at the end (an Envoy
+   * listener update rebuilds its filter chains). Changes that arrive meanwhile are reconciled after it.
+   */
+  async startInBatches(batchSize: number): Promise<void> {
+    this.subscribe(false);
+    const started = process.hrtime.bigint();
+    this.full = false;
+    const pass = ++this.state.pass;
+    const removed = new Set<string>();
+    this.refreshKnative(new Set(), removed, new Set());
+    const keys = [...this.ingresses.keys()];
+    const batches = Math.max(1, Math.ceil(keys.length / batchSize));
+    const deferred = new Map<GatewayRole, Map<string, XdsResource>>(GATEWAY_ROLES.map((role) => [role, new Map()]));
+    for (let batch = 0; batch < batches; batch++) {
+      const last = batch === batches - 1;
+      const changed = this.translateKeys(keys.slice(batch * batchSize, (batch + 1) * batchSize), pass);
+      this.assemble(changed, [], { services: new Set(), secrets: new Set(), all: batch === 0 }, pass, (role, update) => {
+        const listeners = update.changes[TypeUrl.Listener];
+        const later = deferred.get(role)!;
+        for (const listener of listeners.upserts) if (this.options.cache.get([role], TypeUrl.Listener, listener.name)) later.set(listener.name, listener);
+        listeners.upserts = listeners.upserts.filter((listener) => !later.has(listener.name));
+        if (last) listeners.upserts.push(...later.values());
+      });
+      if (batches > 1) this.logger.info({ pass, translated: Math.min(keys.length, (batch + 1) * batchSize), of: keys.length }, 'first pass: KIngresses translated and handed to the gateways');
+      if (!last) await new Promise((resolve) => setImmediate(resolve));
+    }
+    this.finishPass(pass, started, 0, keys.length, removed.size);
+    this.started = true;
+    if (this.pending.length > 0) this.scheduler.schedule();
+  }
+
+  private subscribe(started = true): void {
+    this.started = started;
     this.unsubscribe = this.options.store.onChange((changes) => {
       this.pending.push(...changes);
-      this.scheduler.schedule();
+      if (this.started) this.scheduler.schedule();
     });
-    this.reconcile();
   }
 
   stop(): void {
@@ -146,8 +189,20 @@ export class Reconciler {
     for (const service of changedServices) dirtyServices.add(service);
     for (const service of changedServices) for (const key of this.ingressesByService.get(service) ?? []) dirtyIngresses.add(key);
 
+    const changed = this.translateKeys(full ? this.ingresses.keys() : dirtyIngresses, pass);
+    for (const key of removed) {
+      this.indexDependencies(key, undefined);
+      this.translations.delete(key);
+      this.state.ingresses.delete(key);
+    }
+    this.assemble(changed, [...removed], { services: dirtyServices, secrets: dirtySecrets, all: full }, pass);
+    return this.finishPass(pass, started, changes.length, changed.length, removed.size);
+  }
+
+  /** Translates these KIngresses again (those still served) and records them as changed in this pass. */
+  private translateKeys(keys: Iterable<string>, pass: number): IngressTranslation[] {
     const changed: IngressTranslation[] = [];
-    for (const key of full ? this.ingresses.keys() : dirtyIngresses) {
+    for (const key of keys) {
       const translated = this.ingresses.get(key);
       if (!translated) continue;
       const translation = translateIngress(translated.ingress, this.ctx);
@@ -157,26 +212,28 @@ export class Reconciler {
       for (const warning of translation.warnings) this.logger.warn({ ingress: key }, warning);
       this.state.ingresses.set(key, { ...translated, probeHash: translation.probeHash, warnings: translation.warnings, conflict: undefined, changedInPass: pass });
     }
-    for (const key of removed) {
-      this.indexDependencies(key, undefined);
-      this.translations.delete(key);
-      this.state.ingresses.delete(key);
-    }
+    return changed;
+  }
 
+  /** Each role's assembler takes the changes; what they change goes to the cache (after `adjust`, if given). */
+  private assemble(changed: IngressTranslation[], removed: string[], dirty: GatewayDirty, pass: number, adjust?: (role: GatewayRole, update: GatewayUpdate) => void): void {
     const warnings = new Set<string>();
     let conflicts: HostConflict[] = [];
     for (const [role, assembler] of this.assemblers) {
-      const update = assembler.update(changed, [...removed], { services: dirtyServices, secrets: dirtySecrets, all: full }, this.ctx);
+      const update = assembler.update(changed, removed, dirty, this.ctx);
+      adjust?.(role, update);
       for (const warning of update.warnings) warnings.add(warning);
       conflicts = update.conflicts;
       if (this.options.cache.applyAll(role, update.changes)) this.logger.debug({ role, pass }, 'gateway resources changed');
     }
     this.markConflicts(conflicts, pass);
     this.state.warnings = [...warnings];
+  }
 
+  private finishPass(pass: number, started: bigint, changes: number, translated: number, removed: number): ReconcileState {
     const seconds = Number(process.hrtime.bigint() - started) / 1e9;
     this.options.metrics?.translationSeconds.observe(seconds);
-    this.logger.debug({ pass, changes: changes.length, translated: changed.length, removed: removed.size, ms: seconds * 1000 }, 'reconciled');
+    this.logger.debug({ pass, changes, translated, removed, ms: seconds * 1000 }, 'reconciled');
     for (const listener of this.passListeners) listener(this.state);
     return this.state;
   }

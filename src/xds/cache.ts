@@ -57,8 +57,16 @@ export class XdsCache {
   private pendingRelease: Barrier[] = [];
   private readonly current = (roles: readonly GatewayRole[], typeUrl: TypeUrl): string => this.version(roles, typeUrl);
 
-  constructor(options: { metrics?: FerryMetrics } = {}) {
+  /**
+   * False while the first translation is still filling the cache. Until then nothing may be taken away from a
+   * gateway: delta streams send additions and updates only, SotW streams (whose every response is the whole set)
+   * send nothing. A gateway that reconnects while Ferry restarts keeps everything it has.
+   */
+  private complete: boolean;
+
+  constructor(options: { metrics?: FerryMetrics; complete?: boolean } = {}) {
     this.metrics = options.metrics;
+    this.complete = options.complete ?? true;
     for (const role of GATEWAY_ROLES) {
       this.tables.set(role, new Map(PUSH_ORDER.map((typeUrl) => [typeUrl, new TypeTable()])));
     }
@@ -102,6 +110,17 @@ export class XdsCache {
     }
     if (changed.length > 0) this.emit(role, changed.reverse());
     return changed.length > 0;
+  }
+
+  get isComplete(): boolean {
+    return this.complete;
+  }
+
+  /** The first translation is in: from now on what is absent is removed. Every stream looks at everything again. */
+  markComplete(): void {
+    if (this.complete) return;
+    this.complete = true;
+    for (const role of GATEWAY_ROLES) this.notify(role, [...PUSH_ORDER]);
   }
 
   get(roles: readonly GatewayRole[], typeUrl: TypeUrl, name: string): XdsResource | undefined {

@@ -19,6 +19,7 @@ interface DeltaTracking {
  */
 export class DeltaStream extends XdsStream<DeltaDiscoveryRequest> {
   private readonly tracking = new Map<TypeState, DeltaTracking>();
+  protected readonly sendsWhileIncomplete = true;
 
   protected handle(request: DeltaDiscoveryRequest, state: TypeState, first: boolean): void {
     if (first) {
@@ -73,16 +74,19 @@ export class DeltaStream extends XdsStream<DeltaDiscoveryRequest> {
     tracking.dirtyNames = new Set();
     const sent: XdsResource[] = [];
     const removed: string[] = [];
+    const complete = this.ctx.cache.isComplete;
     for (const name of candidates) {
       const relevant = state.wildcard || state.names.has(name);
       const resource = relevant ? this.ctx.cache.get(this.roles, state.typeUrl, name) : undefined;
       if (resource) {
         if (state.known.get(name) !== resource.hash) sent.push(resource);
       } else if (state.known.has(name)) {
-        removed.push(name);
+        // Not translated yet, perhaps: looked at again once the cache is complete.
+        if (complete) removed.push(name);
+        else tracking.dirtyNames.add(name);
       }
     }
-    if (sent.length === 0 && removed.length === 0 && !state.initialResponseDue) return undefined;
+    if (sent.length === 0 && removed.length === 0 && !(state.initialResponseDue && complete)) return undefined;
     return { bytes: encodeDeltaDiscoveryResponse(version, sent, removed, state.typeUrl, nonce), sent, removed };
   }
 

@@ -9,6 +9,8 @@ import { encodeDiscoveryResponse } from './wire.js';
  * (all of it for wildcard types), under the cache's version for the stream's view.
  */
 export class SotwStream extends XdsStream<DiscoveryRequest> {
+  protected readonly sendsWhileIncomplete = false;
+
   protected handle(request: DiscoveryRequest, state: TypeState, first: boolean): void {
     if (first) {
       this.subscribe(state, request.resourceNames);

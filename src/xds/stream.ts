@@ -135,8 +135,13 @@ export abstract class XdsStream<Request extends { node?: Node | undefined; typeU
   protected abstract handle(request: Request, state: TypeState, first: boolean): void;
   /** Records which names of a type changed in the cache for one role. */
   protected abstract noteChange(state: TypeState, role: GatewayRole): void;
-  /** Builds the response the stream needs now, or undefined when it holds everything already. */
+  /**
+   * Builds the response the stream needs now, or undefined when it holds everything already. While the cache is
+   * incomplete (Ferry's first translation), it must not remove anything from the gateway.
+   */
   protected abstract compose(state: TypeState, version: string, nonce: string): Composed | undefined;
+  /** Whether the protocol can send part of a type (delta) while the cache is incomplete; SotW cannot. */
+  protected abstract readonly sendsWhileIncomplete: boolean;
 
   protected scheduleFlush(): void {
     if (this.flushQueued || this.closed) return;
@@ -226,6 +231,7 @@ export abstract class XdsStream<Request extends { node?: Node | undefined; typeU
     for (const typeUrl of PUSH_ORDER) {
       const state = this.types.get(typeUrl);
       if (!state?.dirty) continue;
+      if (!this.ctx.cache.isComplete && (!this.sendsWhileIncomplete || (typeUrl === TypeUrl.Cluster && this.clustersInFlight()))) continue;
       if (REFERRING.has(typeUrl) && this.holdReferring()) continue;
       state.dirty = false;
       this.push(state);
@@ -237,6 +243,7 @@ export abstract class XdsStream<Request extends { node?: Node | undefined; typeU
     const version = this.ctx.cache.version(this.roles, state.typeUrl);
     const nonce = String(++this.nonces);
     const composed = this.compose(state, version, nonce);
+    if (!this.ctx.cache.isComplete && !composed) return; // the first answer waits for the complete cache
     state.initialResponseDue = false;
     if (!composed) {
       state.equivalentVersion = version;
@@ -268,6 +275,17 @@ export abstract class XdsStream<Request extends { node?: Node | undefined; typeU
     }
   }
 
+  /**
+   * While Ferry's first pass hands over batches, the next cluster batch waits until the last one is ACKed and its
+   * endpoints are sent: Envoy then finishes initialising on the first batch and asks for listeners and routes
+   * while later batches come (clusters that arrive during its initialisation would make it wait for them all).
+   */
+  private clustersInFlight(): boolean {
+    const endpoints = this.types.get(TypeUrl.Endpoint);
+    for (const name of this.pendingEds) if (endpoints?.wildcard || endpoints?.names.has(name)) this.pendingEds.delete(name);
+    return this.types.get(TypeUrl.Cluster)?.awaitingAck === true || this.pendingEds.size > 0 || endpoints?.dirty === true || endpoints?.awaitingAck === true;
+  }
+
   private expectEdsSubscriptions(sent: readonly XdsResource[], known: ReadonlyMap<string, string>): void {
     for (const cluster of sent) {
       if (known.get(cluster.name) === cluster.hash) continue;
@@ -279,8 +297,12 @@ export abstract class XdsStream<Request extends { node?: Node | undefined; typeU
   /**
    * Listener and Route updates wait while a cluster response is un-ACKed or new EDS clusters are not yet
    * subscribed, so that Envoy never routes to a warming cluster; bounded by holdMs so nothing deadlocks.
+   * Not while the cache is incomplete (see below).
    */
   private holdReferring(): boolean {
+    // During Ferry's first pass clusters keep coming, batch by batch: holding would starve routes until the end.
+    // Responses still go in push order, so Envoy has each batch's clusters before the routes that use them.
+    if (!this.ctx.cache.isComplete) return false;
     const endpoints = this.types.get(TypeUrl.Endpoint);
     for (const name of this.pendingEds) if (endpoints?.wildcard || endpoints?.names.has(name)) this.pendingEds.delete(name);
     const waiting = this.types.get(TypeUrl.Cluster)?.awaitingAck === true || this.pendingEds.size > 0;

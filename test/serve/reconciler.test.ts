@@ -7,7 +7,7 @@ import type { StoreUpdate } from '../../src/store/changes.js';
 import { Store } from '../../src/store/store.js';
 import { DEFAULT_TRANSLATE_CONFIG } from '../../src/translate/envoy/index.js';
 import { XdsCache } from '../../src/xds/cache.js';
-import { PUSH_ORDER } from '../../src/xds/resource-types.js';
+import { PUSH_ORDER, TypeUrl } from '../../src/xds/resource-types.js';
 import { GATEWAY_ROLES } from '../../src/xds/roles.js';
 
 const ingress = (name: string, host: string, services: string[], extra: Partial<KIngress['spec']> = {}): KIngress => ({
@@ -79,4 +79,32 @@ describe('Reconciler', () => {
     expect(snapshot(cache)).toEqual(fromScratch(store));
     expect(Object.keys(snapshot(cache)).filter((k) => k.includes('Cluster '))).toEqual([]);
   });
+
+  it('a first pass in batches ends where one pass ends, creating each listener once and updating it only at the end', async () => {
+    const store = new Store();
+    const tlsSecret = (name: string) => ({ apiVersion: 'v1', kind: 'Secret', type: 'kubernetes.io/tls', metadata: { name, namespace: 'default' }, data: { 'tls.crt': Buffer.from(`crt ${name}`).toString('base64'), 'tls.key': Buffer.from(`key ${name}`).toString('base64') } });
+    const updates: StoreUpdate[] = [put(service('a')), put(slice('a', true)), put(service('b')), put(slice('b', false))];
+    for (let i = 0; i < 7; i++) {
+      const host = `app${i}.example.com`;
+      const tls = i % 3 === 0 ? { tls: [{ hosts: [host], secretNamespace: 'default', secretName: `cert${i}` }] } : {};
+      updates.push(put(ingress(`app${i}`, host, i % 2 ? ['a'] : ['a', 'b'], tls)));
+      if (i % 3 === 0) updates.push({ kind: 'Secret', object: tlsSecret(`cert${i}`) } as StoreUpdate);
+    }
+    updates.push(put(ingress('inside', 'inside.svc.cluster.local', ['b'])));
+    store.apply(updates);
+
+    const cache = new XdsCache({ complete: false });
+    const listenerUpdates: string[] = [];
+    cache.onChange((role, types) => {
+      if (types.includes(TypeUrl.Listener)) listenerUpdates.push(`${role} ${cache.list([role], TypeUrl.Listener).map((l) => l.name).join(',')}`);
+    });
+    const reconciler = new Reconciler({ store, cache, translateConfig: DEFAULT_TRANSLATE_CONFIG, logger: silentLogger });
+    await reconciler.startInBatches(2);
+    reconciler.stop();
+    expect(snapshot(cache)).toEqual(fromScratch(store));
+    expect(reconciler.current().ingresses.size).toBe(8);
+    // The external https listener appears with the first TLS KIngress and is replaced once, when the pass ends.
+    expect(listenerUpdates).toEqual(['external external-http,external-https', 'local local-http,local-https', 'external external-http,external-https', 'local local-http,local-https']);
+  });
 });
+

@@ -85,6 +85,37 @@ describe('delta ADS', () => {
     expect(first.removedResources).toEqual(['gone']);
   });
 
+  it('while the cache is incomplete (Ferry starting), sends additions but removes nothing; removals follow completion', async () => {
+    await h.close();
+    h = await startServer({ holdMs: 60_000, complete: false });
+    const a = staticCluster('a');
+    const c = connect();
+    c.send(request(TypeUrl.Cluster, { node: node('gw-1', 'external'), initialResourceVersions: { a: 'old', b: 'whatever' } }));
+    await c.expectNoResponse();
+    h.cache.setResources('external', TypeUrl.Cluster, [a]);
+    const partial = await c.next();
+    expect(versions(partial)).toEqual({ a: a.hash });
+    expect(partial.removedResources).toEqual([]);
+    c.send(ack(partial));
+    await c.expectNoResponse();
+    h.cache.markComplete();
+    const removal = await c.next();
+    expect(removal.resources).toEqual([]);
+    expect(removal.removedResources).toEqual(['b']);
+  });
+
+  it('answers a fresh wildcard subscription only once the cache is complete', async () => {
+    await h.close();
+    h = await startServer({ holdMs: 60_000, complete: false });
+    const c = connect();
+    c.send(request(TypeUrl.Listener, { node: node('gw-1', 'external') }));
+    await c.expectNoResponse();
+    h.cache.markComplete();
+    const first = await c.next();
+    expect(first.resources).toEqual([]);
+    expect(first.removedResources).toEqual([]);
+  });
+
   it('resends nothing to a gateway that reconnects holding everything', async () => {
     const a = staticCluster('a');
     h.cache.setResources('external', TypeUrl.Cluster, [a]);

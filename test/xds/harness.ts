@@ -14,9 +14,9 @@ export interface Harness {
 }
 
 /** An in-process xDS server on a free loopback port. */
-export async function startServer(options: { holdMs?: number } = {}): Promise<Harness> {
+export async function startServer(options: { holdMs?: number; complete?: boolean } = {}): Promise<Harness> {
   const metrics = new FerryMetrics({ processMetrics: false });
-  const cache = new XdsCache({ metrics });
+  const cache = new XdsCache({ metrics, complete: options.complete });
   const nackStore = new NackStore();
   const server = new XdsServer({ cache, logger: silentLogger, metrics, nackStore, holdMs: options.holdMs });
   const port = await server.listen('127.0.0.1:0');

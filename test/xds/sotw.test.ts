@@ -55,6 +55,19 @@ describe('SotW ADS', () => {
     expect(await metricValue(h.metrics, 'ferry_xds_acks_total', { type: 'clusters' })).toBe(1);
   });
 
+  it('sends nothing while the cache is incomplete (a partial set would remove the rest), then the whole set', async () => {
+    await h.close();
+    h = await startServer({ complete: false });
+    const c = connect();
+    c.send(request(TypeUrl.Cluster, { node: node('gw-1', 'external'), versionInfo: 'what-it-had' }));
+    h.cache.setResources('external', TypeUrl.Cluster, [staticCluster('a')]);
+    await c.expectNoResponse();
+    h.cache.setResources('external', TypeUrl.Cluster, [staticCluster('a'), staticCluster('b')]);
+    h.cache.markComplete();
+    const first = await c.next();
+    expect(names(first.resources)).toEqual(['a', 'b']);
+  });
+
   it('answers a first wildcard request even when there is nothing, so that Envoy finishes initialising', async () => {
     const c = connect();
     c.send(request(TypeUrl.Listener, { node: node('gw-1', 'external') }));
