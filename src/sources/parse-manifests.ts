@@ -59,11 +59,12 @@ export interface DocumentMemo {
  */
 export function parseManifests(text: string, file: string, defaultNamespace: string, memo?: DocumentMemo): ParsedManifest {
   const result: ParsedManifest = { objects: [], problems: [], syntaxError: false };
+  const strings = new Map<string, string>();
   splitDocuments(text).forEach(({ text: documentText, firstLine }, i) => {
     const document = i + 1;
     const digest = memo ? createHash('sha1').update(documentText).digest('base64') : '';
     const known = memo?.previous.get(digest);
-    const parsed = known ? renumber(known, document) : exactSize(parseDocument(documentText, firstLine, file, document, defaultNamespace));
+    const parsed = known ? renumber(known, document) : exactSize(parseDocument(documentText, firstLine, file, document, defaultNamespace, strings));
     memo?.next.set(digest, parsed);
     result.objects.push(...parsed.objects);
     result.problems.push(...parsed.problems);
@@ -72,12 +73,12 @@ export function parseManifests(text: string, file: string, defaultNamespace: str
   return result;
 }
 
-function parseDocument(text: string, firstLine: number, file: string, document: number, defaultNamespace: string): ParsedDocument {
+function parseDocument(text: string, firstLine: number, file: string, document: number, defaultNamespace: string, strings: Map<string, string>): ParsedDocument {
   const parsed: ParsedDocument = { objects: [], problems: [], syntaxError: false };
   let value: unknown;
   try {
     // The core schema, as Kubernetes reads YAML: timestamps stay strings, no merge keys or binary.
-    value = detachFromText(jsYaml.load(text, { schema: jsYaml.CORE_SCHEMA, filename: file }));
+    value = shareStrings(detachFromText(jsYaml.load(text, { schema: jsYaml.CORE_SCHEMA, filename: file })), strings);
   } catch (error) {
     const mark = (error as { mark?: { line: number } }).mark;
     const reason = (error as { reason?: string }).reason ?? (error as Error).message.split('\n')[0];
@@ -109,6 +110,28 @@ function jsonSafe(value: unknown): boolean {
 }
 
 const NO_PROBLEMS: ManifestProblem[] = Object.freeze([]) as unknown as ManifestProblem[];
+
+/** Strings this short are shared by V8 already (JSON.parse internalizes them). */
+const SHARED_BELOW = 11;
+
+/**
+ * Replaces the string values of a parsed document by equal ones met before in the same file: a revision's name, an
+ * apiVersion or a namespace appear in several objects of a file, and each would otherwise be its own copy.
+ */
+function shareStrings<T>(value: T, strings: Map<string, string>): T {
+  if (value === null || typeof value !== 'object') return value;
+  const record = value as Record<string, unknown>;
+  for (const key of Object.keys(record)) {
+    const item = record[key];
+    if (typeof item !== 'string') shareStrings(item, strings);
+    else if (item.length >= SHARED_BELOW) {
+      const shared = strings.get(item);
+      if (shared === undefined) strings.set(item, item);
+      else record[key] = shared;
+    }
+  }
+  return value;
+}
 
 /**
  * The memo keeps every document's result, ~43k at 10k KIngresses: an array filled by push keeps room for 17
