@@ -114,7 +114,7 @@ export function translateIngress(ingress: KIngress, ctx: TranslateContext): Ingr
       secrets.add(`${tls.secretNamespace}/${tls.secretName}`);
     }
   });
-  for (const role of ['external', 'local'] as const) roles[role].tls = withoutRepeatedServerNames(roles[role].tls, warnings);
+  for (const role of ['external', 'local'] as const) roles[role] = exactSize({ ...roles[role], tls: withoutRepeatedServerNames(roles[role].tls, warnings) });
 
   return {
     key,
@@ -129,6 +129,20 @@ export function translateIngress(ingress: KIngress, ctx: TranslateContext): Ingr
 
 function emptyRole(): RoleTranslation {
   return { httpVirtualHosts: [], httpsVirtualHosts: [], sharedVirtualHosts: [], tls: [], backends: new Map() };
+}
+
+/**
+ * Translations are kept for every KIngress, and an array filled by push keeps room for 17 elements (~170 bytes
+ * for one virtual host): the kept arrays are exact copies.
+ */
+function exactSize(role: RoleTranslation): RoleTranslation {
+  return {
+    httpVirtualHosts: role.httpVirtualHosts.slice(),
+    httpsVirtualHosts: role.httpsVirtualHosts.slice(),
+    sharedVirtualHosts: role.sharedVirtualHosts.slice(),
+    tls: role.tls.slice(),
+    backends: role.backends,
+  };
 }
 
 /** Knative defaults a lone split to 100%. */
