@@ -36,12 +36,19 @@ export function objectId(kind: ObjectKind | 'Endpoints', key: string): string {
   return `${kind}:${key}`;
 }
 
-/** What one document of a file gave, kept by its text so that an unchanged document is not parsed again. */
-export interface ParsedDocument {
+/** What one document of a file gave. */
+interface DocumentResult {
   objects: ManifestObject[];
   problems: ManifestProblem[];
   syntaxError: boolean;
 }
+
+/**
+ * What the memo keeps of one document, by its text, so that an unchanged document is not parsed again. Nearly every
+ * document gives one object and no problem: that is kept as the object alone (a result and its array for each of
+ * ~43k documents at 10k KIngresses would add 4 MB).
+ */
+export type ParsedDocument = DocumentResult | ManifestObject;
 
 /**
  * Documents of a file's previous reading and, filled by parseManifests, those of this one, by a digest of their text
@@ -64,8 +71,8 @@ export function parseManifests(text: string, file: string, defaultNamespace: str
     const document = i + 1;
     const digest = memo ? createHash('sha1').update(documentText).digest('base64') : '';
     const known = memo?.previous.get(digest);
-    const parsed = known ? renumber(known, document) : exactSize(parseDocument(documentText, firstLine, file, document, defaultNamespace, strings));
-    memo?.next.set(digest, parsed);
+    const parsed = known ? renumber(expand(known), document) : parseDocument(documentText, firstLine, file, document, defaultNamespace, strings);
+    memo?.next.set(digest, condense(parsed));
     result.objects.push(...parsed.objects);
     result.problems.push(...parsed.problems);
     result.syntaxError ||= parsed.syntaxError;
@@ -73,8 +80,8 @@ export function parseManifests(text: string, file: string, defaultNamespace: str
   return result;
 }
 
-function parseDocument(text: string, firstLine: number, file: string, document: number, defaultNamespace: string, strings: Map<string, string>): ParsedDocument {
-  const parsed: ParsedDocument = { objects: [], problems: [], syntaxError: false };
+function parseDocument(text: string, firstLine: number, file: string, document: number, defaultNamespace: string, strings: Map<string, string>): DocumentResult {
+  const parsed: DocumentResult = { objects: [], problems: [], syntaxError: false };
   let value: unknown;
   try {
     // The core schema, as Kubernetes reads YAML: timestamps stay strings, no merge keys or binary.
@@ -134,16 +141,20 @@ function shareStrings<T>(value: T, strings: Map<string, string>): T {
 }
 
 /**
- * The memo keeps every document's result, ~43k at 10k KIngresses: an array filled by push keeps room for 17
- * elements (~180 bytes for one object), so the kept arrays are exact copies, and documents without problems
- * share one frozen empty array.
+ * What the memo keeps: the lone object of a document without problems, or else the result with exact-size arrays
+ * (an array filled by push keeps room for 17 elements).
  */
-function exactSize(parsed: ParsedDocument): ParsedDocument {
+function condense(parsed: DocumentResult): ParsedDocument {
+  if (parsed.objects.length === 1 && parsed.problems.length === 0 && !parsed.syntaxError) return parsed.objects[0]!;
   return { objects: parsed.objects.slice(), problems: parsed.problems.length > 0 ? parsed.problems.slice() : NO_PROBLEMS, syntaxError: parsed.syntaxError };
 }
 
+function expand(kept: ParsedDocument): DocumentResult {
+  return 'objects' in kept ? kept : { objects: [kept], problems: NO_PROBLEMS, syntaxError: false };
+}
+
 /** The same document found at another position of the file: its objects keep their identity, only the number moves. */
-function renumber(parsed: ParsedDocument, document: number): ParsedDocument {
+function renumber(parsed: DocumentResult, document: number): DocumentResult {
   if (parsed.objects.every((o) => o.document === document) && parsed.problems.every((p) => p.document === document)) return parsed;
   return {
     objects: parsed.objects.map((o) => ({ ...o, document })),
