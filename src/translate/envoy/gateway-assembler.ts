@@ -45,7 +45,7 @@ export interface GatewayUpdate {
 }
 
 interface RouteTableState {
-  /** Per KIngress: its virtual hosts (scoped mode builds its own table from them) and their field bytes. */
+  /** Single layout: per KIngress, its virtual hosts and their field bytes (the scoped layout reads translations). */
   fields: Map<string, { bytes: Uint8Array; virtualHosts: readonly EncodedVirtualHost[] }>;
   /** Scoped mode: KIngresses whose table and scopes must be rebuilt. */
   scopedDirty: Set<string>;
@@ -55,7 +55,6 @@ interface RouteTableState {
 }
 
 const LISTENER_KINDS: readonly ListenerKind[] = ['http', 'https'];
-const EMPTY = new Uint8Array(0);
 
 /**
  * The incremental form of buildGatewayResources for one gateway role: it keeps what it built and, per update,
@@ -167,15 +166,18 @@ export class GatewayAssembler {
     const part = translation?.roles[this.role];
     for (const kind of LISTENER_KINDS) {
       const table = this.routeTables.get(kind)!;
+      if (this.routeTableLayout === 'scoped') {
+        // Scoped tables are built from the translation itself: fields, order and hash serve the single table only.
+        table.scopedDirty.add(key);
+        continue;
+      }
       const previous = table.fields.get(key);
       if (previous) table.accumulator.remove(fieldDigest(key, previous.virtualHosts));
       table.fields.delete(key);
       table.order.delete(key);
       const virtualHosts = part ? (kind === 'http' ? part.httpVirtualHosts : part.httpsVirtualHosts) : [];
       if (virtualHosts.length > 0) {
-        // Scoped tables are built per KIngress from the virtual hosts; only the single table needs the field bytes.
-        const bytes = this.routeTableLayout === 'single' ? encodeVirtualHostsField(virtualHosts) : EMPTY;
-        table.fields.set(key, { bytes, virtualHosts });
+        table.fields.set(key, { bytes: encodeVirtualHostsField(virtualHosts), virtualHosts });
         table.order.add(key);
         table.accumulator.add(fieldDigest(key, virtualHosts));
       }
