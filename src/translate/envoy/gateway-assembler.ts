@@ -81,9 +81,10 @@ export class GatewayAssembler {
   /** Cluster names each KIngress routes to in this role: its translation's own map, not a copy. */
   private readonly usedBy = new Map<string, ReadonlyMap<string, Backend>>();
   private tlsDirty = true;
-  /** Each cluster's resource and the backend it was built from, to skip rebuilding an unchanged one. */
-  private readonly clusters = new Map<string, { backend: Backend; resource: XdsResource }>();
-  private readonly endpoints = new Map<string, { resource: XdsResource; fallback: boolean }>();
+  /** The backend each served cluster was built from, to skip rebuilding an unchanged one (`served` has the resource). */
+  private readonly clusters = new Map<string, Backend>();
+  /** Each served load assignment: true when it falls back to the activator (no ready endpoint of its own). */
+  private readonly endpoints = new Map<string, boolean>();
   private readonly secrets = new Map<string, { resource?: XdsResource; warning?: string }>();
   private listenerSignature = '';
   private listeners: XdsResource[] = [];
@@ -237,9 +238,9 @@ export class GatewayAssembler {
         continue;
       }
       const cached = this.clusters.get(name);
-      if (cached && isDeepStrictEqual(cached.backend, entry) && !dirty.all) continue;
+      if (cached && isDeepStrictEqual(cached, entry) && !dirty.all) continue;
       const resource = encodeResource(TypeUrl.Cluster, name, Cluster, buildCluster(entry, ctx.config));
-      this.clusters.set(name, { backend: entry, resource });
+      this.clusters.set(name, entry);
       wanted.set(name, resource);
     }
     return this.diff(TypeUrl.Cluster, wanted);
@@ -251,7 +252,7 @@ export class GatewayAssembler {
     const names = dirty.all ? new Set([...this.endpoints.keys(), ...this.backendUsers.keys()]) : new Set(dirtyBackends);
     if (!dirty.all) {
       for (const name of this.backendsOfServices(dirty.services)) names.add(name);
-      if (activatorChanged) for (const [name, entry] of this.endpoints) if (entry.fallback) names.add(name);
+      if (activatorChanged) for (const [name, fallback] of this.endpoints) if (fallback) names.add(name);
     }
     const wanted = new Map<string, XdsResource | undefined>();
     for (const name of names) {
@@ -263,7 +264,7 @@ export class GatewayAssembler {
       }
       const assignment = buildLoadAssignment(backend, ctx);
       const resource = encodeResource(TypeUrl.Endpoint, name, ClusterLoadAssignment, assignment);
-      this.endpoints.set(name, { resource, fallback: !assignment.endpoints.some((locality) => locality.priority === 0) });
+      this.endpoints.set(name, !assignment.endpoints.some((locality) => locality.priority === 0));
       wanted.set(name, resource);
     }
     return this.diff(TypeUrl.Endpoint, wanted);
