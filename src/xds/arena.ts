@@ -13,8 +13,9 @@ const OWN_BUFFER_ABOVE = 8 * 1024;
 /** Below this much new allocation a compaction is not worth a pass over every resource. */
 const MIN_COMPACTION_BYTES = 16 * 2 ** 20;
 
-/** Something whose bytes live in the arena and can be moved (the cache's resources). */
+/** Something whose bytes live in the arena and can be moved (the cache's resources, virtual hosts). */
 export interface ArenaResident {
+  /** The slab it is in, or any view of that slab. */
   readonly slab: Uint8Array;
   readonly size: number;
   /** Copies the bytes to `slab` at `offset` (allocated for it) and uses them from now on. */
@@ -29,7 +30,7 @@ export interface ArenaSpace {
 export class ResourceArena {
   private current = new Uint8Array(0);
   private used = 0;
-  private readonly slabs = new WeakSet<Uint8Array>();
+  private readonly slabs = new WeakSet<ArrayBufferLike>();
   private allocatedSinceCompaction = 0;
   private liveAtCompaction = 0;
 
@@ -39,7 +40,7 @@ export class ResourceArena {
     if (size > OWN_BUFFER_ABOVE) return { slab: new Uint8Array(size), offset: 0 };
     if (this.used + size > this.current.length) {
       this.current = new Uint8Array(SLAB_SIZE);
-      this.slabs.add(this.current);
+      this.slabs.add(this.current.buffer);
       this.used = 0;
     }
     const space = { slab: this.current, offset: this.used };
@@ -58,14 +59,15 @@ export class ResourceArena {
    * left alone, it is garbage or holds short-lived bytes.
    */
   compact(residents: readonly ArenaResident[]): void {
-    const live = new Map<Uint8Array, number>();
+    const live = new Map<ArrayBufferLike, number>();
     let liveBytes = 0;
     for (const resident of residents) {
       liveBytes += resident.size;
-      if (this.slabs.has(resident.slab) && resident.slab !== this.current) live.set(resident.slab, (live.get(resident.slab) ?? 0) + resident.size);
+      const slab = resident.slab.buffer;
+      if (this.slabs.has(slab) && slab !== this.current.buffer) live.set(slab, (live.get(slab) ?? 0) + resident.size);
     }
     for (const resident of residents) {
-      const bytes = live.get(resident.slab);
+      const bytes = live.get(resident.slab.buffer);
       if (bytes === undefined || bytes >= SLAB_SIZE / 2) continue;
       const space = this.allocate(resident.size);
       resident.moveTo(space.slab, space.offset);

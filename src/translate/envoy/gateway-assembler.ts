@@ -18,7 +18,7 @@ import { listenerName, routeConfigurationName, secretResourceName, type Listener
 import { assembleRouteConfigurationFromFields, encodeVirtualHostsField } from './route-configuration.js';
 import { scopedRouteConfigurationName, scopedRouteResources } from './scoped-routes.js';
 import { buildTlsSecret } from './secrets.js';
-import type { EncodedVirtualHost } from './virtual-host.js';
+import { compactVirtualHosts, type EncodedVirtualHost } from './virtual-host.js';
 import { SortedKeys } from './sorted-keys.js';
 import { StringSets } from '../../string-sets.js';
 
@@ -126,6 +126,7 @@ export class GatewayAssembler {
       for (const translation of changed) this.accepted.add(translation.key);
     }
 
+    compactVirtualHosts(() => this.keptVirtualHosts());
     const dirtyBackends = new Set<string>();
     for (const key of touched) this.refreshIngress(key, dirtyBackends);
 
@@ -140,6 +141,13 @@ export class GatewayAssembler {
       conflicts: this.conflicts,
       warnings: [...this.secrets.values()].flatMap((s) => (s.warning ? [s.warning] : [])),
     };
+  }
+
+  /** Every virtual host of every translation held (they are shared by the roles' assemblers). */
+  private *keptVirtualHosts(): Iterable<EncodedVirtualHost> {
+    for (const translation of this.translations.values()) {
+      for (const part of Object.values(translation.roles)) yield* [...part.httpVirtualHosts, ...part.httpsVirtualHosts, ...part.sharedVirtualHosts];
+    }
   }
 
   private claim(key: string, before: readonly string[], after: readonly string[]): void {

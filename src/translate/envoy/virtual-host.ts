@@ -1,5 +1,6 @@
 import { VirtualHost } from 'envoy-proto-ts/envoy/config/route/v3/route_components';
 import type { Route } from 'envoy-proto-ts/envoy/config/route/v3/route_components';
+import { ResourceArena, type ArenaResident } from '../../xds/arena.js';
 import { contentHash } from '../../xds/resource.js';
 
 /** A virtual host encoded once; route configurations are assembled from these bytes. */
@@ -18,6 +19,39 @@ export function domainsForHosts(hosts: readonly string[]): string[] {
 
 export function encodeVirtualHost(name: string, hosts: readonly string[], routes: Route[]): EncodedVirtualHost {
   const domains = domainsForHosts(hosts);
-  const bytes = VirtualHost.encode(VirtualHost.fromPartial({ name, domains, routes })).finish();
+  const bytes = intoArena(VirtualHost.encode(VirtualHost.fromPartial({ name, domains, routes })).finish());
   return { name, domains, bytes, hash: contentHash(bytes) };
+}
+
+/**
+ * Virtual host bytes live as long as their KIngress's translation (~10^4 at 10k KIngresses): they share slabs
+ * instead of an ArrayBuffer each, and the gateway assembler keeps the slabs dense with compactVirtualHosts.
+ */
+const virtualHostArena = new ResourceArena();
+
+function intoArena(bytes: Uint8Array): Uint8Array {
+  const { slab, offset } = virtualHostArena.allocate(bytes.length);
+  slab.set(bytes, offset);
+  return slab.subarray(offset, offset + bytes.length);
+}
+
+/** Moves the virtual hosts of mostly dead slabs out; `kept` lists every virtual host still kept, and is called only when due. */
+export function compactVirtualHosts(kept: () => Iterable<EncodedVirtualHost>): void {
+  if (!virtualHostArena.wantsCompaction) return;
+  const residents = new Map<EncodedVirtualHost, ArenaResident>();
+  for (const virtualHost of kept()) if (!residents.has(virtualHost)) residents.set(virtualHost, resident(virtualHost));
+  virtualHostArena.compact([...residents.values()]);
+}
+
+function resident(virtualHost: EncodedVirtualHost): ArenaResident {
+  return {
+    get slab() {
+      return virtualHost.bytes;
+    },
+    size: virtualHost.bytes.length,
+    moveTo(slab, offset) {
+      slab.set(virtualHost.bytes, offset);
+      virtualHost.bytes = slab.subarray(offset, offset + virtualHost.bytes.length);
+    },
+  };
 }
