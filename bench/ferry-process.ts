@@ -54,7 +54,7 @@ export class FerryProcess {
       '--xds-address', `127.0.0.1:${xdsPort}`, '--admin-address', `127.0.0.1:${adminPort}`, '--envoy-admin-port', String(envoyAdminPort),
       '--external-http-port', String(ports.external.http), '--external-https-port', String(ports.external.https),
       '--local-http-port', String(ports.local.http), '--local-https-port', String(ports.local.https),
-      '--listen-address', '127.0.0.1', '--log-level', 'debug', '--route-tables', options.routeTables,
+      '--listen-address', '127.0.0.1', '--log-level', 'info', '--route-tables', options.routeTables,
     ];
     const nodeArgs = options.cpuProfileDir ? ['--cpu-prof', '--cpu-prof-dir', options.cpuProfileDir] : [];
     return new FerryProcess(Date.now(), ports, adminPort, envoyAdminPort, args, nodeArgs);
@@ -107,8 +107,7 @@ export class FerryProcess {
   /** True when a gateway is connected and every type it subscribed to is SYNCED (ACKed at the current version). */
   async synced(): Promise<boolean> {
     try {
-      const status = await this.status();
-      return status.gateways.length > 0 && status.gateways.every((g) => g.types.every((t) => t.state === 'SYNCED'));
+      return (JSON.parse(await this.adminGet('/debug/synced')) as { synced: boolean }).synced;
     } catch {
       return false;
     }

@@ -9,6 +9,8 @@ export interface AdminProviders {
   notReadyReason(): string | undefined;
   configDump(query: { role?: string; type?: string; name?: string }): unknown;
   status(): unknown;
+  /** The gateway part of status() in one line: cheap enough to poll. */
+  synced(): unknown;
   /** Ingresses, Routes and DomainMappings with their readiness, for `ferry get`. */
   objects(kind: string): unknown;
 }
@@ -61,10 +63,12 @@ export class AdminServer {
         }));
       case '/debug/status':
         return sendJson(res, providers.status());
+      case '/debug/synced':
+        return send(res, 200, 'application/json', `${JSON.stringify(providers.synced())}\n`);
       case '/debug/objects':
         return sendQueryAnswer(res, () => providers.objects(url.searchParams.get('kind') ?? 'ingresses'));
       default:
-        return send(res, 404, 'text/plain', 'not found: try /healthz, /readyz, /metrics, /debug/config_dump, /debug/status, /debug/objects?kind=ingresses\n');
+        return send(res, 404, 'text/plain', 'not found: try /healthz, /readyz, /metrics, /debug/config_dump, /debug/status, /debug/synced, /debug/objects?kind=ingresses\n');
     }
   }
 }

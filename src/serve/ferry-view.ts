@@ -57,8 +57,26 @@ export class FerryView {
   }
 
   status(): StatusReport {
-    const { xds, nacks, cache, source, reconciler } = this.sources;
-    const gateways: GatewayStatus[] = xds.streams().map((stream) => {
+    const { nacks, source, reconciler } = this.sources;
+    return {
+      pass: reconciler.current().pass,
+      gateways: this.gateways(),
+      nacks: nacks.list().map((nack) => ({
+        nodeId: nack.nodeId, type: SHORT_NAME[nack.typeUrl], version: nack.version, resources: [...nack.resourceNames], message: nack.message, time: nack.time.toISOString(),
+      })),
+      problems: source.problems().map((problem) => ({ severity: problem.severity, message: formatValidationError(problem) })),
+    };
+  }
+
+  /** Whether gateways are connected and all took the current configuration: status() without the lists, for polling. */
+  synced(): { pass: number; gateways: number; synced: boolean } {
+    const gateways = this.gateways();
+    return { pass: this.sources.reconciler.current().pass, gateways: gateways.length, synced: gateways.length > 0 && gateways.every((g) => g.synced) };
+  }
+
+  private gateways(): GatewayStatus[] {
+    const { xds, cache } = this.sources;
+    return xds.streams().map((stream) => {
       const types = stream.types.map((type) => {
         const currentVersion = cache.version(stream.roles, type.typeUrl);
         const state = typeSyncState(type, currentVersion);
@@ -72,14 +90,6 @@ export class FerryView {
         connectedAt: stream.connectedAt.toISOString(), synced: types.every((t) => t.state === 'SYNCED'), types,
       };
     });
-    return {
-      pass: reconciler.current().pass,
-      gateways,
-      nacks: nacks.list().map((nack) => ({
-        nodeId: nack.nodeId, type: SHORT_NAME[nack.typeUrl], version: nack.version, resources: [...nack.resourceNames], message: nack.message, time: nack.time.toISOString(),
-      })),
-      problems: source.problems().map((problem) => ({ severity: problem.severity, message: formatValidationError(problem) })),
-    };
   }
 
   /** The status Ferry would write to a KIngress now. */

@@ -61,6 +61,7 @@ export class Ferry {
       notReadyReason: () => (this.synced ? undefined : 'sources have not synced yet'),
       configDump: (query) => this.view.configDump(query),
       status: () => this.view.status(),
+      synced: () => this.view.synced(),
       objects: (kind) => this.view.objects(kind),
     } });
     this.source.on('problem', (problem) => this.metrics.errors.inc({ reason: problem.severity === 'warning' ? 'manifest_warning' : 'manifest_error' }));

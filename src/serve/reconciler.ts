@@ -233,7 +233,7 @@ export class Reconciler {
   private finishPass(pass: number, started: bigint, changes: number, translated: number, removed: number): ReconcileState {
     const seconds = Number(process.hrtime.bigint() - started) / 1e9;
     this.options.metrics?.translationSeconds.observe(seconds);
-    this.logger.debug({ pass, changes, translated, removed, ms: seconds * 1000 }, 'reconciled');
+    this.logger.info({ pass, changes, translated, removed, ms: Math.round(seconds * 1e5) / 100 }, 'reconciled');
     for (const listener of this.passListeners) listener(this.state);
     return this.state;
   }

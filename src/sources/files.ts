@@ -266,7 +266,8 @@ export class FilesSource extends EventEmitter implements Source {
   private applyUpdates(updates: StoreUpdate[]): void {
     if (updates.length === 0) return;
     const changes = this.store.apply(updates);
-    this.logger.debug({ changes: changes.length }, 'manifests applied');
+    // One line per applied edit: the operator sees that Ferry took it (Knative's controllers log each reconcile too).
+    this.logger.info({ changes: changes.length }, 'manifests applied');
   }
 
   private applyToStore(): void {

@@ -114,6 +114,8 @@ describe('operating Ferry: dump, status, get, validate and metrics against a rea
     printed.push(waited.stdout);
     expect(waited.exitCode).toBe(0);
     expect(JSON.parse(waited.stdout).gateways[0].types.map((t: Json) => t.state)).toEqual(['SYNCED', 'SYNCED', 'SYNCED', 'SYNCED', 'SYNCED', 'SYNCED']);
+    const synced = await (await fetch(`http://${env.admin}/debug/synced`)).json();
+    expect(synced).toEqual({ pass: env.ferry.reconciler.current().pass, gateways: 1, synced: true });
   });
 
   it('lists ingresses and routes with the readiness their objects have', async () => {
@@ -162,6 +164,7 @@ describe('operating Ferry: dump, status, get, validate and metrics against a rea
     printed.push(waited.stdout);
     expect(waited.exitCode).toBe(1);
     expect(waited.stdout).toContain(`gateway-both CDS: NACKED: ${envoyMessage}`);
+    expect(await (await fetch(`http://${env.admin}/debug/synced`)).json()).toMatchObject({ gateways: 1, synced: false });
 
     const metrics = await (await fetch(`http://${env.admin}/metrics`)).text();
     printed.push(metrics);
