@@ -7,6 +7,7 @@ import type { ObjectKind } from '../model/kinds.js';
 import type { ObjectChange } from '../store/changes.js';
 import type { Store } from '../store/store.js';
 import { GatewayAssembler, type GatewayDirty, type GatewayUpdate } from '../translate/envoy/gateway-assembler.js';
+import { listenerName } from '../translate/envoy/names.js';
 import { translateIngress, type HostConflict, type IngressTranslation, type TranslateConfig, type TranslateContext } from '../translate/envoy/index.js';
 import { KnativeMemo, knativeInputsFromStore, translateKnative, type KnativeStatus, type TranslatedIngress } from '../translate/knative/index.js';
 import { KNATIVE_CONFIG_MAPS, KNATIVE_NAMESPACE, type KnativeConfig } from '../model/config.js';
@@ -97,10 +98,12 @@ export class Reconciler {
   }
 
   /**
-   * start() for a large store: the first pass translates the KIngresses in batches and hands each batch's resources
-   * to the cache (and so to connected gateways) before translating the next, so that Envoy builds clusters and
-   * routes while Ferry still translates. Listeners that already exist are updated once, at the end (an Envoy
-   * listener update rebuilds its filter chains). Changes that arrive meanwhile are reconciled after it.
+   * start() for a large store: the first pass hands its resources to the cache (and so to connected gateways) in
+   * batches, so that Envoy builds clusters and routes while Ferry still assembles. Every KIngress is translated
+   * first, and those whose hosts another KIngress claims too come in the last batch: what an earlier batch hands
+   * over is final, never a host that a later KIngress wins. What aggregates all KIngresses (the https listeners'
+   * certificate chains, single route tables) is handed over once, at the end: a gateway that reconnects while Ferry
+   * restarts gets nothing partial. Changes that arrive meanwhile are reconciled after it.
    */
   async startInBatches(batchSize: number): Promise<void> {
     this.subscribe(false);
@@ -109,23 +112,28 @@ export class Reconciler {
     const pass = ++this.state.pass;
     const removed = new Set<string>();
     this.refreshKnative(new Set(), removed, new Set());
-    const keys = [...this.ingresses.keys()];
-    const batches = Math.max(1, Math.ceil(keys.length / batchSize));
-    const deferred = new Map<GatewayRole, Map<string, XdsResource>>(GATEWAY_ROLES.map((role) => [role, new Map()]));
-    for (let batch = 0; batch < batches; batch++) {
-      const last = batch === batches - 1;
-      const changed = this.translateKeys(keys.slice(batch * batchSize, (batch + 1) * batchSize), pass);
+    const translations = this.translateKeys(this.ingresses.keys(), pass);
+    const batches = inBatches(translations, batchSize);
+    const deferred = new Map<GatewayRole, Partial<Record<TypeUrl, Map<string, XdsResource>>>>(GATEWAY_ROLES.map((role) => [role, {}]));
+    let handedOver = 0;
+    for (const [batch, changed] of batches.entries()) {
+      const last = batch === batches.length - 1;
       this.assemble(changed, [], { services: new Set(), secrets: new Set(), all: batch === 0 }, pass, (role, update) => {
-        const listeners = update.changes[TypeUrl.Listener];
-        const later = deferred.get(role)!;
-        for (const listener of listeners.upserts) if (this.options.cache.get([role], TypeUrl.Listener, listener.name)) later.set(listener.name, listener);
-        listeners.upserts = listeners.upserts.filter((listener) => !later.has(listener.name));
-        if (last) listeners.upserts.push(...later.values());
+        const aggregates = (name: string, typeUrl: TypeUrl): boolean =>
+          (typeUrl === TypeUrl.Listener && name === listenerName(role, 'https')) || (typeUrl === TypeUrl.Route && this.ctx.config.routeTables === 'single');
+        for (const typeUrl of [TypeUrl.Listener, TypeUrl.Route] as const) {
+          const changes = update.changes[typeUrl];
+          const later = (deferred.get(role)![typeUrl] ??= new Map());
+          for (const resource of changes.upserts) if (aggregates(resource.name, typeUrl)) later.set(resource.name, resource);
+          changes.upserts = changes.upserts.filter((resource) => !aggregates(resource.name, typeUrl));
+          if (last) changes.upserts.push(...later.values());
+        }
       });
-      if (batches > 1) this.logger.info({ pass, translated: Math.min(keys.length, (batch + 1) * batchSize), of: keys.length }, 'first pass: KIngresses translated and handed to the gateways');
+      handedOver += changed.length;
+      if (batches.length > 1) this.logger.info({ pass, handedOver, of: translations.length }, 'first pass: KIngresses handed to the gateways');
       if (!last) await new Promise((resolve) => setImmediate(resolve));
     }
-    this.finishPass(pass, started, 0, keys.length, removed.size);
+    this.finishPass(pass, started, 0, translations.length, removed.size);
     this.started = true;
     if (this.pending.length > 0) this.scheduler.schedule();
   }
@@ -330,6 +338,21 @@ function sameReference(a: TranslatedIngress['origin'], b: TranslatedIngress['ori
 
 function key(object: { metadata: { namespace?: string; name: string } }): string {
   return `${object.metadata.namespace ?? ''}/${object.metadata.name}`;
+}
+
+/**
+ * Batches of at most `size` translations whose hosts no other KIngress claims, then one batch of all the others
+ * (any size): conflicts are resolved among all their claimants at once. Never empty: one pass always runs.
+ */
+function inBatches(translations: IngressTranslation[], size: number): IngressTranslation[][] {
+  const claims = new Map<string, number>();
+  for (const translation of translations) for (const host of translation.hosts) claims.set(host, (claims.get(host) ?? 0) + 1);
+  const contested = translations.filter((t) => t.hosts.some((host) => claims.get(host)! > 1));
+  const free = contested.length === 0 ? translations : translations.filter((t) => t.hosts.every((host) => claims.get(host) === 1));
+  const batches: IngressTranslation[][] = [];
+  for (let i = 0; i < free.length; i += size) batches.push(free.slice(i, i + size));
+  if (contested.length > 0 || batches.length === 0) batches.push(contested);
+  return batches;
 }
 
 /** A KIngress of another class is never touched. */

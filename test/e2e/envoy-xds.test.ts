@@ -31,11 +31,12 @@ function resourcesOf(state: GatewayState): Partial<Record<TypeUrl, XdsResource[]
 }
 
 /** An in-process Ferry xDS server on 127.0.0.1:port (0: any free port) with its own cache, NACKs and metrics. */
-async function startFerry(port: number, state: GatewayState): Promise<{ server: XdsServer; cache: XdsCache; nacks: NackStore; metrics: FerryMetrics; port: number }> {
+async function startFerry(port: number, state: GatewayState, building?: Partial<Record<TypeUrl, XdsResource[]>>): Promise<{ server: XdsServer; cache: XdsCache; nacks: NackStore; metrics: FerryMetrics; port: number }> {
   const metrics = new FerryMetrics({ processMetrics: false });
-  const cache = new XdsCache({ metrics });
+  // `building`: what a Ferry still in its first pass has handed over so far (its cache is incomplete).
+  const cache = new XdsCache({ metrics, complete: building === undefined });
   const nacks = new NackStore();
-  cache.setAll('external', resourcesOf(state));
+  cache.setAll('external', building ?? resourcesOf(state));
   const server = new XdsServer({ cache, nackStore: nacks, metrics, logger: silentLogger });
   const bound = await server.listen(`127.0.0.1:${port}`);
   return { server, cache, nacks, metrics, port: bound };
@@ -141,23 +142,29 @@ describe.each<XdsMode>(['delta', 'sotw'])('a real Envoy fed by the Ferry XdsServ
   });
 });
 
-describe('Ferry restarted under a serving Envoy (delta ADS)', () => {
+/** Hosts a and b, each on its own backend, served by a Ferry xDS server to a real Envoy. */
+async function twoHostGateway(mode: XdsMode): Promise<{ backends: HttpBackend[]; state: GatewayState; ferry: Awaited<ReturnType<typeof startFerry>>; envoy: ManagedEnvoy }> {
+  const backends = [await startHttpBackend({ name: 'a' }), await startHttpBackend({ name: 'b' })];
+  const state: GatewayState = {
+    listenerPort: await freePort(),
+    hosts: [{ host: 'a.example.com', cluster: 'cluster-a' }, { host: 'b.example.com', cluster: 'cluster-b' }],
+    clusters: { 'cluster-a': [backends[0]!], 'cluster-b': [backends[1]!] },
+  };
+  const ferry = await startFerry(0, state);
+  const envoy = await startEnvoy({ xdsPort: ferry.port, role: 'external', mode });
+  await envoy.ready();
+  return { backends, state, ferry, envoy };
+}
+
+describe.each<XdsMode>(['delta', 'sotw'])('Ferry restarted under a serving Envoy (%s ADS)', (mode) => {
   printEnvoyLogsOnFailure();
-  const backends: HttpBackend[] = [];
+  let backends: HttpBackend[] = [];
   let state: GatewayState;
   let ferry: Awaited<ReturnType<typeof startFerry>>;
   let envoy: ManagedEnvoy;
 
   beforeAll(async () => {
-    backends.push(await startHttpBackend({ name: 'a' }), await startHttpBackend({ name: 'b' }));
-    state = {
-      listenerPort: await freePort(),
-      hosts: [{ host: 'a.example.com', cluster: 'cluster-a' }, { host: 'b.example.com', cluster: 'cluster-b' }],
-      clusters: { 'cluster-a': [backends[0]!], 'cluster-b': [backends[1]!] },
-    };
-    ferry = await startFerry(0, state);
-    envoy = await startEnvoy({ xdsPort: ferry.port, role: 'external', mode: 'delta' });
-    await envoy.ready();
+    ({ backends, state, ferry, envoy } = await twoHostGateway(mode));
   });
 
   afterAll(async () => {
@@ -216,5 +223,33 @@ describe('Ferry restarted under a serving Envoy (delta ADS)', () => {
     ferry.cache.setAll('external', good);
     await waitFor(() => ferry.nacks.get(envoy.name, TypeUrl.Cluster) === undefined, 15_000, 'the NACK cleared by a good version');
     expect(await backendAnswering(state.listenerPort, 'a.example.com')).toBe('a');
+  });
+  it('takes nothing away that it has not handed over yet, and converges once complete', async () => {
+    await waitFor(async () => (await envoy.admin.stat('control_plane.connected_state')) === 1, 10_000, 'Envoy connected to Ferry');
+    const load = loadLoop({ port: state.listenerPort, host: 'b.example.com', durationMs: 45_000, maxRequests: 20_000, concurrency: 2 });
+    try {
+      await waitFor(() => load.countBy('b') >= 20, 15_000, 'requests flowing');
+      await ferry.server.close();
+      await waitFor(async () => (await envoy.admin.stat('control_plane.connected_state')) === 0, 15_000, 'Envoy noticing Ferry is gone');
+      // The new Ferry has handed over cluster-a so far: not cluster-b, nor the listener and routes (aggregates come last).
+      ferry = await startFerry(ferry.port, state, {
+        [TypeUrl.Cluster]: [testEdsCluster('cluster-a')],
+        [TypeUrl.Endpoint]: [testLoadAssignment('cluster-a', [backends[0]!.port])],
+      });
+      await waitFor(async () => (await envoy.admin.stat('control_plane.connected_state')) === 1, 30_000, 'Envoy reconnected to the new Ferry');
+      await waitFor(() => (ferry.server.streams()[0]?.types.length ?? 0) >= 2, 15_000, 'the new Ferry seeing the subscriptions');
+      const reconnected = load.countBy('b');
+      await waitFor(() => load.countBy('b') >= reconnected + 100, 15_000, 'cluster-b served while the new Ferry is incomplete');
+
+      state = { ...state, hosts: [...state.hosts, { host: 'completed.example.com', cluster: 'cluster-a' }] };
+      ferry.cache.setAll('external', resourcesOf(state));
+      ferry.cache.markComplete();
+      await waitFor(async () => (await backendAnswering(state.listenerPort, 'completed.example.com')) === 'a', 15_000, 'the complete configuration');
+      const completed = load.countBy('b');
+      await waitFor(() => load.countBy('b') >= completed + 20, 15_000, 'cluster-b still served once complete');
+    } finally {
+      const result = await load.stop();
+      expect(result.failures).toEqual([]);
+    }
   });
 });

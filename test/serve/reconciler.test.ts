@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { silentLogger } from '../../src/log.js';
 import type { KIngress } from '../../src/model/ingress.js';
 import type { EndpointSlice, Service } from '../../src/model/kube.js';
+import { ScopedRouteConfiguration } from 'envoy-proto-ts/envoy/config/route/v3/scoped_route';
 import { Reconciler } from '../../src/serve/reconciler.js';
 import type { StoreUpdate } from '../../src/store/changes.js';
 import { Store } from '../../src/store/store.js';
@@ -80,7 +81,7 @@ describe('Reconciler', () => {
     expect(Object.keys(snapshot(cache)).filter((k) => k.includes('Cluster '))).toEqual([]);
   });
 
-  it('a first pass in batches ends where one pass ends, creating each listener once and updating it only at the end', async () => {
+  it('a first pass in batches ends where one pass ends, and hands over nothing partial or later undone', async () => {
     const store = new Store();
     const tlsSecret = (name: string) => ({ apiVersion: 'v1', kind: 'Secret', type: 'kubernetes.io/tls', metadata: { name, namespace: 'default' }, data: { 'tls.crt': Buffer.from(`crt ${name}`).toString('base64'), 'tls.key': Buffer.from(`key ${name}`).toString('base64') } });
     const updates: StoreUpdate[] = [put(service('a')), put(slice('a', true)), put(service('b')), put(slice('b', false))];
@@ -91,20 +92,29 @@ describe('Reconciler', () => {
       if (i % 3 === 0) updates.push({ kind: 'Secret', object: tlsSecret(`cert${i}`) } as StoreUpdate);
     }
     updates.push(put(ingress('inside', 'inside.svc.cluster.local', ['b'])));
+    // A younger KIngress first in the store that loses app5's host to it: its scope must never be handed over.
+    const usurper = ingress('a-usurper', 'app5.example.com', ['b']);
+    usurper.metadata.creationTimestamp = '2027-01-01T00:00:00Z';
+    updates.unshift(put(usurper));
     store.apply(updates);
 
     const cache = new XdsCache({ complete: false });
     const listenerUpdates: string[] = [];
+    const app5Scopes: string[] = [];
     cache.onChange((role, types) => {
+      const scope = cache.get([role], TypeUrl.ScopedRoute, `${role}/app5.example.com`);
+      if (types.includes(TypeUrl.ScopedRoute) && scope) app5Scopes.push(ScopedRouteConfiguration.decode(scope.bytes).routeConfigurationName);
       if (types.includes(TypeUrl.Listener)) listenerUpdates.push(`${role} ${cache.list([role], TypeUrl.Listener).map((l) => l.name).join(',')}`);
     });
     const reconciler = new Reconciler({ store, cache, translateConfig: DEFAULT_TRANSLATE_CONFIG, logger: silentLogger });
     await reconciler.startInBatches(2);
     reconciler.stop();
     expect(snapshot(cache)).toEqual(fromScratch(store));
-    expect(reconciler.current().ingresses.size).toBe(8);
-    // The external https listener appears with the first TLS KIngress and is replaced once, when the pass ends.
-    expect(listenerUpdates).toEqual(['external external-http,external-https', 'local local-http,local-https', 'external external-http,external-https', 'local local-http,local-https']);
+    expect(reconciler.current().ingresses.size).toBe(9);
+    expect(new Set(app5Scopes)).toEqual(new Set(['external/default/app5', 'local/default/app5']));
+    // Plain-HTTP listeners come with the first batch; the https listeners, whose chains gather every KIngress's
+    // certificates, come once, complete, when the pass ends.
+    expect(listenerUpdates).toEqual(['external external-http', 'local local-http', 'external external-http,external-https', 'local local-http,local-https']);
   });
 });
 
