@@ -2,6 +2,7 @@ import type { XdsResource } from '../xds/resource.js';
 import { PUSH_ORDER, SHORT_NAME, TypeUrl } from '../xds/resource-types.js';
 import { GATEWAY_ROLES, type GatewayRole } from '../xds/roles.js';
 import { resourceToEnvoyJson } from './envoy-json.js';
+import { SCOPED_ROUTES_NAME } from '../translate/envoy/scoped-routes.js';
 
 /** What the dump reads of the xDS cache. */
 export interface ServedResources {
@@ -27,11 +28,11 @@ const DISCOVERY_NAMES: Record<string, TypeUrl> = { cds: TypeUrl.Cluster, eds: Ty
 const DUMP_SHAPE: Record<TypeUrl, { type: string; list: string; entry: (resource: XdsResource, json: Record<string, unknown>) => Record<string, unknown>; group?: (resource: XdsResource) => string }> = {
   [TypeUrl.Listener]: { type: 'ListenersConfigDump', list: 'dynamic_listeners', entry: (r, json) => ({ name: r.name, active_state: { version_info: r.hash, listener: json } }) },
   [TypeUrl.Cluster]: { type: 'ClustersConfigDump', list: 'dynamic_active_clusters', entry: (r, json) => ({ version_info: r.hash, cluster: json }) },
-  // Envoy groups scopes under the scoped_routes name of the connection manager (the listener: the scope name's prefix).
+  // Envoy groups scopes under the scoped_routes name of the connection managers: one name for all of Ferry's.
   [TypeUrl.ScopedRoute]: {
     type: 'ScopedRoutesConfigDump', list: 'dynamic_scoped_route_configs',
-    entry: (r, json) => ({ name: r.name.slice(0, r.name.indexOf('/')), version_info: r.hash, scoped_route_configs: [json] }),
-    group: (r) => r.name.slice(0, r.name.indexOf('/')),
+    entry: (r, json) => ({ name: SCOPED_ROUTES_NAME, version_info: r.hash, scoped_route_configs: [json] }),
+    group: () => SCOPED_ROUTES_NAME,
   },
   [TypeUrl.Route]: { type: 'RoutesConfigDump', list: 'dynamic_route_configs', entry: (r, json) => ({ version_info: r.hash, route_config: json }) },
   [TypeUrl.Secret]: { type: 'SecretsConfigDump', list: 'dynamic_active_secrets', entry: (r, json) => ({ name: r.name, version_info: r.hash, secret: json }) },
@@ -87,7 +88,9 @@ function groupEntries(resources: readonly XdsResource[], group: (resource: XdsRe
   const groups = new Map<string, Array<Record<string, unknown>>>();
   for (const resource of resources) {
     const name = group(resource);
-    groups.set(name, [...(groups.get(name) ?? []), resourceToEnvoyJson(resource)]);
+    const members = groups.get(name) ?? [];
+    members.push(resourceToEnvoyJson(resource));
+    groups.set(name, members);
   }
   return [...groups].map(([name, scopes]) => ({ name, version_info: version, scoped_route_configs: scopes }));
 }

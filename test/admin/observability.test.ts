@@ -81,7 +81,9 @@ describe('operating Ferry: dump, status, get, validate and metrics against a rea
       else expect(resource, key).toEqual(inEnvoy.get(key));
     }
     expect([...kinds].sort()).toEqual(['ClustersConfigDump', 'EndpointsConfigDump', 'ListenersConfigDump', 'RoutesConfigDump', 'ScopedRoutesConfigDump', 'SecretsConfigDump']);
-    // The wrappers carry Envoy's field names too.
+    // The wrappers carry Envoy's field names too, and scopes are grouped under the same scoped_routes name.
+    const scopeGroups = (dump: { configs: Json[] }) => dump.configs.filter((c) => c['@type'] === 'type.googleapis.com/envoy.admin.v3.ScopedRoutesConfigDump').flatMap((c) => (c.dynamic_scoped_route_configs as Json[]).map((g) => g.name));
+    expect(scopeGroups(ours.external)).toEqual(scopeGroups(envoyDump));
     const listeners = ours.external.configs.find((c) => c['@type'] === 'type.googleapis.com/envoy.admin.v3.ListenersConfigDump')!;
     expect(listeners.dynamic_listeners[0]).toMatchObject({ name: expect.any(String), active_state: { version_info: expect.any(String), listener: expect.any(Object) } });
   });
