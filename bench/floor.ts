@@ -1,7 +1,9 @@
 import { spawn } from 'node:child_process';
-import { rmSync, writeFileSync } from 'node:fs';
+import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
+import jsYaml from 'js-yaml';
+import { repositoryRoot } from '../src/envoy/bootstrap.js';
 import { EnvoyAdminClient } from '../src/envoy/envoy-admin.js';
 import { resolveEnvoyBinary } from '../src/envoy/managed-envoy.js';
 import type { GatewayTarget } from './http-client.js';
@@ -33,7 +35,7 @@ export async function measureFloor(dir: string, bootstrap: StaticBootstrap, targ
   const adminPort = await freePort();
   const started = performance.now();
   const child = spawn(resolveEnvoyBinary(), [
-    '-c', path, '--config-yaml', `admin: {address: {socket_address: {address: 127.0.0.1, port_value: ${adminPort}}}}`,
+    '-c', path, '--config-yaml', JSON.stringify({ ...gatewayTuning(), admin: { address: { socket_address: { address: '127.0.0.1', port_value: adminPort } } } }),
     '--use-dynamic-base-id', '--concurrency', '1', '-l', 'warning', '--drain-time-s', '1', '--parent-shutdown-time-s', '2',
   ], { stdio: ['ignore', 'ignore', 'pipe'] });
   const errors: string[] = [];
@@ -64,3 +66,17 @@ export async function measureFloor(dir: string, bootstrap: StaticBootstrap, targ
     rmSync(dir, { recursive: true, force: true });
   }
 }
+
+/**
+ * The managed gateway's own Envoy settings (deploy/envoy/bootstrap-delta.yaml without its node, admin and
+ * resources: cluster manager, deferred stats, overload manager), so that the floor is the same Envoy loading
+ * the same resources, only from files.
+ */
+function gatewayTuning(): Record<string, unknown> {
+  const template = readFileSync(join(repositoryRoot(), 'deploy', 'envoy', 'bootstrap-delta.yaml'), 'utf8');
+  // The ${...} placeholders are only in the parts left out; they are not YAML inside flow mappings.
+  const bootstrap = jsYaml.load(template.replace(/\$\{\w+\}/g, '"placeholder"')) as Record<string, unknown>;
+  const { node: _node, admin: _admin, dynamic_resources: _dynamic, static_resources: _static, ...tuning } = bootstrap;
+  return tuning;
+}
+
