@@ -99,11 +99,11 @@ export class Reconciler {
 
   /**
    * start() for a large store: the first pass hands its resources to the cache (and so to connected gateways) in
-   * batches, so that Envoy builds clusters and routes while Ferry still assembles. Every KIngress is translated
-   * first, and those whose hosts another KIngress claims too come in the last batch: what an earlier batch hands
-   * over is final, never a host that a later KIngress wins. What aggregates all KIngresses (the https listeners'
-   * certificate chains, single route tables) is handed over once, at the end: a gateway that reconnects while Ferry
-   * restarts gets nothing partial. Changes that arrive meanwhile are reconciled after it.
+   * batches, so that Envoy builds clusters and routes while Ferry still translates. KIngresses whose hosts another
+   * KIngress names too come in the last batch: what an earlier batch hands over is final, never a host that a later
+   * KIngress wins. What aggregates all KIngresses (the https listeners' certificate chains, single route tables) is
+   * handed over once, at the end: a gateway that reconnects while Ferry restarts gets nothing partial. Changes that
+   * arrive meanwhile are reconciled after it.
    */
   async startInBatches(batchSize: number): Promise<void> {
     this.subscribe(false);
@@ -112,12 +112,13 @@ export class Reconciler {
     const pass = ++this.state.pass;
     const removed = new Set<string>();
     this.refreshKnative(new Set(), removed, new Set());
-    const translations = this.translateKeys(this.ingresses.keys(), pass);
-    const batches = inBatches(translations, batchSize);
+    const keys = [...this.ingresses.keys()];
+    const batches = inBatches(keys, (key) => (this.ingresses.get(key)!.ingress.spec.rules ?? []).flatMap((rule) => rule.hosts ?? []), batchSize);
     const deferred = new Map<GatewayRole, Partial<Record<TypeUrl, Map<string, XdsResource>>>>(GATEWAY_ROLES.map((role) => [role, {}]));
     let handedOver = 0;
-    for (const [batch, changed] of batches.entries()) {
+    for (const [batch, batchKeys] of batches.entries()) {
       const last = batch === batches.length - 1;
+      const changed = this.translateKeys(batchKeys, pass);
       this.assemble(changed, [], { services: new Set(), secrets: new Set(), all: batch === 0 }, pass, (role, update) => {
         const aggregates = (name: string, typeUrl: TypeUrl): boolean =>
           (typeUrl === TypeUrl.Listener && name === listenerName(role, 'https')) || (typeUrl === TypeUrl.Route && this.ctx.config.routeTables === 'single');
@@ -130,10 +131,10 @@ export class Reconciler {
         }
       });
       handedOver += changed.length;
-      if (batches.length > 1) this.logger.info({ pass, handedOver, of: translations.length }, 'first pass: KIngresses handed to the gateways');
+      if (batches.length > 1) this.logger.info({ pass, handedOver, of: keys.length }, 'first pass: KIngresses handed to the gateways');
       if (!last) await new Promise((resolve) => setImmediate(resolve));
     }
-    this.finishPass(pass, started, 0, translations.length, removed.size);
+    this.finishPass(pass, started, 0, keys.length, removed.size);
     this.started = true;
     if (this.pending.length > 0) this.scheduler.schedule();
   }
@@ -341,15 +342,16 @@ function key(object: { metadata: { namespace?: string; name: string } }): string
 }
 
 /**
- * Batches of at most `size` translations whose hosts no other KIngress claims, then one batch of all the others
- * (any size): conflicts are resolved among all their claimants at once. Never empty: one pass always runs.
+ * Batches of at most `size` KIngresses whose hosts (as their specs name them) no other KIngress names, then one
+ * batch of all the others (any size): their conflicts are resolved among all claimants at once. Never empty.
  */
-function inBatches(translations: IngressTranslation[], size: number): IngressTranslation[][] {
+function inBatches(keys: readonly string[], hostsOf: (key: string) => readonly string[], size: number): string[][] {
   const claims = new Map<string, number>();
-  for (const translation of translations) for (const host of translation.hosts) claims.set(host, (claims.get(host) ?? 0) + 1);
-  const contested = translations.filter((t) => t.hosts.some((host) => claims.get(host)! > 1));
-  const free = contested.length === 0 ? translations : translations.filter((t) => t.hosts.every((host) => claims.get(host) === 1));
-  const batches: IngressTranslation[][] = [];
+  for (const key of keys) for (const host of new Set(hostsOf(key))) claims.set(host, (claims.get(host) ?? 0) + 1);
+  const free: string[] = [];
+  const contested: string[] = [];
+  for (const key of keys) (hostsOf(key).some((host) => claims.get(host)! > 1) ? contested : free).push(key);
+  const batches: string[][] = [];
   for (let i = 0; i < free.length; i += size) batches.push(free.slice(i, i + size));
   if (contested.length > 0 || batches.length === 0) batches.push(contested);
   return batches;
