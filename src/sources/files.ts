@@ -1,5 +1,5 @@
 import { EventEmitter } from 'node:events';
-import { watch, type FSWatcher } from 'node:fs';
+import { readFileSync, statSync, watch, type FSWatcher } from 'node:fs';
 import { readFile, readdir, stat } from 'node:fs/promises';
 import { join, relative, sep } from 'node:path';
 import type { Logger } from '../log.js';
@@ -142,9 +142,7 @@ export class FilesSource extends EventEmitter implements Source {
     this.changedFiles = new Set();
     if (changed !== undefined) {
       if (changed.size === 0) return;
-      // A watch event says the file changed: read it even if its time and size look the same (file times move in
-      // clock ticks of several milliseconds, so two same-sized writes within one tick look identical).
-      for (const path of changed) await this.readIfChanged(path, true);
+      for (const path of changed) this.readChanged(path);
       this.applyFiles([...changed]);
       return;
     }
@@ -171,7 +169,8 @@ export class FilesSource extends EventEmitter implements Source {
     this.applyToStore();
   }
 
-  private async readIfChanged(path: string, force = false): Promise<void> {
+  /** A full scan reads asynchronously: between files, the event loop serves gateways and admin requests. */
+  private async readIfChanged(path: string): Promise<void> {
     let info;
     try {
       info = await stat(path);
@@ -180,7 +179,7 @@ export class FilesSource extends EventEmitter implements Source {
       return;
     }
     const previous = this.files.get(path);
-    if (!force && previous && previous.mtimeMs === info.mtimeMs && previous.size === info.size && previous.ino === info.ino) return;
+    if (previous && previous.mtimeMs === info.mtimeMs && previous.size === info.size && previous.ino === info.ino) return;
     let text: string;
     try {
       text = await readFile(path, 'utf8');
@@ -188,6 +187,31 @@ export class FilesSource extends EventEmitter implements Source {
       this.files.delete(path);
       return;
     }
+    this.ingest(path, info, text);
+  }
+
+  /**
+   * A file named by a watch event is read whatever its time and size (file times move in clock ticks of several
+   * milliseconds, so two same-sized writes within one tick look identical), synchronously: parsing blocks far longer
+   * than reading, and each asynchronous step (stat, open, read, close) is a round trip through libuv's thread pool
+   * that costs more CPU than the read itself.
+   */
+  private readChanged(path: string): void {
+    let info;
+    let text: string;
+    try {
+      info = statSync(path);
+      text = readFileSync(path, 'utf8');
+    } catch {
+      this.files.delete(path);
+      return;
+    }
+    this.ingest(path, info, text);
+  }
+
+  /** Parses a file's text (only its changed documents) and records its objects and problems. */
+  private ingest(path: string, info: { mtimeMs: number; size: number; ino: number }, text: string): void {
+    const previous = this.files.get(path);
     const file = relative(this.options.directory, path);
     const documents = new Map<string, ParsedDocument>();
     const parsed = parseManifests(text, file, this.defaultNamespace, { previous: previous?.documents ?? new Map(), next: documents });

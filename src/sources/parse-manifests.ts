@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { hash } from 'node:crypto';
 import jsYaml from 'js-yaml';
 import type { Endpoints, Secret } from '../model/kube.js';
 import { TLS_SECRET_TYPE } from '../model/kube.js';
@@ -69,7 +69,8 @@ export function parseManifests(text: string, file: string, defaultNamespace: str
   const strings = new Map<string, string>();
   splitDocuments(text).forEach(({ text: documentText, firstLine }, i) => {
     const document = i + 1;
-    const digest = memo ? createHash('sha1').update(documentText).digest('base64') : '';
+    // crypto.hash: one call instead of a Hash object per document (half the time for the ~90 documents of a file).
+    const digest = memo ? hash('sha1', documentText, 'base64') : '';
     const known = memo?.previous.get(digest);
     const parsed = known ? renumber(expand(known), document) : parseDocument(documentText, firstLine, file, document, defaultNamespace, strings);
     memo?.next.set(digest, condense(parsed));
@@ -172,31 +173,47 @@ const DOCUMENT_MARKER = /^---(?:[ \t].*)?$/;
  */
 function splitDocuments(text: string): Array<{ text: string; firstLine: number }> {
   const documents: Array<{ text: string; firstLine: number }> = [];
-  // Documents are slices of the file's text (no copies), found line by line.
+  // Documents are slices of the file's text (no copies). Only lines that start with `---` can be markers: they are
+  // found with indexOf, and lines are counted only up to them (a file edit reads ~1000 lines for ~90 markers).
   let documentStart = 0;
   let documentLine = 0;
   const close = (end: number): void => {
     const body = text.slice(documentStart, end);
     if (!(documents.length === 0 && documentStart === 0 && isBlank(body))) documents.push({ text: body, firstLine: documentLine });
   };
-  let lineStart = 0;
-  for (let line = 0; lineStart <= text.length; line++) {
+  let line = 0;
+  let counted = 0;
+  for (let lineStart = markerCandidate(text, 0); lineStart >= 0; lineStart = markerCandidate(text, lineStart + 3)) {
     const newline = text.indexOf('\n', lineStart);
     const lineEnd = newline < 0 ? text.length : newline;
     const content = text.slice(lineStart, lineEnd);
-    if (DOCUMENT_MARKER.test(content)) {
-      close(lineStart);
-      // Content after `---` on the marker line (`--- {a: 1}`) belongs to the document that starts there.
-      const rest = content.slice(3).trim();
-      documentStart = rest === '' ? lineEnd + 1 : lineStart + content.indexOf(rest);
-      documentLine = rest === '' ? line + 1 : line;
-    }
+    if (!DOCUMENT_MARKER.test(content)) continue;
+    line += countNewlines(text, counted, lineStart);
+    counted = lineStart;
+    close(lineStart);
+    // Content after `---` on the marker line (`--- {a: 1}`) belongs to the document that starts there.
+    const rest = content.slice(3).trim();
+    documentStart = rest === '' ? lineEnd + 1 : lineStart + content.indexOf(rest);
+    documentLine = rest === '' ? line + 1 : line;
     if (newline < 0) break;
-    lineStart = newline + 1;
   }
   if (documentStart < text.length && !(documents.length > 0 && isBlank(text.slice(documentStart)))) close(text.length);
   else if (documentStart >= text.length && documents.length === 0) return [];
   return documents;
+}
+
+/** The start of the next line at or after `from` that begins with `---`, or -1. */
+function markerCandidate(text: string, from: number): number {
+  for (let at = text.indexOf('---', from); at >= 0; at = text.indexOf('---', at + 3)) {
+    if (at === 0 || text.charCodeAt(at - 1) === 10) return at;
+  }
+  return -1;
+}
+
+function countNewlines(text: string, from: number, to: number): number {
+  let count = 0;
+  for (let at = text.indexOf('\n', from); at >= 0 && at < to; at = text.indexOf('\n', at + 1)) count++;
+  return count;
 }
 
 function isBlank(text: string): boolean {
