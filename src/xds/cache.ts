@@ -19,6 +19,9 @@ class TypeTable {
   readonly accumulator = new VersionAccumulator();
   readonly journal = new ChangeJournal();
 
+  /** Called on every change of the accumulator (the cache forgets the version strings it formatted). */
+  constructor(private readonly changed: () => void) {}
+
   put(resource: XdsResource): void {
     const old = this.entries.get(resource.name);
     if (old) this.accumulator.remove(resourceDigest(old.name, old.hash));
@@ -26,6 +29,7 @@ class TypeTable {
     this.retained.delete(resource.name);
     this.accumulator.add(resourceDigest(resource.name, resource.hash));
     this.journal.record(resource.name);
+    this.changed();
   }
 
   delete(name: string): void {
@@ -35,6 +39,7 @@ class TypeTable {
     this.retained.delete(name);
     this.accumulator.remove(resourceDigest(old.name, old.hash));
     this.journal.record(name);
+    this.changed();
   }
 }
 
@@ -56,6 +61,11 @@ export class XdsCache {
   /** Barriers released by a listener/route change, released after that change is announced. */
   private pendingRelease: Barrier[] = [];
   private readonly current = (roles: readonly GatewayRole[], typeUrl: TypeUrl): string => this.version(roles, typeUrl);
+  /**
+   * Version strings by roles and type, until the next change of any table: every push, ACK, removal barrier and sync
+   * check asks for versions, many times per change, and formatting one costs more than looking it up.
+   */
+  private readonly versions = new Map<string, string>();
 
   /**
    * False while the first translation is still filling the cache. Until then nothing may be taken away from a
@@ -68,7 +78,7 @@ export class XdsCache {
     this.metrics = options.metrics;
     this.complete = options.complete ?? true;
     for (const role of GATEWAY_ROLES) {
-      this.tables.set(role, new Map(PUSH_ORDER.map((typeUrl) => [typeUrl, new TypeTable()])));
+      this.tables.set(role, new Map(PUSH_ORDER.map((typeUrl) => [typeUrl, new TypeTable(() => this.versions.clear())])));
     }
   }
 
@@ -149,7 +159,13 @@ export class XdsCache {
 
   /** The version of what a view is served of one type: the same content gives the same version, anywhere. */
   version(roles: readonly GatewayRole[], typeUrl: TypeUrl): string {
-    return formatVersion([...new Set(roles)].map((role) => this.table(role, typeUrl).accumulator.value));
+    const key = roles.length === 1 ? `${roles[0]!} ${typeUrl}` : `${roles.join(',')} ${typeUrl}`;
+    let version = this.versions.get(key);
+    if (version === undefined) {
+      version = formatVersion([...new Set(roles)].map((role) => this.table(role, typeUrl).accumulator.value));
+      this.versions.set(key, version);
+    }
+    return version;
   }
 
   /** Sequence number of the last change of one role's type, for changedSince. */

@@ -86,6 +86,8 @@ export class GatewayAssembler {
   /** Each served load assignment: true when it falls back to the activator (no ready endpoint of its own). */
   private readonly endpoints = new Map<string, boolean>();
   private readonly secrets = new Map<string, { resource?: XdsResource; warning?: string }>();
+  /** The secrets' warnings, gathered when secrets are refreshed rather than from every secret at each update. */
+  private secretWarnings: string[] = [];
   private listenerSignature = '';
   private listeners: XdsResource[] = [];
   private readonly served = new Map<TypeUrl, Map<string, XdsResource>>(Object.values(TypeUrl).map((typeUrl) => [typeUrl, new Map()]));
@@ -130,16 +132,17 @@ export class GatewayAssembler {
     const dirtyBackends = new Set<string>();
     for (const key of touched) this.refreshIngress(key, dirtyBackends);
 
+    const sameBackends = new Set<string>();
     return {
       changes: {
-        [TypeUrl.Cluster]: this.refreshClusters(dirtyBackends, dirty, ctx),
-        [TypeUrl.Endpoint]: this.refreshEndpoints(dirtyBackends, dirty, ctx),
+        [TypeUrl.Cluster]: this.refreshClusters(dirtyBackends, dirty, ctx, sameBackends),
+        [TypeUrl.Endpoint]: this.refreshEndpoints(dirtyBackends, dirty, ctx, sameBackends),
         [TypeUrl.Secret]: this.refreshSecrets(dirty, ctx),
         [TypeUrl.Listener]: this.refreshListeners(dirty, ctx),
         ...this.refreshRouteTables(ctx),
       } as Record<TypeUrl, ResourceChanges>,
       conflicts: this.conflicts,
-      warnings: [...this.secrets.values()].flatMap((s) => (s.warning ? [s.warning] : [])),
+      warnings: this.secretWarnings,
     };
   }
 
@@ -234,7 +237,8 @@ export class GatewayAssembler {
     return [...services].flatMap((service) => [...this.backendsByService.members(service)]);
   }
 
-  private refreshClusters(dirtyBackends: ReadonlySet<string>, dirty: GatewayDirty, ctx: TranslateContext): ResourceChanges {
+  /** Adds to `sameBackends` the clusters whose backend is what they were built from. */
+  private refreshClusters(dirtyBackends: ReadonlySet<string>, dirty: GatewayDirty, ctx: TranslateContext, sameBackends: Set<string>): ResourceChanges {
     const names = dirty.all ? new Set([...this.clusters.keys(), ...this.backendUsers.keys()]) : new Set(dirtyBackends);
     if (!dirty.all) for (const name of this.backendsOfServices(dirty.services)) names.add(name);
     const wanted = new Map<string, XdsResource | undefined>();
@@ -246,7 +250,10 @@ export class GatewayAssembler {
         continue;
       }
       const cached = this.clusters.get(name);
-      if (cached && isDeepStrictEqual(cached, entry) && !dirty.all) continue;
+      if (cached && isDeepStrictEqual(cached, entry) && !dirty.all) {
+        sameBackends.add(name);
+        continue;
+      }
       const resource = encodeResource(TypeUrl.Cluster, name, Cluster, buildCluster(entry, ctx.config));
       this.clusters.set(name, entry);
       wanted.set(name, resource);
@@ -254,11 +261,16 @@ export class GatewayAssembler {
     return this.diff(TypeUrl.Cluster, wanted);
   }
 
-  private refreshEndpoints(dirtyBackends: ReadonlySet<string>, dirty: GatewayDirty, ctx: TranslateContext): ResourceChanges {
+  /**
+   * A load assignment reads its backend, its Service's EndpointSlices and the activator's: one whose backend is the
+   * same (`sameBackends`) and whose Service did not change is as served, though a KIngress routing to it changed.
+   */
+  private refreshEndpoints(dirtyBackends: ReadonlySet<string>, dirty: GatewayDirty, ctx: TranslateContext, sameBackends: ReadonlySet<string>): ResourceChanges {
     const activator = ctx.config.activator ? `${ctx.config.activator.namespace}/${ctx.config.activator.name}` : undefined;
     const activatorChanged = activator !== undefined && dirty.services.has(activator);
-    const names = dirty.all ? new Set([...this.endpoints.keys(), ...this.backendUsers.keys()]) : new Set(dirtyBackends);
+    const names = dirty.all ? new Set([...this.endpoints.keys(), ...this.backendUsers.keys()]) : new Set<string>();
     if (!dirty.all) {
+      for (const name of dirtyBackends) if (!sameBackends.has(name) || !this.endpoints.has(name)) names.add(name);
       for (const name of this.backendsOfServices(dirty.services)) names.add(name);
       if (activatorChanged) for (const [name, fallback] of this.endpoints) if (fallback) names.add(name);
     }
@@ -300,6 +312,7 @@ export class GatewayAssembler {
       this.secrets.set(resourceName, built.warning ? { warning: built.warning } : { resource });
       wanted.set(resourceName, resource);
     }
+    this.secretWarnings = [...this.secrets.values()].flatMap((s) => (s.warning ? [s.warning] : []));
     return this.diff(TypeUrl.Secret, wanted);
   }
 
