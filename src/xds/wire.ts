@@ -2,40 +2,92 @@ import type { XdsResource } from './resource.js';
 
 /**
  * DiscoveryResponse bytes assembled from the cached google.protobuf.Any bytes: a repeated message field
- * is a concatenation of (tag, length, bytes), so nothing is re-encoded from objects per stream.
+ * is a concatenation of (tag, length, bytes), so nothing is re-encoded from objects per stream. A response is
+ * sized first, then written into one Buffer: at 10k KIngresses a first response holds ~10^4 resources, and a
+ * Buffer per tag, length and name would be ~10^5 short-lived objects (and pooled slabs) per response, garbage
+ * that outlives the response when a scavenge promotes it.
  */
 
-function varint(value: number): Buffer {
-  const bytes: number[] = [];
-  let v = value;
-  while (v > 0x7f) {
-    bytes.push((v & 0x7f) | 0x80);
-    v = Math.floor(v / 128);
+function varintSize(value: number): number {
+  let size = 1;
+  for (let rest = Math.floor(value / 128); rest > 0; rest = Math.floor(rest / 128)) size++;
+  return size;
+}
+
+/** A length-delimited field (wire type 2) of a field number below 16, whose tag is one byte. */
+function fieldSize(length: number): number {
+  return 1 + varintSize(length) + length;
+}
+
+/** Proto3 leaves an empty string field out. */
+function stringFieldSize(value: string): number {
+  return value === '' ? 0 : fieldSize(Buffer.byteLength(value, 'utf8'));
+}
+
+/** Writes fields front to back into a Buffer sized for them. */
+class FieldWriter {
+  private at = 0;
+
+  constructor(readonly buffer: Buffer) {}
+
+  bytes(fieldNumber: number, bytes: Uint8Array): void {
+    this.head(fieldNumber, bytes.length);
+    this.buffer.set(bytes, this.at);
+    this.at += bytes.length;
   }
-  bytes.push(v);
-  return Buffer.from(bytes);
-}
 
-/** A length-delimited field (wire type 2): tag, length, bytes. */
-function field(fieldNumber: number, bytes: Uint8Array): Buffer[] {
-  return [varint((fieldNumber << 3) | 2), varint(bytes.length), Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength)];
-}
+  string(fieldNumber: number, value: string): void {
+    this.head(fieldNumber, Buffer.byteLength(value, 'utf8'));
+    this.at += this.buffer.write(value, this.at, 'utf8');
+  }
 
-function stringField(fieldNumber: number, value: string): Buffer[] {
-  return value === '' ? [] : field(fieldNumber, Buffer.from(value, 'utf8'));
+  /** Proto3 leaves an empty string field out. */
+  optionalString(fieldNumber: number, value: string): void {
+    if (value !== '') this.string(fieldNumber, value);
+  }
+
+  head(fieldNumber: number, length: number): void {
+    this.varint((fieldNumber << 3) | 2);
+    this.varint(length);
+  }
+
+  /** The written bytes; the size computed beforehand must have been exact. */
+  finish(): Buffer {
+    if (this.at !== this.buffer.length) throw new Error(`xDS response: wrote ${this.at} bytes into ${this.buffer.length}`);
+    return this.buffer;
+  }
+
+  private varint(value: number): void {
+    let rest = value;
+    while (rest > 0x7f) {
+      this.buffer[this.at++] = (rest & 0x7f) | 0x80;
+      rest = Math.floor(rest / 128);
+    }
+    this.buffer[this.at++] = rest;
+  }
 }
 
 /** envoy.service.discovery.v3.DiscoveryResponse: version_info=1, resources=2, type_url=4, nonce=5. */
 export function encodeDiscoveryResponse(versionInfo: string, resources: readonly XdsResource[], typeUrl: string, nonce: string): Buffer {
-  const parts = [...stringField(1, versionInfo)];
-  for (const resource of resources) parts.push(...field(2, resource.any));
-  parts.push(...stringField(4, typeUrl), ...stringField(5, nonce));
-  return Buffer.concat(parts);
+  let size = stringFieldSize(versionInfo) + stringFieldSize(typeUrl) + stringFieldSize(nonce);
+  for (const resource of resources) size += fieldSize(resource.any.length);
+  const writer = new FieldWriter(Buffer.allocUnsafe(size));
+  writer.optionalString(1, versionInfo);
+  for (const resource of resources) writer.bytes(2, resource.any);
+  writer.optionalString(4, typeUrl);
+  writer.optionalString(5, nonce);
+  return writer.finish();
 }
 
 /** envoy.service.discovery.v3.Resource: version=1, resource=2 (Any), name=3. */
-function encodeDeltaResource(resource: XdsResource): Buffer {
-  return Buffer.concat([...stringField(1, resource.hash), ...field(2, resource.any), ...stringField(3, resource.name)]);
+function deltaResourceSize(resource: XdsResource): number {
+  return stringFieldSize(resource.hash) + fieldSize(resource.any.length) + stringFieldSize(resource.name);
+}
+
+function writeDeltaResource(writer: FieldWriter, resource: XdsResource): void {
+  writer.optionalString(1, resource.hash);
+  writer.bytes(2, resource.any);
+  writer.optionalString(3, resource.name);
 }
 
 /**
@@ -45,9 +97,17 @@ function encodeDeltaResource(resource: XdsResource): Buffer {
 export function encodeDeltaDiscoveryResponse(
   systemVersionInfo: string, resources: readonly XdsResource[], removed: readonly string[], typeUrl: string, nonce: string,
 ): Buffer {
-  const parts = [...stringField(1, systemVersionInfo)];
-  for (const resource of resources) parts.push(...field(2, encodeDeltaResource(resource)));
-  parts.push(...stringField(4, typeUrl), ...stringField(5, nonce));
-  for (const name of removed) parts.push(...field(6, Buffer.from(name, 'utf8')));
-  return Buffer.concat(parts);
+  let size = stringFieldSize(systemVersionInfo) + stringFieldSize(typeUrl) + stringFieldSize(nonce);
+  for (const resource of resources) size += fieldSize(deltaResourceSize(resource));
+  for (const name of removed) size += fieldSize(Buffer.byteLength(name, 'utf8'));
+  const writer = new FieldWriter(Buffer.allocUnsafe(size));
+  writer.optionalString(1, systemVersionInfo);
+  for (const resource of resources) {
+    writer.head(2, deltaResourceSize(resource));
+    writeDeltaResource(writer, resource);
+  }
+  writer.optionalString(4, typeUrl);
+  writer.optionalString(5, nonce);
+  for (const name of removed) writer.string(6, name);
+  return writer.finish();
 }
