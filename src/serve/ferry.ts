@@ -3,6 +3,7 @@ import { AdminServer } from '../admin/server.js';
 import { ManagedEnvoy } from '../envoy/managed-envoy.js';
 import type { XdsMode } from '../envoy/bootstrap.js';
 import { FerryMetrics } from '../metrics.js';
+import type { ObjectKind } from '../model/kinds.js';
 import { FilesSource } from '../sources/files.js';
 import { Store } from '../store/store.js';
 import type { TranslateConfig } from '../translate/envoy/index.js';
@@ -11,6 +12,8 @@ import { NackStore } from '../xds/nacks.js';
 import { XdsServer } from '../xds/server.js';
 import { FerryView } from './ferry-view.js';
 import { Reconciler } from './reconciler.js';
+
+const COUNTED_KINDS: readonly ObjectKind[] = ['KIngress', 'KnativeService', 'Route', 'DomainMapping', 'ClusterDomainClaim', 'Service', 'EndpointSlice', 'Secret', 'ConfigMap'];
 
 /** First-pass batch: big enough that Envoy gets few large updates, small enough that it starts early. */
 export const FIRST_PASS_BATCH = 1000;
@@ -48,6 +51,7 @@ export class Ferry {
   xdsPort = 0;
   adminPort = 0;
   private synced = false;
+  private countedAll = false;
 
   constructor(private readonly options: FerryOptions) {
     const { logger } = options;
@@ -65,7 +69,7 @@ export class Ferry {
       objects: (kind) => this.view.objects(kind),
     } });
     this.source.on('problem', (problem) => this.metrics.errors.inc({ reason: problem.severity === 'warning' ? 'manifest_warning' : 'manifest_error' }));
-    this.store.onChange(() => this.countObjects());
+    this.store.onChange((changes) => this.countObjects(new Set(changes.map((change) => change.kind))));
   }
 
   async start(): Promise<void> {
@@ -107,9 +111,12 @@ export class Ferry {
     this.options.logger.info({ admin: this.envoy.adminAddress, pid: this.envoy.pid }, 'managed Envoy started (roles external and local)');
   }
 
-  private countObjects(): void {
-    for (const kind of ['KIngress', 'KnativeService', 'Route', 'DomainMapping', 'ClusterDomainClaim', 'Service', 'EndpointSlice', 'Secret', 'ConfigMap'] as const) {
-      this.metrics.objects.set({ kind }, this.store.count(kind));
-    }
+  /**
+   * Every kind at the first change (so that kinds with no objects show 0), then only the kinds a change touched: the
+   * others' counts are as they were, and a gauge set hashes its labels.
+   */
+  private countObjects(kinds: ReadonlySet<ObjectKind>): void {
+    for (const kind of COUNTED_KINDS) if (!this.countedAll || kinds.has(kind)) this.metrics.objects.set({ kind }, this.store.count(kind));
+    this.countedAll = true;
   }
 }

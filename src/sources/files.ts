@@ -242,18 +242,30 @@ export class FilesSource extends EventEmitter implements Source {
    * (ownership may move), everything is applied again instead.
    */
   private applyFiles(paths: readonly string[]): void {
-    if (this.duplicates || paths.some((path) => [...(this.files.get(path)?.objects.values() ?? [])].some((o) => this.ownedElsewhere(o.id, path)))) {
+    if (this.duplicates) {
       this.applyToStore();
       return;
     }
+    // One look-up per object finds both an object another file defines (then ownership may move: apply everything)
+    // and the objects that changed.
+    const changedByPath = new Map<string, ManifestObject[]>(paths.map((path) => [path, []]));
+    for (const path of paths) {
+      for (const object of this.files.get(path)?.objects.values() ?? []) {
+        const applied = this.applied.get(object.id);
+        if (applied !== undefined && applied.file !== path) {
+          this.applyToStore();
+          return;
+        }
+        if (applied?.object !== object.object) changedByPath.get(path)!.push(object);
+      }
+    }
     const updates: StoreUpdate[] = [];
     for (const path of paths) {
-      const objects = this.files.get(path)?.objects ?? new Map<string, ManifestObject>();
-      for (const [id, object] of objects) {
-        if (this.applied.get(id)?.object === object.object) continue;
+      for (const object of changedByPath.get(path)!) {
         updates.push({ kind: object.kind, object: object.object } as StoreUpdate);
-        this.record(id, object.kind, object.object, path);
+        this.record(object.id, object.kind, object.object, path);
       }
+      const objects = this.files.get(path)?.objects ?? new Map<string, ManifestObject>();
       for (const id of [...(this.appliedByFile.get(path) ?? [])]) {
         if (objects.has(id)) continue;
         const { kind, object } = this.applied.get(id)!;
@@ -262,11 +274,6 @@ export class FilesSource extends EventEmitter implements Source {
       }
     }
     this.applyUpdates(updates);
-  }
-
-  private ownedElsewhere(id: string, path: string): boolean {
-    const owner = this.applied.get(id)?.file;
-    return owner !== undefined && owner !== path;
   }
 
   private record(id: string, kind: ObjectKind, object: AnyObject, file: string): void {

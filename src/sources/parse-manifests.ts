@@ -67,12 +67,13 @@ export interface DocumentMemo {
 export function parseManifests(text: string, file: string, defaultNamespace: string, memo?: DocumentMemo): ParsedManifest {
   const result: ParsedManifest = { objects: [], problems: [], syntaxError: false };
   const strings = new Map<string, string>();
-  splitDocuments(text).forEach(({ text: documentText, firstLine }, i) => {
+  splitDocuments(text).forEach(({ text: documentText, lineStart }, i) => {
     const document = i + 1;
     // crypto.hash: one call instead of a Hash object per document (half the time for the ~90 documents of a file).
     const digest = memo ? hash('sha1', documentText, 'base64') : '';
     const known = memo?.previous.get(digest);
-    const parsed = known ? renumber(expand(known), document) : parseDocument(documentText, firstLine, file, document, defaultNamespace, strings);
+    const parsed = known ? renumber(expand(known), document)
+      : parseDocument(documentText, () => countNewlines(text, 0, lineStart), file, document, defaultNamespace, strings);
     memo?.next.set(digest, condense(parsed));
     result.objects.push(...parsed.objects);
     result.problems.push(...parsed.problems);
@@ -81,7 +82,8 @@ export function parseManifests(text: string, file: string, defaultNamespace: str
   return result;
 }
 
-function parseDocument(text: string, firstLine: number, file: string, document: number, defaultNamespace: string, strings: Map<string, string>): DocumentResult {
+/** `firstLine` is counted only for an error message: most documents parse. */
+function parseDocument(text: string, firstLine: () => number, file: string, document: number, defaultNamespace: string, strings: Map<string, string>): DocumentResult {
   const parsed: DocumentResult = { objects: [], problems: [], syntaxError: false };
   let value: unknown;
   try {
@@ -90,7 +92,7 @@ function parseDocument(text: string, firstLine: number, file: string, document: 
   } catch (error) {
     const mark = (error as { mark?: { line: number } }).mark;
     const reason = (error as { reason?: string }).reason ?? (error as Error).message.split('\n')[0];
-    const where = mark ? ` (line ${firstLine + mark.line + 1})` : '';
+    const where = mark ? ` (line ${firstLine() + mark.line + 1})` : '';
     parsed.syntaxError = true;
     parsed.problems.push({ severity: 'error', file, document, object: '', field: '', message: `not valid YAML${where}: ${reason}` });
     return parsed;
@@ -168,33 +170,29 @@ const DOCUMENT_MARKER = /^---(?:[ \t].*)?$/;
 
 /**
  * A file's documents as `kubectl apply -f` reads them: separated by `---` lines. Text before the first marker is a
- * document only if it holds more than blank lines and comments; a document's own text keeps its line offset, for
- * error messages in file lines.
+ * document only if it holds more than blank lines and comments. `lineStart` is where the line of a document's first
+ * line starts in the file, to count its line number for an error message.
  */
-function splitDocuments(text: string): Array<{ text: string; firstLine: number }> {
-  const documents: Array<{ text: string; firstLine: number }> = [];
+function splitDocuments(text: string): Array<{ text: string; lineStart: number }> {
+  const documents: Array<{ text: string; lineStart: number }> = [];
   // Documents are slices of the file's text (no copies). Only lines that start with `---` can be markers: they are
-  // found with indexOf, and lines are counted only up to them (a file edit reads ~1000 lines for ~90 markers).
+  // found with indexOf, not by reading every line (a file of ~90 documents has ~1900 lines).
   let documentStart = 0;
   let documentLine = 0;
   const close = (end: number): void => {
     const body = text.slice(documentStart, end);
-    if (!(documents.length === 0 && documentStart === 0 && isBlank(body))) documents.push({ text: body, firstLine: documentLine });
+    if (!(documents.length === 0 && documentStart === 0 && isBlank(body))) documents.push({ text: body, lineStart: documentLine });
   };
-  let line = 0;
-  let counted = 0;
   for (let lineStart = markerCandidate(text, 0); lineStart >= 0; lineStart = markerCandidate(text, lineStart + 3)) {
     const newline = text.indexOf('\n', lineStart);
     const lineEnd = newline < 0 ? text.length : newline;
     const content = text.slice(lineStart, lineEnd);
     if (!DOCUMENT_MARKER.test(content)) continue;
-    line += countNewlines(text, counted, lineStart);
-    counted = lineStart;
     close(lineStart);
     // Content after `---` on the marker line (`--- {a: 1}`) belongs to the document that starts there.
     const rest = content.slice(3).trim();
     documentStart = rest === '' ? lineEnd + 1 : lineStart + content.indexOf(rest);
-    documentLine = rest === '' ? line + 1 : line;
+    documentLine = rest === '' ? lineEnd + 1 : lineStart;
     if (newline < 0) break;
   }
   if (documentStart < text.length && !(documents.length > 0 && isBlank(text.slice(documentStart)))) close(text.length);
