@@ -297,20 +297,22 @@ export abstract class XdsStream<Request extends { node?: Node | undefined; typeU
   /**
    * Listener and Route updates wait while a cluster response is un-ACKed or new EDS clusters are not yet
    * subscribed, so that Envoy never routes to a warming cluster; bounded by holdMs so nothing deadlocks.
-   * Not while the cache is incomplete (see below).
    */
   private holdReferring(): boolean {
-    // During Ferry's first pass clusters keep coming, batch by batch: holding would starve routes until the end.
-    // Responses still go in push order, so Envoy has each batch's clusters before the routes that use them.
-    if (!this.ctx.cache.isComplete) return false;
     const endpoints = this.types.get(TypeUrl.Endpoint);
     for (const name of this.pendingEds) if (endpoints?.wildcard || endpoints?.names.has(name)) this.pendingEds.delete(name);
-    const waiting = this.types.get(TypeUrl.Cluster)?.awaitingAck === true || this.pendingEds.size > 0;
+    const clusters = this.types.get(TypeUrl.Cluster);
+    // During Ferry's first pass the cache gets clusters and the routes that use them batch by batch, while this
+    // stream sends one cluster batch at a time: routes wait until it has sent every cluster the cache has.
+    const incomplete = !this.ctx.cache.isComplete;
+    const waiting = clusters?.awaitingAck === true || this.pendingEds.size > 0 || (incomplete && clusters?.dirty === true);
     const now = Date.now();
     if (!waiting) {
       this.holdSince = undefined;
       return false;
     }
+    // No time bound then: the first pass ends within seconds, and the bound applies again after it.
+    if (incomplete) return true;
     this.holdSince ??= now;
     const left = this.holdSince + this.ctx.holdMs - now;
     if (left <= 0) {

@@ -175,6 +175,37 @@ describe('delta ADS', () => {
     expect(Object.keys(versions(lds))).toEqual(['http']);
   });
 
+  it('while the cache is incomplete, sends one cluster batch at a time and listeners only once it sent every cluster', async () => {
+    await h.close();
+    h = await startServer({ holdMs: 50, complete: false });
+    const c = connect();
+    c.send(request(TypeUrl.Cluster, { node: node('gw-1', 'external') }));
+    c.send(request(TypeUrl.Listener));
+    c.send(request(TypeUrl.Endpoint));
+    h.cache.setAll('external', { [TypeUrl.Cluster]: [edsCluster('one')], [TypeUrl.Endpoint]: [endpoints('one', 9000)] });
+    const first = await c.next();
+    expect(Object.keys(versions(first))).toEqual(['one']);
+    // The next batch, with a listener whose routes use it, arrives before the first one is ACKed.
+    h.cache.applyAll('external', {
+      [TypeUrl.Cluster]: { upserts: [edsCluster('two')], removals: [] },
+      [TypeUrl.Endpoint]: { upserts: [endpoints('two', 9001)], removals: [] },
+      [TypeUrl.Listener]: { upserts: [listener('http', 'r1')], removals: [] },
+    });
+    await c.expectNoResponse(300); // longer than holdMs: no time bound while incomplete
+    c.send(ack(first));
+    c.send(request(TypeUrl.Endpoint, { resourceNamesSubscribe: ['one'] }));
+    const eds = await c.next();
+    expect(eds.typeUrl).toBe(TypeUrl.Endpoint);
+    c.send(ack(eds));
+    const second = await c.next();
+    expect([second.typeUrl, Object.keys(versions(second))]).toEqual([TypeUrl.Cluster, ['two']]);
+    c.send(ack(second));
+    await c.expectNoResponse(300);
+    c.send(request(TypeUrl.Endpoint, { resourceNamesSubscribe: ['two'] }));
+    const [eds2, lds] = [await c.next(), await c.next()];
+    expect([eds2.typeUrl, lds.typeUrl]).toEqual([TypeUrl.Endpoint, TypeUrl.Listener]);
+  });
+
   it('answers a fresh explicit wildcard subscription even when there is nothing', async () => {
     const c = connect();
     c.send(request(TypeUrl.Listener, { node: node('gw-1', 'external'), resourceNamesSubscribe: ['*'] }));
