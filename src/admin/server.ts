@@ -15,6 +15,8 @@ export interface AdminProviders {
   objects(kind: string): unknown;
 }
 
+const BARE_PATHS: ReadonlySet<string> = new Set(['/healthz', '/readyz', '/metrics', '/debug/config_dump', '/debug/status', '/debug/synced', '/debug/objects']);
+
 /** Ferry's own HTTP endpoints: health, readiness, Prometheus metrics, config dump, gateway sync status. */
 export class AdminServer {
   private server: Server | undefined;
@@ -44,9 +46,12 @@ export class AdminServer {
   }
 
   private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
-    const url = new URL(req.url ?? '/', 'http://admin');
+    // A bare known path (what pollers send) needs no URL parser; anything else is parsed (dot segments, queries).
+    const bare = req.url !== undefined && BARE_PATHS.has(req.url);
+    const url = bare ? undefined : new URL(req.url ?? '/', 'http://admin');
+    const query = (name: string): string | undefined => url?.searchParams.get(name) ?? undefined;
     const { providers, metrics } = this.options;
-    switch (url.pathname) {
+    switch (bare ? req.url : url!.pathname) {
       case '/healthz':
         return send(res, 200, 'text/plain', 'ok\n');
       case '/readyz': {
@@ -56,17 +61,13 @@ export class AdminServer {
       case '/metrics':
         return send(res, 200, metrics.registry.contentType, await metrics.registry.metrics());
       case '/debug/config_dump':
-        return sendQueryAnswer(res, () => providers.configDump({
-          role: url.searchParams.get('role') ?? undefined,
-          type: url.searchParams.get('type') ?? undefined,
-          name: url.searchParams.get('name') ?? undefined,
-        }));
+        return sendQueryAnswer(res, () => providers.configDump({ role: query('role'), type: query('type'), name: query('name') }));
       case '/debug/status':
         return sendJson(res, providers.status());
       case '/debug/synced':
         return send(res, 200, 'application/json', `${JSON.stringify(providers.synced())}\n`);
       case '/debug/objects':
-        return sendQueryAnswer(res, () => providers.objects(url.searchParams.get('kind') ?? 'ingresses'));
+        return sendQueryAnswer(res, () => providers.objects(query('kind') ?? 'ingresses'));
       default:
         return send(res, 404, 'text/plain', 'not found: try /healthz, /readyz, /metrics, /debug/config_dump, /debug/status, /debug/synced, /debug/objects?kind=ingresses\n');
     }

@@ -70,8 +70,11 @@ export class FerryView {
 
   /** Whether gateways are connected and all took the current configuration: status() without the lists, for polling. */
   synced(): { pass: number; gateways: number; synced: boolean } {
-    const gateways = this.gateways();
-    return { pass: this.sources.reconciler.current().pass, gateways: gateways.length, synced: gateways.length > 0 && gateways.every((g) => g.synced) };
+    const { xds, cache, reconciler } = this.sources;
+    // What gateways() says of each stream, without building its rows (this is polled after every change).
+    const streams = xds.streams();
+    const synced = streams.every((stream) => stream.types.every((type) => typeSyncState(type, cache.version(stream.roles, type.typeUrl)) === 'SYNCED'));
+    return { pass: reconciler.current().pass, gateways: streams.length, synced: streams.length > 0 && synced };
   }
 
   private gateways(): GatewayStatus[] {

@@ -49,9 +49,19 @@ export class GatewaySyncTracker {
   private check(): void {
     const streams = this.inputs.streams();
     const pass = this.inputs.currentPass();
+    // A gateway of both roles (the managed Envoy) is looked at once, not once per role.
+    const synced = new Map<StreamInfo, boolean>();
+    const isSynced = (stream: StreamInfo): boolean => {
+      let result = synced.get(stream);
+      if (result === undefined) {
+        result = streamSynced(stream, this.inputs.currentVersion, this.inputs.hasResources);
+        synced.set(stream, result);
+      }
+      return result;
+    };
     for (const role of GATEWAY_ROLES) {
       const ofRole = streams.filter((stream) => stream.roles.includes(role));
-      if (ofRole.length > 0 && ofRole.every((stream) => streamSynced(stream, this.inputs.currentVersion, this.inputs.hasResources))) this.synced.set(role, pass);
+      if (ofRole.length > 0 && ofRole.every(isSynced)) this.synced.set(role, pass);
     }
   }
 }
