@@ -7,7 +7,10 @@ export function createLogger(options: { level?: string; pretty?: boolean } = {})
   if (pretty) {
     return pino({ level, transport: { target: 'pino-pretty', options: { destination: 2, translateTime: 'SYS:HH:MM:ss.l' } } });
   }
-  return pino({ level }, pino.destination(2));
+  // Synchronous writes, as Node writes process.stderr to pipes and files on Linux: an asynchronous destination hands
+  // every line to libuv's thread pool, whose round trip (two thread wake-ups and an event-loop turn) costs more CPU
+  // than the write itself, and lines still buffered at a crash are lost.
+  return pino({ level }, pino.destination({ dest: 2, sync: true }));
 }
 
 /** A logger that writes nothing, for tests and library use. */
