@@ -53,6 +53,8 @@ export interface Composed {
 }
 
 const REFERRING = new Set<TypeUrl>(REFERRING_TYPES);
+/** During the first pass: the endpoints of clusters already sent go out before the next cluster batch. */
+const FIRST_PASS_ORDER: readonly TypeUrl[] = [TypeUrl.Endpoint, ...PUSH_ORDER.filter((typeUrl) => typeUrl !== TypeUrl.Endpoint)];
 
 /**
  * What SotW and delta streams share: identifying the node, ACK/NACK accounting, push order, holding
@@ -228,7 +230,7 @@ export abstract class XdsStream<Request extends { node?: Node | undefined; typeU
 
   private flush(): void {
     if (this.closed || this.blocked) return;
-    for (const typeUrl of PUSH_ORDER) {
+    for (const typeUrl of this.ctx.cache.isComplete ? PUSH_ORDER : FIRST_PASS_ORDER) {
       const state = this.types.get(typeUrl);
       if (!state?.dirty) continue;
       if (!this.ctx.cache.isComplete && (!this.sendsWhileIncomplete || (typeUrl === TypeUrl.Cluster && this.clustersInFlight()))) continue;
@@ -277,13 +279,14 @@ export abstract class XdsStream<Request extends { node?: Node | undefined; typeU
 
   /**
    * While Ferry's first pass hands over batches, the next cluster batch waits until the last one is ACKed and its
-   * endpoints are sent: Envoy then finishes initialising on the first batch and asks for listeners and routes
-   * while later batches come (clusters that arrive during its initialisation would make it wait for them all).
+   * endpoints are subscribed, sent (FIRST_PASS_ORDER sends endpoints before clusters) and ACKed: Envoy then
+   * finishes initialising on the first batch while later batches come (clusters that arrive during its
+   * initialisation would make it wait for them all before it asks for listeners).
    */
   private clustersInFlight(): boolean {
     const endpoints = this.types.get(TypeUrl.Endpoint);
     for (const name of this.pendingEds) if (endpoints?.wildcard || endpoints?.names.has(name)) this.pendingEds.delete(name);
-    return this.types.get(TypeUrl.Cluster)?.awaitingAck === true || this.pendingEds.size > 0 || endpoints?.dirty === true || endpoints?.awaitingAck === true;
+    return this.types.get(TypeUrl.Cluster)?.awaitingAck === true || this.pendingEds.size > 0 || endpoints?.awaitingAck === true;
   }
 
   private expectEdsSubscriptions(sent: readonly XdsResource[], known: ReadonlyMap<string, string>): void {
