@@ -49,4 +49,12 @@ describe.each(['scoped', 'single'] as const)('%s route tables', (routeTables) =>
     expect(local.headers[GATEWAY_HEADER]).toBe(routeTables === 'scoped' ? undefined : 'external');
     expect(local.headers[LISTENER_HEADER]).toBe(routeTables === 'scoped' ? undefined : 'external-http');
   });
+
+  it('keeps Envoy\'s scoped routing stats but none per KIngress route table (the gateway bootstrap drops them)', async () => {
+    const stats = await env.envoy.admin.stats('rds');
+    const names = [...stats.keys()];
+    expect(names.filter((name) => /\.rds\.(external|local)\//.test(name))).toEqual([]);
+    if (routeTables === 'scoped') expect(stats.get('http.external-http.scoped_rds.ferry.all_scopes')).toBeGreaterThan(0);
+    else expect(names.some((name) => name.includes('.rds.external-http.'))).toBe(true);
+  });
 });
