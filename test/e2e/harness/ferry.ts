@@ -8,6 +8,7 @@ import { Ferry } from '../../../src/serve/ferry.js';
 import { DEFAULT_TRANSLATE_CONFIG, type TranslateConfig } from '../../../src/translate/envoy/index.js';
 import { startEnvoy, stopEnvoy } from './envoy.js';
 import { freePort } from './ports.js';
+import { waitFor } from './wait.js';
 
 export interface FerryUnderTest {
   ferry: Ferry;
@@ -27,6 +28,11 @@ export interface StartFerryOptions {
   /** The gateway Envoy's role (default both). */
   role?: 'external' | 'local' | 'both';
   mode?: 'delta' | 'sotw';
+  /**
+   * Start the gateway Envoy first, so that it is connected while Ferry's first pass hands over its batches
+   * (of `firstPassBatch` KIngresses), as the managed Envoy of `ferry serve` is.
+   */
+  envoyFirst?: { firstPassBatch: number };
 }
 
 /**
@@ -41,9 +47,13 @@ export async function startFerry(options: StartFerryOptions = {}): Promise<Ferry
     local: { http: await freePort(), https: await freePort() },
   };
   const logger = process.env.FERRY_TEST_LOGS ? createLogger({ level: 'debug', pretty: false }) : silentLogger;
+  const mode = options.mode ?? xdsModeFromEnvironment();
+  const xdsPort = options.envoyFirst ? await freePort() : 0;
+  const early = options.envoyFirst ? await startEnvoy({ xdsPort, role: options.role ?? 'both', mode }) : undefined;
   const ferry = new Ferry({
     manifests: dir,
-    xdsAddress: '127.0.0.1:0',
+    xdsAddress: `127.0.0.1:${xdsPort}`,
+    firstPassBatch: options.envoyFirst?.firstPassBatch,
     adminAddress: { host: '127.0.0.1', port: 0 },
     translateConfig: { ...DEFAULT_TRANSLATE_CONFIG, ...routeTablesFromEnvironment(), bindAddress: '127.0.0.1', ports, localGateway: { host: '127.0.0.1', port: ports.local.http }, ...options.translateConfig },
     envoy: 'none',
@@ -51,8 +61,17 @@ export async function startFerry(options: StartFerryOptions = {}): Promise<Ferry
     metrics: new FerryMetrics({ processMetrics: false }),
     watch: true,
   });
+  if (early) {
+    // The pass is milliseconds here: it starts once the gateway is connected, so that it really takes batches.
+    const firstPass = ferry.reconciler.startInBatches.bind(ferry.reconciler);
+    ferry.reconciler.startInBatches = async (size) => {
+      await waitFor(() => ferry.xds.streams().some((stream) => stream.types.length > 0), 15_000, 'the gateway Envoy subscribed before the first pass');
+      return firstPass(size);
+    };
+  }
   await ferry.start();
-  const envoy = await startEnvoy({ xdsPort: ferry.xdsPort, role: options.role ?? 'both', mode: options.mode ?? xdsModeFromEnvironment(), waitReady: true });
+  const envoy = early ?? await startEnvoy({ xdsPort: ferry.xdsPort, role: options.role ?? 'both', mode, waitReady: true });
+  if (early) await early.ready();
   return {
     ferry,
     envoy,
