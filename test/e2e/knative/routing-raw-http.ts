@@ -9,7 +9,11 @@ export function rawRequest(port: number, requestText: string): Promise<{ status:
     // write, not end: Envoy drops a request whose client half-closes before the answer.
     const socket = connect(port, '127.0.0.1', () => socket.write(requestText));
     const chunks: Buffer[] = [];
-    socket.on('data', (chunk: Buffer) => chunks.push(chunk));
+    socket.on('data', (chunk: Buffer) => {
+      chunks.push(chunk);
+      // A complete answer: close our side, or Envoy waits its delayed-close time (1 s) for us to do it.
+      if (answerComplete(Buffer.concat(chunks).toString('utf8'))) socket.end();
+    });
     socket.on('error', reject);
     socket.on('close', () => {
       const text = Buffer.concat(chunks).toString('utf8');
@@ -18,4 +22,12 @@ export function rawRequest(port: number, requestText: string): Promise<{ status:
     });
     socket.setTimeout(10_000, () => socket.destroy(new Error('raw request timed out')));
   });
+}
+
+/** The headers and a Content-Length body have arrived (answers without a length end when Envoy closes). */
+function answerComplete(text: string): boolean {
+  const bodyStart = text.indexOf('\r\n\r\n');
+  if (bodyStart < 0) return false;
+  const length = /\r\ncontent-length: *(\d+)/i.exec(text.slice(0, bodyStart))?.[1];
+  return length !== undefined && Buffer.byteLength(text.slice(bodyStart + 4)) >= Number(length);
 }
