@@ -116,6 +116,7 @@ export class Reconciler {
     const batches = inBatches(keys, (key) => (this.ingresses.get(key)!.ingress.spec.rules ?? []).flatMap((rule) => rule.hosts ?? []), batchSize);
     const deferred = new Map<GatewayRole, Partial<Record<TypeUrl, Map<string, XdsResource>>>>(GATEWAY_ROLES.map((role) => [role, {}]));
     let handedOver = 0;
+    let reported = Date.now();
     for (const [batch, batchKeys] of batches.entries()) {
       const last = batch === batches.length - 1;
       const changed = this.translateKeys(batchKeys, pass);
@@ -131,7 +132,11 @@ export class Reconciler {
         }
       });
       handedOver += changed.length;
-      if (batches.length > 1) this.logger.info({ pass, handedOver, of: keys.length }, 'first pass: KIngresses handed to the gateways');
+      // Progress on a large start, once a second at most.
+      if (!last && Date.now() - reported >= 1_000) {
+        reported = Date.now();
+        this.logger.info({ pass, handedOver, of: keys.length }, 'first pass: KIngresses handed to the gateways');
+      }
       if (!last) await new Promise((resolve) => setImmediate(resolve));
     }
     this.finishPass(pass, started, 0, keys.length, removed.size);
