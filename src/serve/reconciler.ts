@@ -351,11 +351,12 @@ function key(object: { metadata: { namespace?: string; name: string } }): string
  * batch of all the others (any size): their conflicts are resolved among all claimants at once. Never empty.
  */
 function inBatches(keys: readonly string[], hostsOf: (key: string) => readonly string[], size: number): string[][] {
+  const hosts = new Map(keys.map((key) => [key, new Set(hostsOf(key))]));
   const claims = new Map<string, number>();
-  for (const key of keys) for (const host of new Set(hostsOf(key))) claims.set(host, (claims.get(host) ?? 0) + 1);
+  for (const named of hosts.values()) for (const host of named) claims.set(host, (claims.get(host) ?? 0) + 1);
   const free: string[] = [];
   const contested: string[] = [];
-  for (const key of keys) (hostsOf(key).some((host) => claims.get(host)! > 1) ? contested : free).push(key);
+  for (const [key, named] of hosts) ([...named].some((host) => claims.get(host)! > 1) ? contested : free).push(key);
   const batches: string[][] = [];
   for (let i = 0; i < free.length; i += size) batches.push(free.slice(i, i + size));
   if (contested.length > 0 || batches.length === 0) batches.push(contested);

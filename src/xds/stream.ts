@@ -284,9 +284,14 @@ export abstract class XdsStream<Request extends { node?: Node | undefined; typeU
    * initialisation would make it wait for them all before it asks for listeners).
    */
   private clustersInFlight(): boolean {
+    return this.types.get(TypeUrl.Cluster)?.awaitingAck === true || this.edsPending() || this.types.get(TypeUrl.Endpoint)?.awaitingAck === true;
+  }
+
+  /** Whether clusters sent are still waiting for the gateway to subscribe to their endpoints. */
+  private edsPending(): boolean {
     const endpoints = this.types.get(TypeUrl.Endpoint);
     for (const name of this.pendingEds) if (endpoints?.wildcard || endpoints?.names.has(name)) this.pendingEds.delete(name);
-    return this.types.get(TypeUrl.Cluster)?.awaitingAck === true || this.pendingEds.size > 0 || endpoints?.awaitingAck === true;
+    return this.pendingEds.size > 0;
   }
 
   private expectEdsSubscriptions(sent: readonly XdsResource[], known: ReadonlyMap<string, string>): void {
@@ -302,13 +307,11 @@ export abstract class XdsStream<Request extends { node?: Node | undefined; typeU
    * subscribed, so that Envoy never routes to a warming cluster; bounded by holdMs so nothing deadlocks.
    */
   private holdReferring(): boolean {
-    const endpoints = this.types.get(TypeUrl.Endpoint);
-    for (const name of this.pendingEds) if (endpoints?.wildcard || endpoints?.names.has(name)) this.pendingEds.delete(name);
     const clusters = this.types.get(TypeUrl.Cluster);
     // During Ferry's first pass the cache gets clusters and the routes that use them batch by batch, while this
     // stream sends one cluster batch at a time: routes wait until it has sent every cluster the cache has.
     const incomplete = !this.ctx.cache.isComplete;
-    const waiting = clusters?.awaitingAck === true || this.pendingEds.size > 0 || (incomplete && clusters?.dirty === true);
+    const waiting = clusters?.awaitingAck === true || this.edsPending() || (incomplete && clusters?.dirty === true);
     const now = Date.now();
     if (!waiting) {
       this.holdSince = undefined;
