@@ -2,13 +2,14 @@ import { buildConfigDump, type ConfigDumpQuery, type EnvoyConfigDump } from '../
 import type { IngressStatus, KIngress } from '../model/ingress.js';
 import { formatValidationError } from '../model/validation-error.js';
 import type { FilesSource } from '../sources/files.js';
-import { GatewaySyncTracker } from '../status/gateway-sync.js';
+import { GatewaySyncTracker, type RoleSync } from '../status/gateway-sync.js';
 import { ingressStatus } from '../status/ingress-status.js';
 import { DEFAULT_LOAD_BALANCER_HOSTS, type LoadBalancerHosts } from '../status/load-balancers.js';
-import { knativeObjectConditions, sameObject } from '../status/object-status.js';
+import { knativeObjectConditions } from '../status/object-status.js';
 import { typeSyncState } from '../status/sync-state.js';
 import { readyOf, type GatewayStatus, type ObjectRow, type StatusReport } from '../status/views.js';
 import type { Store } from '../store/store.js';
+import { referenceKey } from '../translate/knative/index.js';
 import type { XdsCache } from '../xds/cache.js';
 import type { NackStore } from '../xds/nacks.js';
 import { SHORT_NAME, TypeUrl } from '../xds/resource-types.js';
@@ -95,16 +96,19 @@ export class FerryView {
     });
   }
 
-  /** The status Ferry would write to a KIngress now. */
-  ingressStatus(served: ServedIngress): IngressStatus {
-    return ingressStatus(served, (role) => this.sync.role(role), this.loadBalancers);
+  /** The status Ferry would write to a KIngress now (`sync`: each role's gateway sync, when already known). */
+  ingressStatus(served: ServedIngress, sync: (role: GatewayRole) => RoleSync = (role) => this.sync.role(role)): IngressStatus {
+    return ingressStatus(served, sync, this.loadBalancers);
   }
 
   objects(kind: string): ObjectRow[] {
     const state = this.sources.reconciler.current();
-    if (kind === 'ingresses') return [...state.ingresses.values()].map((served) => this.ingressRow(served));
-    if (kind === 'routes') return this.knativeRows(state, ['Route', 'Service']);
-    if (kind === 'domainmappings') return this.knativeRows(state, ['DomainMapping']);
+    // Each role's sync once for all rows (it looks at every gateway stream).
+    const roles = new Map<GatewayRole, RoleSync>();
+    const sync = (role: GatewayRole): RoleSync => roles.get(role) ?? roles.set(role, this.sync.role(role)).get(role)!;
+    if (kind === 'ingresses') return [...state.ingresses.values()].map((served) => this.ingressRow(served, sync));
+    if (kind === 'routes') return this.knativeRows(state, ['Route', 'Service'], sync);
+    if (kind === 'domainmappings') return this.knativeRows(state, ['DomainMapping'], sync);
     throw new Error(`unknown kind "${kind}": use ingresses, routes or domainmappings`);
   }
 
@@ -112,8 +116,8 @@ export class FerryView {
     this.sync.stop();
   }
 
-  private ingressRow(served: ServedIngress): ObjectRow {
-    const status = this.ingressStatus(served);
+  private ingressRow(served: ServedIngress, sync: (role: GatewayRole) => RoleSync): ObjectRow {
+    const status = this.ingressStatus(served, sync);
     const conditions = status.conditions ?? [];
     const rules = served.ingress.spec.rules ?? [];
     const hosts = rules.flatMap((rule) => rule.hosts ?? []);
@@ -127,11 +131,12 @@ export class FerryView {
     };
   }
 
-  private knativeRows(state: ReconcileState, kinds: readonly string[]): ObjectRow[] {
-    const served = [...state.ingresses.values()];
+  private knativeRows(state: ReconcileState, kinds: readonly string[], sync: (role: GatewayRole) => RoleSync): ObjectRow[] {
+    const byOrigin = new Map<string, ServedIngress>();
+    for (const served of state.ingresses.values()) if (!byOrigin.has(referenceKey(served.origin))) byOrigin.set(referenceKey(served.origin), served);
     return state.statuses.filter((status) => kinds.includes(status.object.kind)).map((status) => {
-      const ingress = served.find((candidate) => sameObject(candidate.origin, status.object));
-      const conditions = knativeObjectConditions(status, ingress && { served: ingress, status: this.ingressStatus(ingress) });
+      const ingress = byOrigin.get(referenceKey(status.object));
+      const conditions = knativeObjectConditions(status, ingress && { served: ingress, status: this.ingressStatus(ingress, sync) });
       return {
         kind: status.object.kind, namespace: status.object.namespace, name: status.object.name, url: status.url ?? '',
         ...readyOf(conditions), conditions,

@@ -9,7 +9,7 @@ import type { Store } from '../store/store.js';
 import { GatewayAssembler, type GatewayDirty, type GatewayUpdate } from '../translate/envoy/gateway-assembler.js';
 import { listenerName } from '../translate/envoy/names.js';
 import { translateIngress, type HostConflict, type IngressTranslation, type TranslateConfig, type TranslateContext } from '../translate/envoy/index.js';
-import { KnativeMemo, knativeInputsFromStore, translateKnative, type KnativeStatus, type TranslatedIngress } from '../translate/knative/index.js';
+import { KnativeMemo, knativeInputsFromStore, sameObject, translateKnative, type KnativeStatus, type TranslatedIngress } from '../translate/knative/index.js';
 import { KNATIVE_CONFIG_MAPS, KNATIVE_NAMESPACE, type KnativeConfig } from '../model/config.js';
 import type { ConfigMap } from '../model/kube.js';
 import type { XdsCache } from '../xds/cache.js';
@@ -264,7 +264,7 @@ export class Reconciler {
     for (const [k, translated] of next) {
       const previous = this.ingresses.get(k);
       if (!previous || (previous.ingress !== translated.ingress && !isDeepStrictEqual(previous.ingress, translated.ingress))) dirty.add(k);
-      else if (!sameReference(previous.origin, translated.origin)) dirty.add(k);
+      else if (!sameObject(previous.origin, translated.origin)) dirty.add(k);
       this.ingresses.set(k, translated);
     }
     for (const k of [...this.ingresses.keys()]) {
@@ -336,10 +336,6 @@ export class Reconciler {
     }
     this.conflicted = next;
   }
-}
-
-function sameReference(a: TranslatedIngress['origin'], b: TranslatedIngress['origin']): boolean {
-  return a.kind === b.kind && a.namespace === b.namespace && a.name === b.name;
 }
 
 function key(object: { metadata: { namespace?: string; name: string } }): string {

@@ -61,9 +61,10 @@ export class DeltaStream extends XdsStream<DeltaDiscoveryRequest> {
   protected noteChange(state: TypeState, role: GatewayRole): void {
     const tracking = this.tracking.get(state);
     if (!tracking) return;
-    const changed = this.ctx.cache.changedSince(role, state.typeUrl, tracking.seqs.get(role) ?? 0);
+    const since = tracking.seqs.get(role) ?? 0;
     tracking.seqs.set(role, this.ctx.cache.seq(role, state.typeUrl));
     if (tracking.dirtyNames === 'all') return;
+    const changed = this.ctx.cache.changedSince(role, state.typeUrl, since);
     if (!changed) tracking.dirtyNames = 'all';
     else for (const name of changed) tracking.dirtyNames.add(name);
   }

@@ -1,5 +1,5 @@
 /** Knative Serving's Route and DomainMapping translation, as pure functions. */
-export { translateKnative, revisionResolver, type KnativeInputs, type KnativeTranslation, type KnativeTranslationOptions, type TranslatedIngress, type KnativeStatus, type ObjectReference } from './translate.js';
+export { translateKnative, revisionResolver, type KnativeInputs, type KnativeTranslation, type KnativeTranslationOptions, type TranslatedIngress, type KnativeStatus, type ObjectReference, sameObject, referenceKey } from './translate.js';
 export { placeholderService } from './placeholder-service.js';
 export { knativeInputsFromStore } from './from-store.js';
 export { KnativeMemo } from './memo.js';

@@ -30,6 +30,15 @@ export interface ObjectReference {
   name: string;
 }
 
+export function sameObject(a: ObjectReference, b: ObjectReference): boolean {
+  return a.kind === b.kind && a.namespace === b.namespace && a.name === b.name;
+}
+
+/** `Kind/namespace/name`: an ObjectReference as a map key. */
+export function referenceKey(ref: ObjectReference): string {
+  return `${ref.kind}/${ref.namespace}/${ref.name}`;
+}
+
 export interface TranslatedIngress {
   ingress: KIngress;
   /** The object the KIngress comes from (itself for a given KIngress), for status and error messages. */
