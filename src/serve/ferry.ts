@@ -94,6 +94,7 @@ export class Ferry {
   async stop(): Promise<void> {
     await this.envoy?.stop();
     this.reconciler.stop();
+    this.view.stop();
     await this.source.stop();
     await this.admin.close();
     await this.xds.close();

@@ -7,7 +7,6 @@ import type { ObjectKind } from '../model/kinds.js';
 import type { ObjectChange } from '../store/changes.js';
 import type { Store } from '../store/store.js';
 import { GatewayAssembler, type GatewayDirty, type GatewayUpdate } from '../translate/envoy/gateway-assembler.js';
-import { listenerName } from '../translate/envoy/names.js';
 import { translateIngress, type HostConflict, type IngressTranslation, type TranslateConfig, type TranslateContext } from '../translate/envoy/index.js';
 import { KnativeMemo, knativeInputsFromStore, sameObject, translateKnative, type KnativeStatus, type TranslatedIngress } from '../translate/knative/index.js';
 import { KNATIVE_CONFIG_MAPS, KNATIVE_NAMESPACE, type KnativeConfig } from '../model/config.js';
@@ -120,14 +119,12 @@ export class Reconciler {
     for (const [batch, batchKeys] of batches.entries()) {
       const last = batch === batches.length - 1;
       const changed = this.translateKeys(batchKeys, pass);
-      this.assemble(changed, [], { services: new Set(), secrets: new Set(), all: batch === 0 }, pass, (role, update) => {
-        const aggregates = (name: string, typeUrl: TypeUrl): boolean =>
-          (typeUrl === TypeUrl.Listener && name === listenerName(role, 'https')) || (typeUrl === TypeUrl.Route && this.ctx.config.routeTables === 'single');
+      this.assemble(changed, [], { services: new Set(), secrets: new Set(), all: batch === 0 }, pass, (assembler, update) => {
         for (const typeUrl of [TypeUrl.Listener, TypeUrl.Route] as const) {
           const changes = update.changes[typeUrl];
-          const later = (deferred.get(role)![typeUrl] ??= new Map());
-          for (const resource of changes.upserts) if (aggregates(resource.name, typeUrl)) later.set(resource.name, resource);
-          changes.upserts = changes.upserts.filter((resource) => !aggregates(resource.name, typeUrl));
+          const later = (deferred.get(assembler.role)![typeUrl] ??= new Map());
+          for (const resource of changes.upserts) if (assembler.aggregatesAll(typeUrl, resource.name)) later.set(resource.name, resource);
+          changes.upserts = changes.upserts.filter((resource) => !assembler.aggregatesAll(typeUrl, resource.name));
           if (last) changes.upserts.push(...later.values());
         }
       });
@@ -187,7 +184,6 @@ export class Reconciler {
       else if (change.kind === 'Secret') dirtySecrets.add(change.key);
       else if (change.kind === 'Service') {
         changedServices.add(change.key);
-        dirtyServices.add(change.key);
         // DomainMappings check that their target exists and Routes get placeholder Services unless one exists.
         if (this.options.store.count('DomainMapping') > 0) knativeDirty = true;
       } else if (change.kind === 'EndpointSlice') {
@@ -230,12 +226,12 @@ export class Reconciler {
   }
 
   /** Each role's assembler takes the changes; what they change goes to the cache (after `adjust`, if given). */
-  private assemble(changed: IngressTranslation[], removed: string[], dirty: GatewayDirty, pass: number, adjust?: (role: GatewayRole, update: GatewayUpdate) => void): void {
+  private assemble(changed: IngressTranslation[], removed: string[], dirty: GatewayDirty, pass: number, adjust?: (assembler: GatewayAssembler, update: GatewayUpdate) => void): void {
     const warnings = new Set<string>();
     let conflicts: HostConflict[] = [];
     for (const [role, assembler] of this.assemblers) {
       const update = assembler.update(changed, removed, dirty, this.ctx);
-      adjust?.(role, update);
+      adjust?.(assembler, update);
       for (const warning of update.warnings) warnings.add(warning);
       conflicts = update.conflicts;
       if (this.options.cache.applyAll(role, update.changes)) this.logger.debug({ role, pass }, 'gateway resources changed');

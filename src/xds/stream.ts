@@ -38,7 +38,6 @@ export interface TypeState {
   sentAt: number;
   sentNames: string[];
   awaitingAck: boolean;
-  lastResponseNacked: boolean;
   ackedVersion: string;
   /** The newest cache version whose content, for this stream, is what was last sent. */
   equivalentVersion: string;
@@ -161,7 +160,6 @@ export abstract class XdsStream<Request extends { node?: Node | undefined; typeU
     const type = SHORT_NAME[state.typeUrl];
     this.ctx.metrics?.pushToAck.observe({ type }, (Date.now() - state.sentAt) / 1000);
     if (error) {
-      state.lastResponseNacked = true;
       state.lastNack = error.message;
       this.ctx.metrics?.nacks.inc({ type });
       this.ctx.nackStore.record({
@@ -173,7 +171,6 @@ export abstract class XdsStream<Request extends { node?: Node | undefined; typeU
       // Rejected clusters are not created, so their EDS subscriptions will never come.
       if (state.typeUrl === TypeUrl.Cluster) this.pendingEds.clear();
     } else {
-      state.lastResponseNacked = false;
       state.lastNack = undefined;
       state.ackedVersion = state.equivalentVersion;
       this.ctx.metrics?.acks.inc({ type });
@@ -186,7 +183,7 @@ export abstract class XdsStream<Request extends { node?: Node | undefined; typeU
   protected newState(typeUrl: TypeUrl): TypeState {
     const state: TypeState = {
       typeUrl, wildcard: false, names: new Set(), dirty: false, initialResponseDue: false, known: new Map(), nonce: '',
-      sentVersion: '', sentAt: 0, sentNames: [], awaitingAck: false, lastResponseNacked: false, ackedVersion: '',
+      sentVersion: '', sentAt: 0, sentNames: [], awaitingAck: false, ackedVersion: '',
       equivalentVersion: '', lastNack: undefined,
     };
     this.types.set(typeUrl, state);
@@ -250,7 +247,7 @@ export abstract class XdsStream<Request extends { node?: Node | undefined; typeU
     if (!composed) {
       state.equivalentVersion = version;
       // Nothing to send and the gateway accepted the last response: it holds this version too.
-      if (!state.awaitingAck && !state.lastResponseNacked && state.ackedVersion !== '' && state.ackedVersion !== version) {
+      if (!state.awaitingAck && state.lastNack === undefined && state.ackedVersion !== '' && state.ackedVersion !== version) {
         state.ackedVersion = version;
         this.ctx.cache.streamAcked(this.id, this.roles, state.typeUrl, version);
         this.ctx.streamsChanged?.();

@@ -435,6 +435,14 @@ export class GatewayAssembler {
     return changes;
   }
 
+  /**
+   * Whether a resource gathers something of every KIngress (the https listener's certificate chains, a single route
+   * table), so that a part of the KIngresses gives a partial one: a first pass in batches hands it over once, at the end.
+   */
+  aggregatesAll(typeUrl: TypeUrl, name: string): boolean {
+    return (typeUrl === TypeUrl.Listener && name === listenerName(this.role, 'https')) || (typeUrl === TypeUrl.Route && this.routeTableLayout === 'single');
+  }
+
   /** Everything served now, per type (for tests and dumps). */
   resources(typeUrl: TypeUrl): XdsResource[] {
     return [...this.served.get(typeUrl)!.values()].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
