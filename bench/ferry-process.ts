@@ -73,24 +73,6 @@ export class FerryProcess {
     return childPids(this.pid)[0];
   }
 
-  /** The first log line with this message (already seen or still to come), or undefined after the timeout. */
-  async waitForLog(msg: string, timeoutMs: number): Promise<FerryLogLine | undefined> {
-    const seen = this.logs.find((line) => line.msg === msg);
-    if (seen) return seen;
-    return new Promise((resolve) => {
-      const timer = setTimeout(() => done(undefined), timeoutMs);
-      const listener = (line: FerryLogLine): void => {
-        if (line.msg === msg) done(line);
-      };
-      const done = (line: FerryLogLine | undefined): void => {
-        clearTimeout(timer);
-        this.lineListeners.delete(listener);
-        resolve(line);
-      };
-      this.lineListeners.add(listener);
-    });
-  }
-
   onLog(listener: (line: FerryLogLine) => void): () => void {
     this.lineListeners.add(listener);
     return () => this.lineListeners.delete(listener);
@@ -98,10 +80,6 @@ export class FerryProcess {
 
   async metrics(): Promise<string> {
     return this.adminGet('/metrics');
-  }
-
-  async status(): Promise<{ gateways: Array<{ types: Array<{ state: string }> }> }> {
-    return JSON.parse(await this.adminGet('/debug/status')) as { gateways: Array<{ types: Array<{ state: string }> }> };
   }
 
   /** True when a gateway is connected and every type it subscribed to is SYNCED (ACKed at the current version). */
@@ -137,7 +115,7 @@ export class FerryProcess {
   async stop(): Promise<void> {
     if (this.running) {
       this.child.kill('SIGTERM');
-      const killed = await Promise.race([this.exited.then(() => false), sleep(15_000).then(() => true)]);
+      const killed = await Promise.race([this.exited.then(() => false), sleep(15_000, undefined, { ref: false }).then(() => true)]);
       if (killed) {
         this.child.kill('SIGKILL');
         await this.exited;

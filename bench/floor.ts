@@ -1,9 +1,9 @@
 import { spawn } from 'node:child_process';
-import { readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import jsYaml from 'js-yaml';
-import { repositoryRoot } from '../src/envoy/bootstrap.js';
+import { loadBootstrapTemplate } from '../src/envoy/bootstrap.js';
 import { EnvoyAdminClient } from '../src/envoy/envoy-admin.js';
 import { resolveEnvoyBinary } from '../src/envoy/managed-envoy.js';
 import type { GatewayTarget } from './http-client.js';
@@ -62,7 +62,7 @@ export async function measureFloor(dir: string, bootstrap: StaticBootstrap, targ
     return { bootstrapBytes: bootstrap.bytes.length + [...bootstrap.routeFiles.values()].reduce((sum, b) => sum + b.length, 0), liveMs, allServedMs: served.allOkMs, sampled: targets.length, served: served.ok, envoyRssMb };
   } finally {
     child.kill('SIGTERM');
-    await Promise.race([exited, sleep(10_000).then(() => child.kill('SIGKILL'))]);
+    await Promise.race([exited, sleep(10_000, undefined, { ref: false }).then(() => child.kill('SIGKILL'))]);
     rmSync(dir, { recursive: true, force: true });
   }
 }
@@ -73,7 +73,7 @@ export async function measureFloor(dir: string, bootstrap: StaticBootstrap, targ
  * the same resources, only from files.
  */
 function gatewayTuning(): Record<string, unknown> {
-  const template = readFileSync(join(repositoryRoot(), 'deploy', 'envoy', 'bootstrap-delta.yaml'), 'utf8');
+  const template = loadBootstrapTemplate('delta');
   // The ${...} placeholders are only in the parts left out; they are not YAML inside flow mappings.
   const bootstrap = jsYaml.load(template.replace(/\$\{\w+\}/g, '"placeholder"')) as Record<string, unknown>;
   const { node: _node, admin: _admin, dynamic_resources: _dynamic, static_resources: _static, ...tuning } = bootstrap;

@@ -21,6 +21,7 @@ import { machineInfo, processMemoryMb, round } from './proc.js';
 import { monotonicUs, summarizeProfile, type ProfileSummary, type ProfileWindow } from './profile.js';
 import { seededRandom } from './random.js';
 import { formatReport } from './report.js';
+import { parseRouteTables } from '../src/cli/translate-flags.js';
 
 const USAGE = `Usage: npm run bench -- [--sizes 1000,5000,10000] [flags]   (build first: npx tsc -p tsconfig.json)
   --sizes N,N,...          KIngress counts to measure (default 1000)
@@ -50,11 +51,6 @@ export interface SizeResult {
   /** Only the samples taken during the single-change loop. */
   ferryChangesCpuProfile?: ProfileSummary;
   errors: string[];
-}
-
-function parseRouteTables(value: string): 'scoped' | 'single' {
-  if (value !== 'scoped' && value !== 'single') throw new Error(`--route-tables ${value}: expected scoped or single`);
-  return value;
 }
 
 async function main(): Promise<void> {

@@ -9,6 +9,7 @@ import { DownstreamTlsContext } from 'envoy-proto-ts/envoy/extensions/transport_
 import type { XdsCache } from '../src/xds/cache.js';
 import type { XdsResource } from '../src/xds/resource.js';
 import { TypeUrl } from '../src/xds/resource-types.js';
+import { encodeDiscoveryResponse } from '../src/xds/wire.js';
 import { GATEWAY_ROLES } from '../src/xds/roles.js';
 
 const HCM_TYPE = 'type.googleapis.com/envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager';
@@ -22,10 +23,6 @@ const NODE_CLUSTER = 2;
 const STATIC_LISTENERS = 1;
 const STATIC_CLUSTERS = 2;
 const STATIC_SECRETS = 3;
-// envoy.service.discovery.v3.DiscoveryResponse
-const DISCOVERY_VERSION_INFO = 1;
-const DISCOVERY_RESOURCES = 2;
-const DISCOVERY_TYPE_URL = 4;
 
 export interface StaticBootstrap {
   /** An encoded envoy.config.bootstrap.v3.Bootstrap (Envoy reads `-c file.pb` as binary proto). */
@@ -52,7 +49,7 @@ export function staticBootstrapFromCache(cache: XdsCache, routesDirectory: strin
 
   const staticResources = new BinaryWriter();
   const routeFiles = new Map<string, Uint8Array>();
-  for (const route of routes.values()) routeFiles.set(routeFilePath(routesDirectory, route.name), discoveryResponse(route));
+  for (const route of routes.values()) routeFiles.set(routeFilePath(routesDirectory, route.name), encodeDiscoveryResponse('1', [route], route.typeUrl, ''));
   for (const listener of listeners) staticResources.uint32(tag(STATIC_LISTENERS)).bytes(staticListener(listener, routes, routesDirectory));
   for (const cluster of clusters) staticResources.uint32(tag(STATIC_CLUSTERS)).bytes(staticCluster(cluster, endpoints));
   for (const secret of secrets) staticResources.uint32(tag(STATIC_SECRETS)).bytes(secret.bytes);
@@ -101,15 +98,6 @@ function staticCluster(resource: XdsResource, endpoints: Map<string, XdsResource
 
 function routeFilePath(directory: string, routeName: string): string {
   return join(directory, `route-${routeName.replace(/[^a-zA-Z0-9-]/g, '_')}.pb`);
-}
-
-/** A DiscoveryResponse holding one resource: what a filesystem subscription reads. */
-function discoveryResponse(resource: XdsResource): Uint8Array {
-  return new BinaryWriter()
-    .uint32(tag(DISCOVERY_VERSION_INFO)).string('1')
-    .uint32(tag(DISCOVERY_RESOURCES)).bytes(resource.any)
-    .uint32(tag(DISCOVERY_TYPE_URL)).string(resource.typeUrl)
-    .finish();
 }
 
 function tag(field: number): number {

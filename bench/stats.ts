@@ -26,19 +26,6 @@ export function distribution(samples: readonly number[]): Distribution {
   };
 }
 
-/** Prometheus text format: sum of a metric's samples whose labels contain every given label. */
-export function promValue(text: string, name: string, labels: Record<string, string> = {}): number {
-  let total = 0;
-  for (const line of text.split('\n')) {
-    if (!line.startsWith(name)) continue;
-    const match = /^([a-zA-Z_:][a-zA-Z0-9_:]*)(\{[^}]*\})?\s+(\S+)/.exec(line);
-    if (!match || match[1] !== name) continue;
-    const labelText = match[2] ?? '';
-    if (Object.entries(labels).every(([k, v]) => labelText.includes(`${k}="${v}"`))) total += Number(match[3]);
-  }
-  return total;
-}
-
 /** Values by label value of one label, e.g. pushed bytes by type. */
 export function promByLabel(text: string, name: string, label: string): Record<string, number> {
   const out: Record<string, number> = {};

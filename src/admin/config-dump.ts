@@ -25,19 +25,23 @@ export interface EnvoyConfigDump {
 const DISCOVERY_NAMES: Record<string, TypeUrl> = { cds: TypeUrl.Cluster, eds: TypeUrl.Endpoint, sds: TypeUrl.Secret, lds: TypeUrl.Listener, rds: TypeUrl.Route, srds: TypeUrl.ScopedRoute };
 
 /** The config_dump message that holds each resource type, and how one dynamic resource is wrapped in it (Envoy's field names). */
-const DUMP_SHAPE: Record<TypeUrl, { type: string; list: string; entry: (resource: XdsResource, json: Record<string, unknown>) => Record<string, unknown>; group?: (resource: XdsResource) => string }> = {
-  [TypeUrl.Listener]: { type: 'ListenersConfigDump', list: 'dynamic_listeners', entry: (r, json) => ({ name: r.name, active_state: { version_info: r.hash, listener: json } }) },
-  [TypeUrl.Cluster]: { type: 'ClustersConfigDump', list: 'dynamic_active_clusters', entry: (r, json) => ({ version_info: r.hash, cluster: json }) },
-  // Envoy groups scopes under the scoped_routes name of the connection managers: one name for all of Ferry's.
+const DUMP_SHAPE: Record<TypeUrl, { type: string; list: string; entries: (resources: readonly XdsResource[], version: string) => Array<Record<string, unknown>> }> = {
+  [TypeUrl.Listener]: { type: 'ListenersConfigDump', list: 'dynamic_listeners', entries: each((r, json) => ({ name: r.name, active_state: { version_info: r.hash, listener: json } })) },
+  [TypeUrl.Cluster]: { type: 'ClustersConfigDump', list: 'dynamic_active_clusters', entries: each((r, json) => ({ version_info: r.hash, cluster: json })) },
+  // Envoy lists scopes under the scoped_routes name of the connection managers: one name for all of Ferry's.
   [TypeUrl.ScopedRoute]: {
     type: 'ScopedRoutesConfigDump', list: 'dynamic_scoped_route_configs',
-    entry: (r, json) => ({ name: SCOPED_ROUTES_NAME, version_info: r.hash, scoped_route_configs: [json] }),
-    group: () => SCOPED_ROUTES_NAME,
+    entries: (resources, version) => (resources.length === 0 ? [] : [{ name: SCOPED_ROUTES_NAME, version_info: version, scoped_route_configs: resources.map((resource) => resourceToEnvoyJson(resource)) }]),
   },
-  [TypeUrl.Route]: { type: 'RoutesConfigDump', list: 'dynamic_route_configs', entry: (r, json) => ({ version_info: r.hash, route_config: json }) },
-  [TypeUrl.Secret]: { type: 'SecretsConfigDump', list: 'dynamic_active_secrets', entry: (r, json) => ({ name: r.name, version_info: r.hash, secret: json }) },
-  [TypeUrl.Endpoint]: { type: 'EndpointsConfigDump', list: 'dynamic_endpoint_configs', entry: (r, json) => ({ version_info: r.hash, endpoint_config: json }) },
+  [TypeUrl.Route]: { type: 'RoutesConfigDump', list: 'dynamic_route_configs', entries: each((r, json) => ({ version_info: r.hash, route_config: json })) },
+  [TypeUrl.Secret]: { type: 'SecretsConfigDump', list: 'dynamic_active_secrets', entries: each((r, json) => ({ name: r.name, version_info: r.hash, secret: json })) },
+  [TypeUrl.Endpoint]: { type: 'EndpointsConfigDump', list: 'dynamic_endpoint_configs', entries: each((r, json) => ({ version_info: r.hash, endpoint_config: json })) },
 };
+
+/** One dump entry per resource. */
+function each(entry: (resource: XdsResource, json: Record<string, unknown>) => Record<string, unknown>): (resources: readonly XdsResource[]) => Array<Record<string, unknown>> {
+  return (resources) => resources.map((resource) => entry(resource, resourceToEnvoyJson(resource)));
+}
 
 /** Envoy's own dump order: bootstrap first, then clusters, endpoints, listeners, routes, secrets. */
 const DUMP_ORDER: readonly TypeUrl[] = [TypeUrl.Cluster, TypeUrl.Endpoint, TypeUrl.Listener, TypeUrl.ScopedRoute, TypeUrl.Route, TypeUrl.Secret];
@@ -75,22 +79,10 @@ export function buildConfigDump(served: ServedResources, query: ConfigDumpQuery)
         return {
           '@type': `type.googleapis.com/envoy.admin.v3.${shape.type}`,
           version_info: version,
-          [shape.list]: shape.group ? groupEntries(resources, shape.group, version) : resources.map((resource) => shape.entry(resource, resourceToEnvoyJson(resource))),
+          [shape.list]: shape.entries(resources, version),
         };
       }),
     };
   }
   return dump;
-}
-
-/** Scopes as Envoy dumps them: one entry per scoped_routes name, listing its scopes. */
-function groupEntries(resources: readonly XdsResource[], group: (resource: XdsResource) => string, version: string): Array<Record<string, unknown>> {
-  const groups = new Map<string, Array<Record<string, unknown>>>();
-  for (const resource of resources) {
-    const name = group(resource);
-    const members = groups.get(name) ?? [];
-    members.push(resourceToEnvoyJson(resource));
-    groups.set(name, members);
-  }
-  return [...groups].map(([name, scopes]) => ({ name, version_info: version, scoped_route_configs: scopes }));
 }

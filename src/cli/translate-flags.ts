@@ -47,7 +47,7 @@ export function translateConfigFromFlags(values: TranslateFlagValues): Translate
   };
 }
 
-function parseRouteTables(value: string): TranslateConfig['routeTables'] {
+export function parseRouteTables(value: string): TranslateConfig['routeTables'] {
   if (value !== 'scoped' && value !== 'single') throw new UsageError(`--route-tables ${value}: expected scoped or single`);
   return value;
 }

@@ -12,11 +12,6 @@ export interface AdminResponse {
 export class EnvoyAdminClient {
   constructor(private readonly address: () => { host: string; port: number }) {}
 
-  get url(): string {
-    const { host, port } = this.address();
-    return `http://${host.includes(':') ? `[${host}]` : host}:${port}`;
-  }
-
   get(path: string, method: 'GET' | 'POST' = 'GET'): Promise<AdminResponse> {
     const { host, port } = this.address();
     return new Promise((resolve, reject) => {

@@ -142,7 +142,7 @@ export class ManagedEnvoy extends EventEmitter<ManagedEnvoyEvents> {
     const child = this.child;
     if (child && child.exitCode === null && child.signalCode === null) {
       child.kill('SIGTERM');
-      const killed = await Promise.race([this.childExited.then(() => false), sleep(this.options.stopTimeoutMs ?? 5_000).then(() => true)]);
+      const killed = await Promise.race([this.childExited.then(() => false), sleep(this.options.stopTimeoutMs ?? 5_000, undefined, { ref: false }).then(() => true)]);
       if (killed) {
         this.logger.warn({ pid: child.pid }, 'Envoy did not stop after SIGTERM; sending SIGKILL');
         child.kill('SIGKILL');

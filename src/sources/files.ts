@@ -149,8 +149,9 @@ export class FilesSource extends EventEmitter implements Source {
     const { paths, directories } = await listManifestFiles(this.options.directory);
     if (this.watchEnabled) {
       for (const directory of directories) this.watchDirectory(directory);
+      const listed = new Set(directories);
       for (const [directory, watcher] of this.watchers) {
-        if (directories.includes(directory)) continue;
+        if (listed.has(directory)) continue;
         watcher.close();
         this.watchers.delete(directory);
       }

@@ -10,7 +10,8 @@ import { runValidate } from '../../src/cli/validate.js';
 import { TypeUrl } from '../../src/xds/resource-types.js';
 import { invalidCluster, request, startHttpBackend, stopAllEnvoys, waitFor, type HttpBackend } from '../e2e/harness/index.js';
 import { startObservedFerry, type ObservedFerry } from './capture-ferry.js';
-import { helloManifests, makeCertificate, secureManifests } from './fixtures.js';
+import { selfSignedCertificate } from '../e2e/harness/certs.js';
+import { helloManifests, secureManifests } from './fixtures.js';
 
 type Json = Record<string, any>;
 
@@ -42,7 +43,7 @@ function endpointAddresses(assignment: Json): string[] {
 describe('operating Ferry: dump, status, get, validate and metrics against a real Envoy', () => {
   let backend: HttpBackend;
   let env: ObservedFerry;
-  const certificate = makeCertificate('secure.example.com');
+  const certificate = selfSignedCertificate('secure.example.com');
   /** Everything the commands printed, checked for key material at the end. */
   const printed: string[] = [];
 

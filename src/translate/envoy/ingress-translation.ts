@@ -8,6 +8,7 @@ import { listenerName } from './names.js';
 import { routablePaths, sortedMap } from './paths.js';
 import { buildHttpsRedirectRoute, buildRoute, type RoutePath, type RouteSplit } from './route.js';
 import { encodeVirtualHost, type EncodedVirtualHost } from './virtual-host.js';
+import { REVISION_HEADER, REVISION_NAMESPACE_HEADER } from '../../model/serving.js';
 
 /** spec.tls hosts of one role that present one certificate. */
 export interface TlsHosts {
@@ -50,9 +51,6 @@ export interface IngressTranslation {
   /** Problems naming the KIngress field; the rest of the KIngress is still translated. */
   warnings: string[];
 }
-
-const REVISION_HEADER = 'Knative-Serving-Revision';
-const NAMESPACE_HEADER = 'Knative-Serving-Namespace';
 
 export function translateIngress(ingress: KIngress, ctx: TranslateContext): IngressTranslation {
   const key = objectKey(ingress);
@@ -158,9 +156,9 @@ function splitWeight(split: IngressBackendSplit, splitCount: number): number {
 function splitHeaders(split: IngressBackendSplit, backend: Backend | undefined): Record<string, string> {
   const headers = { ...(split.appendHeaders ?? {}) };
   const has = (name: string) => Object.keys(headers).some((key) => key.toLowerCase() === name.toLowerCase());
-  if (backend && !backend.externalName && !has(REVISION_HEADER) && !has(NAMESPACE_HEADER)) {
+  if (backend && !backend.externalName && !has(REVISION_HEADER) && !has(REVISION_NAMESPACE_HEADER)) {
     headers[REVISION_HEADER] = split.serviceName;
-    headers[NAMESPACE_HEADER] = split.serviceNamespace;
+    headers[REVISION_NAMESPACE_HEADER] = split.serviceNamespace;
   }
   return headers;
 }

@@ -84,8 +84,9 @@ export async function startFerry(options: StartFerryOptions = {}): Promise<Ferry
       // The reconciler coalesces changes; wait for the pass that includes this file.
       await new Promise<void>((resolve) => {
         if (ferry.reconciler.current().pass > before) return resolve();
-        const off = ferry.reconciler.onPass(() => { off(); resolve(); });
-        setTimeout(() => { off(); resolve(); }, 2_000);
+        const done = (): void => { off(); clearTimeout(timer); resolve(); };
+        const off = ferry.reconciler.onPass(done);
+        const timer = setTimeout(done, 2_000);
       });
     },
     async close() {
