@@ -1,5 +1,5 @@
 import type { XdsResource } from '../xds/resource.js';
-import { PUSH_ORDER, SHORT_NAME, TypeUrl } from '../xds/resource-types.js';
+import { API_NAME, PUSH_ORDER, SHORT_NAME, TypeUrl } from '../xds/resource-types.js';
 import { GATEWAY_ROLES, type GatewayRole } from '../xds/roles.js';
 import { resourceToEnvoyJson } from './envoy-json.js';
 import { SCOPED_ROUTES_NAME } from '../translate/envoy/scoped-routes.js';
@@ -22,7 +22,7 @@ export interface EnvoyConfigDump {
   configs: Array<Record<string, unknown>>;
 }
 
-const DISCOVERY_NAMES: Record<string, TypeUrl> = { cds: TypeUrl.Cluster, eds: TypeUrl.Endpoint, sds: TypeUrl.Secret, lds: TypeUrl.Listener, rds: TypeUrl.Route, srds: TypeUrl.ScopedRoute };
+const DISCOVERY_NAMES: Record<string, TypeUrl> = Object.fromEntries(PUSH_ORDER.map((typeUrl) => [API_NAME[typeUrl].toLowerCase(), typeUrl]));
 
 /** The config_dump message that holds each resource type, and how one dynamic resource is wrapped in it (Envoy's field names). */
 const DUMP_SHAPE: Record<TypeUrl, { type: string; list: string; entries: (resources: readonly XdsResource[], version: string) => Array<Record<string, unknown>> }> = {

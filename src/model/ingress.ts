@@ -32,6 +32,11 @@ export interface IngressRule {
   http?: HTTPIngressRuleValue;
 }
 
+/** A rule without visibility is ExternalIP, as in Knative. */
+export function isExternalRule(rule: IngressRule): boolean {
+  return (rule.visibility ?? 'ExternalIP') === 'ExternalIP';
+}
+
 export interface HTTPIngressRuleValue {
   paths: HTTPIngressPath[];
 }

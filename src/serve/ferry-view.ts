@@ -1,5 +1,5 @@
 import { buildConfigDump, type ConfigDumpQuery, type EnvoyConfigDump } from '../admin/config-dump.js';
-import type { IngressStatus, KIngress } from '../model/ingress.js';
+import { isExternalRule, type IngressStatus, type KIngress } from '../model/ingress.js';
 import { formatValidationError } from '../model/validation-error.js';
 import type { FilesSource } from '../sources/files.js';
 import { GatewaySyncTracker, type RoleSync } from '../status/gateway-sync.js';
@@ -12,7 +12,7 @@ import type { Store } from '../store/store.js';
 import { referenceKey } from '../translate/knative/index.js';
 import type { XdsCache } from '../xds/cache.js';
 import type { NackStore } from '../xds/nacks.js';
-import { SHORT_NAME, TypeUrl } from '../xds/resource-types.js';
+import { API_NAME, SHORT_NAME } from '../xds/resource-types.js';
 import type { GatewayRole } from '../xds/roles.js';
 import type { XdsServer } from '../xds/server.js';
 import type { ReconcileState, ServedIngress } from './reconciler.js';
@@ -27,13 +27,6 @@ export interface FerryViewSources {
   source: FilesSource;
   loadBalancers?: LoadBalancerHosts;
 }
-
-/** Envoy's names for the discovery services, as `ferry status` columns. */
-export const API_NAME: Record<TypeUrl, string> = {
-  [TypeUrl.Cluster]: 'CDS', [TypeUrl.Endpoint]: 'EDS', [TypeUrl.Secret]: 'SDS', [TypeUrl.Listener]: 'LDS', [TypeUrl.ScopedRoute]: 'SRDS', [TypeUrl.Route]: 'RDS',
-};
-
-export type ObjectKindQuery = 'ingresses' | 'routes' | 'domainmappings';
 
 /** Read-only answers about a running Ferry, for the admin endpoints and through them the CLI. */
 export class FerryView {
@@ -150,7 +143,7 @@ export class FerryView {
 
 /** The host a person would use: the first external one, else the fully qualified cluster-local one (as kn shows). */
 function urlHost(rules: NonNullable<KIngress['spec']['rules']>): string | undefined {
-  const external = rules.find((rule) => (rule.visibility ?? 'ExternalIP') === 'ExternalIP')?.hosts?.[0];
+  const external = rules.find(isExternalRule)?.hosts?.[0];
   if (external) return external;
   const local = rules.flatMap((rule) => rule.hosts ?? []);
   return local.find((host) => host.endsWith('.svc.cluster.local')) ?? local[0];

@@ -1,4 +1,4 @@
-import type { KIngress, IngressStatus } from '../model/ingress.js';
+import { isExternalRule, type KIngress, type IngressStatus } from '../model/ingress.js';
 import type { Condition } from '../model/meta.js';
 import type { ServedIngress } from '../serve/reconciler.js';
 import type { GatewayRole } from '../xds/roles.js';
@@ -7,7 +7,7 @@ import type { LoadBalancerHosts } from './load-balancers.js';
 
 /** Every rule is served by the local gateway; ExternalIP rules (the default) by the external one too. */
 export function rolesOfIngress(ingress: KIngress): GatewayRole[] {
-  const external = (ingress.spec.rules ?? []).some((rule) => (rule.visibility ?? 'ExternalIP') === 'ExternalIP');
+  const external = (ingress.spec.rules ?? []).some(isExternalRule);
   return external ? ['external', 'local'] : ['local'];
 }
 
@@ -54,6 +54,6 @@ function loadBalancerCondition(served: ServedIngress, sync: (role: GatewayRole) 
   return condition('LoadBalancerReady', 'True');
 }
 
-function condition(type: string, status: Condition['status'], reason?: string, message?: string): Condition {
+export function condition(type: string, status: Condition['status'], reason?: string, message?: string): Condition {
   return { type, status, ...(reason ? { reason } : {}), ...(message ? { message } : {}) };
 }

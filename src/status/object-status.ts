@@ -2,6 +2,7 @@ import type { IngressStatus } from '../model/ingress.js';
 import type { Condition } from '../model/meta.js';
 import type { ServedIngress } from '../serve/reconciler.js';
 import type { KnativeStatus } from '../translate/knative/index.js';
+import { condition } from './ingress-status.js';
 
 /**
  * A Route's, Knative Service's or DomainMapping's readiness: what translation said of it, then its KIngress's
@@ -15,8 +16,4 @@ export function knativeObjectConditions(status: KnativeStatus, ingress: { served
   }
   const ready = ingress.status.conditions?.find((c) => c.type === 'Ready') ?? condition('Ready', 'Unknown', 'Uninitialized');
   return [...status.conditions, { ...ready, type: 'IngressReady' }, { ...ready, type: 'Ready' }];
-}
-
-function condition(type: string, status: Condition['status'], reason?: string, message?: string): Condition {
-  return { type, status, ...(reason ? { reason } : {}), ...(message ? { message } : {}) };
 }

@@ -9,7 +9,8 @@ import type { GatewayRole } from '../xds/roles.js';
 export type SyncState = 'SYNCED' | 'STALE' | 'NACKED';
 
 /** The cache's current version of a type for a set of roles. */
-export type CurrentVersion = (roles: readonly GatewayRole[], typeUrl: TypeUrl) => string;
+import type { CurrentVersion } from '../xds/removal-barriers.js';
+export type { CurrentVersion };
 
 /**
  * NACKED while the gateway's last answer for the type was a rejection; SYNCED when it ACKed the current

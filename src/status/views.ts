@@ -1,4 +1,5 @@
 import type { Condition } from '../model/meta.js';
+import type { SyncState } from './sync-state.js';
 
 /** One row of `ferry get`: what kn shows (NAME, URL, READY, REASON) plus the whole status for -o json|yaml. */
 export interface ObjectRow {
@@ -21,7 +22,7 @@ export interface GatewayTypeStatus {
   sentVersion: string;
   ackedVersion: string;
   currentVersion: string;
-  state: 'SYNCED' | 'STALE' | 'NACKED';
+  state: SyncState;
   /** Envoy's error_detail message of the last NACK. */
   error?: string;
 }

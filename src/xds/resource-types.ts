@@ -28,6 +28,11 @@ export const SHORT_NAME: Record<TypeUrl, string> = {
   [TypeUrl.Route]: 'routes',
 };
 
+/** Envoy's names for the discovery services (`ferry status` columns; `ferry dump --type cds`). */
+export const API_NAME: Record<TypeUrl, string> = {
+  [TypeUrl.Cluster]: 'CDS', [TypeUrl.Endpoint]: 'EDS', [TypeUrl.Secret]: 'SDS', [TypeUrl.Listener]: 'LDS', [TypeUrl.ScopedRoute]: 'SRDS', [TypeUrl.Route]: 'RDS',
+};
+
 export function isTypeUrl(s: string): s is TypeUrl {
   return s in SHORT_NAME;
 }

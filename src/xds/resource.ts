@@ -2,6 +2,7 @@ import { hash as oneShotHash } from 'node:crypto';
 import { BinaryWriter } from '@bufbuild/protobuf/wire';
 import { resourceArena, type ArenaResident } from './arena.js';
 import type { TypeUrl } from './resource-types.js';
+import { varintSize, writeVarint } from './wire.js';
 
 /**
  * One Envoy resource as the cache holds it: encoded once when its content changes, then shared by every
@@ -76,24 +77,6 @@ export function makeResource(typeUrl: TypeUrl, name: string, bytes: Uint8Array, 
   const end = writeVarint(slab, offset + head.length, bytes.length);
   slab.set(bytes, end);
   return new EncodedResource(name, typeUrl, slab, offset, size, bytes.length, hash);
-}
-
-function varintSize(value: number): number {
-  let size = 1;
-  for (let rest = value >>> 7; rest > 0; rest >>>= 7) size++;
-  return size;
-}
-
-/** Writes a non-negative 32-bit varint at `offset`; returns the offset after it. */
-function writeVarint(target: Uint8Array, offset: number, value: number): number {
-  let at = offset;
-  let rest = value >>> 0;
-  while (rest >= 0x80) {
-    target[at++] = (rest & 0x7f) | 0x80;
-    rest >>>= 7;
-  }
-  target[at++] = rest;
-  return at;
 }
 
 /**

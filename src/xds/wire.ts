@@ -8,10 +8,23 @@ import type { XdsResource } from './resource.js';
  * that outlives the response when a scavenge promotes it.
  */
 
-function varintSize(value: number): number {
+/** Bytes of a non-negative integer as a protobuf varint. */
+export function varintSize(value: number): number {
   let size = 1;
   for (let rest = Math.floor(value / 128); rest > 0; rest = Math.floor(rest / 128)) size++;
   return size;
+}
+
+/** Writes a non-negative integer as a varint at `offset`; returns the offset after it. */
+export function writeVarint(target: Uint8Array, offset: number, value: number): number {
+  let at = offset;
+  let rest = value;
+  while (rest > 0x7f) {
+    target[at++] = (rest & 0x7f) | 0x80;
+    rest = Math.floor(rest / 128);
+  }
+  target[at++] = rest;
+  return at;
 }
 
 /** A length-delimited field (wire type 2) of a field number below 16, whose tag is one byte. */
@@ -58,12 +71,7 @@ class FieldWriter {
   }
 
   private varint(value: number): void {
-    let rest = value;
-    while (rest > 0x7f) {
-      this.buffer[this.at++] = (rest & 0x7f) | 0x80;
-      rest = Math.floor(rest / 128);
-    }
-    this.buffer[this.at++] = rest;
+    this.at = writeVarint(this.buffer, this.at, value);
   }
 }
 

@@ -1,4 +1,4 @@
-import type { HTTPIngressPath, IngressBackendSplit, KIngress } from '../../model/ingress.js';
+import { isExternalRule, type HTTPIngressPath, type IngressBackendSplit, type KIngress } from '../../model/ingress.js';
 import { objectKey } from '../../model/meta.js';
 import type { GatewayRole } from '../../xds/roles.js';
 import { probeHash } from '../probe-hash.js';
@@ -84,7 +84,7 @@ export function translateIngress(ingress: KIngress, ctx: TranslateContext): Ingr
     const ruleBackends = new Map<string, Backend>();
     const paths = routablePaths(rule, `${key}:${ruleField}`, hash, (path, field) => splitsOf(path, field, ruleBackends)).map((path) => dropForbiddenHeaders(path, warnings));
     const routes = paths.map(buildRoute);
-    const servedBy: GatewayRole[] = (rule.visibility ?? 'ExternalIP') === 'ExternalIP' ? ['external', 'local'] : ['local'];
+    const servedBy: GatewayRole[] = isExternalRule(rule) ? ['external', 'local'] : ['local'];
     const encoded = new Map<string, EncodedVirtualHost>();
     const name = `${key}:${ruleField}`;
     for (const role of servedBy) {
