@@ -86,8 +86,9 @@ function nonEmptyMap<T>(map: Record<string, T> | undefined, encode: (value: T) =
   if (!map) return undefined;
   const keys = Object.keys(map);
   if (keys.length === 0) return undefined;
-  keys.sort((a, b) => Buffer.compare(Buffer.from(a, 'utf8'), Buffer.from(b, 'utf8')));
-  return `{${keys.map((key) => `${goString(key)}:${encode(map[key] as T)}`).join(',')}}`;
+  // Each key's bytes once, not twice per comparison.
+  const sorted = keys.map((key) => ({ key, bytes: Buffer.from(key, 'utf8') })).sort((a, b) => Buffer.compare(a.bytes, b.bytes));
+  return `{${sorted.map(({ key }) => `${goString(key)}:${encode(map[key] as T)}`).join(',')}}`;
 }
 
 const SHORT_ESCAPES: Record<string, string> = { '"': '\\"', '\\': '\\\\', '\b': '\\b', '\f': '\\f', '\n': '\\n', '\r': '\\r', '\t': '\\t' };

@@ -68,9 +68,9 @@ export class GatewayAssembler {
   private accepted = new Set<string>();
   private conflicts: HostConflict[] = [];
   private readonly routeTables = new Map<ListenerKind, RouteTableState>(LISTENER_KINDS.map((kind) => [kind, { fields: new Map(), scopedDirty: new Set(), order: new SortedKeys(), accumulator: new VersionAccumulator(), dirty: true }]));
-  /** Per cluster: its backend and how many KIngresses route to it (usedBy says which). */
   /** Scoped mode: the scope names of each KIngress's table. */
   private readonly scopesByIngress = new Map<string, string[]>();
+  /** Per cluster: its backend and how many KIngresses route to it (usedBy says which). */
   private readonly backendUsers = new Map<string, { backend: Backend; users: number }>();
   /** Cluster names by 'ns/name' of their Service, to find what a Service or EndpointSlice change touches. */
   private readonly backendsByService = new StringSets();

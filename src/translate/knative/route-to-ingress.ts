@@ -1,5 +1,5 @@
 import type { KnativeConfig } from '../../model/config.js';
-import type { HTTPIngressPath, HttpOption, IngressBackendSplit, IngressRule, IngressTLS, KIngress, Visibility } from '../../model/ingress.js';
+import type { HTTPIngressPath, HttpOption, IngressBackendSplit, IngressRule, KIngress, Visibility } from '../../model/ingress.js';
 import { INGRESS_API_VERSION, INGRESS_CLASS_ANNOTATION } from '../../model/ingress.js';
 import type { Route } from '../../model/serving.js';
 import {
@@ -14,17 +14,13 @@ export const REVISION_SERVICE_PORT: Record<RevisionProtocol, number> = { http1: 
 /** Appended to the default target's path when tag-header routing is on, so the revision knows it was not routed by tag. */
 export const DEFAULT_ROUTE_HEADER = 'Knative-Serving-Default-Route';
 
-export interface RouteIngressOptions {
-  tls?: IngressTLS[];
-}
-
 /**
  * Knative's route resources.MakeIngress: one KIngress named after the Route. For each target (the default one,
  * then tags in order) a ClusterLocal rule with the cluster-local hosts and, unless the Route is cluster-local, an
  * ExternalIP rule with the domain-template host. Each split goes to the revision's public Service with the
  * revision headers. Throws (with a message for the Route's status) when a host name cannot be made.
  */
-export function routeToIngress(route: Route, traffic: TrafficConfig, config: KnativeConfig, options: RouteIngressOptions = {}): KIngress {
+export function routeToIngress(route: Route, traffic: TrafficConfig, config: KnativeConfig): KIngress {
   const meta: RouteMeta = { name: route.metadata.name, namespace: route.metadata.namespace ?? '', labels: route.metadata.labels, annotations: route.metadata.annotations };
   const tags = [...traffic.targets.keys()].sort();
   const visibility = routeVisibility(config, meta);
@@ -58,7 +54,6 @@ export function routeToIngress(route: Route, traffic: TrafficConfig, config: Kna
       annotations,
     },
     spec: {
-      ...(options.tls && options.tls.length > 0 ? { tls: options.tls } : {}),
       rules,
       ...(httpOption ? { httpOption } : {}),
     },
@@ -79,7 +74,6 @@ function makeBasePath(namespace: string, targets: RevisionTarget[]): HTTPIngress
   return { splits };
 }
 
-/** networking.knative.dev/http-protocol on the Route wins over config-network's http-protocol; Disabled sets none. */
 /** The KIngress's annotations: the ingress class from config-network, then the owner's own, less kubectl's copy of it. */
 export function ingressAnnotations(owner: Record<string, string> | undefined, config: KnativeConfig): Record<string, string> {
   const annotations: Record<string, string> = { [INGRESS_CLASS_ANNOTATION]: config.network.ingressClass, ...(owner ?? {}) };
@@ -87,6 +81,7 @@ export function ingressAnnotations(owner: Record<string, string> | undefined, co
   return annotations;
 }
 
+/** networking.knative.dev/http-protocol on the Route wins over config-network's http-protocol; Disabled sets none. */
 export function routeHttpOption(annotations: Record<string, string> | undefined, config: KnativeConfig): HttpOption | undefined {
   const annotated = annotations?.[HTTP_PROTOCOL_ANNOTATION] ?? annotations?.[LEGACY_HTTP_PROTOCOL_ANNOTATION];
   if (annotated) {
