@@ -2,7 +2,6 @@ import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { createLogger } from '../log.js';
 import { repositoryRoot, type XdsMode } from '../envoy/bootstrap.js';
-import { DEFAULT_TRANSLATE_CONFIG, type TranslateConfig } from '../translate/envoy/index.js';
 import { Ferry } from '../serve/ferry.js';
 import { limitHeapGrowth } from './heap-growth.js';
 import { parseHostPort, parsePort, UsageError } from './args.js';
@@ -28,7 +27,6 @@ export async function serve(argv: string[]): Promise<void> {
     args: argv,
     options: {
       manifests: { type: 'string' },
-      envoy: { type: 'string', default: 'managed' },
       'xds-mode': { type: 'string', default: 'delta' },
       'xds-address': { type: 'string', default: '127.0.0.1:18000' },
       'admin-address': { type: 'string', default: '127.0.0.1:18001' },
@@ -43,16 +41,9 @@ export async function serve(argv: string[]): Promise<void> {
     return;
   }
   limitHeapGrowth();
-  if (values.envoy !== 'managed' && values.envoy !== 'none') throw new UsageError(`--envoy ${values.envoy}: expected managed or none`);
   if (values['xds-mode'] !== 'delta' && values['xds-mode'] !== 'sotw') throw new UsageError(`--xds-mode ${values['xds-mode']}: expected delta or sotw`);
   const logger = createLogger({ level: values['log-level'] });
-  const translateConfig: TranslateConfig = {
-    ...translateConfigFromFlags(values),
-    // The managed Envoy serves both roles: DomainMappings reach the local gateway on its own listener.
-    localGateway: values.envoy === 'managed'
-      ? { host: '127.0.0.1', port: parsePort('--local-http-port', values['local-http-port']) }
-      : DEFAULT_TRANSLATE_CONFIG.localGateway,
-  };
+  const translateConfig = translateConfigFromFlags(values);
   const ferry = new Ferry({
     manifests: resolve(values.manifests ?? resolve(repositoryRoot(), 'examples', 'hello')),
     xdsAddress: values['xds-address'],

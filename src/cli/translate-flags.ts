@@ -11,6 +11,7 @@ export const TRANSLATE_FLAG_OPTIONS = {
   'default-certificate': { type: 'string' },
   activator: { type: 'string', default: 'knative-serving/activator-service' },
   'route-tables': { type: 'string', default: DEFAULT_TRANSLATE_CONFIG.routeTables },
+  envoy: { type: 'string', default: 'managed' },
 } as const;
 
 export const TRANSLATE_FLAGS_USAGE = `  --external-http-port PORT  (default 8080)     --external-https-port PORT (default 8443)
@@ -31,15 +32,20 @@ export interface TranslateFlagValues {
   'default-certificate'?: string;
   activator: string;
   'route-tables': string;
+  envoy: string;
 }
 
 export function translateConfigFromFlags(values: TranslateFlagValues): TranslateConfig {
+  if (values.envoy !== 'managed' && values.envoy !== 'none') throw new UsageError(`--envoy ${values.envoy}: expected managed or none`);
+  const localHttpPort = parsePort('--local-http-port', values['local-http-port']);
   return {
     ...DEFAULT_TRANSLATE_CONFIG,
+    // A managed Envoy serves both roles: DomainMappings reach the local gateway on its own listener.
+    localGateway: values.envoy === 'managed' ? { host: '127.0.0.1', port: localHttpPort } : DEFAULT_TRANSLATE_CONFIG.localGateway,
     bindAddress: values['listen-address'],
     ports: {
       external: { http: parsePort('--external-http-port', values['external-http-port']), https: parsePort('--external-https-port', values['external-https-port']) },
-      local: { http: parsePort('--local-http-port', values['local-http-port']), https: parsePort('--local-https-port', values['local-https-port']) },
+      local: { http: localHttpPort, https: parsePort('--local-https-port', values['local-https-port']) },
     },
     activator: parseObjectRef('--activator', values.activator),
     defaultCertificate: values['default-certificate'] ? parseObjectRef('--default-certificate', values['default-certificate']) : undefined,

@@ -1,9 +1,9 @@
 import { parseArgs } from 'node:util';
 import type { EnvoyConfigDump } from '../admin/config-dump.js';
-import { DEFAULT_TRANSLATE_CONFIG, type TranslateConfig } from '../translate/envoy/index.js';
+import type { TranslateConfig } from '../translate/envoy/index.js';
 import type { GatewayRole } from '../xds/roles.js';
 import { formatValidationError } from '../model/validation-error.js';
-import { parsePort, UsageError } from './args.js';
+import { UsageError } from './args.js';
 import { DEFAULT_ADMIN_ADDRESS, getAdminJson } from './admin-client.js';
 import { checkManifests } from './check-manifests.js';
 import { diffResources } from './config-diff.js';
@@ -52,18 +52,12 @@ export async function validate(argv: string[]): Promise<CommandResult> {
     args: argv,
     allowPositionals: true,
     options: {
-      diff: { type: 'boolean' }, admin: { type: 'string', default: DEFAULT_ADMIN_ADDRESS }, envoy: { type: 'string', default: 'managed' },
+      diff: { type: 'boolean' }, admin: { type: 'string', default: DEFAULT_ADMIN_ADDRESS },
       ...TRANSLATE_FLAG_OPTIONS,
       help: { type: 'boolean', short: 'h' },
     },
   });
   if (values.help) return { stdout: VALIDATE_USAGE, exitCode: 0 };
   if (positionals.length !== 1) throw new UsageError('expected one PATH (a manifest file or directory)');
-  if (values.envoy !== 'managed' && values.envoy !== 'none') throw new UsageError(`--envoy ${values.envoy}: expected managed or none`);
-  const translateConfig: TranslateConfig = {
-    ...translateConfigFromFlags(values),
-    // As `ferry serve` does: a managed Envoy serves both roles and reaches the local gateway on its own listener.
-    localGateway: values.envoy === 'managed' ? { host: '127.0.0.1', port: parsePort('--local-http-port', values['local-http-port']) } : DEFAULT_TRANSLATE_CONFIG.localGateway,
-  };
-  return runValidate({ path: positionals[0]!, translateConfig, diffAgainst: values.diff ? values.admin : undefined });
+  return runValidate({ path: positionals[0]!, translateConfig: translateConfigFromFlags(values), diffAgainst: values.diff ? values.admin : undefined });
 }
