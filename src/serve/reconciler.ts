@@ -9,8 +9,6 @@ import type { Store } from '../store/store.js';
 import { GatewayAssembler, type GatewayDirty, type GatewayUpdate } from '../translate/envoy/gateway-assembler.js';
 import { translateIngress, type HostConflict, type IngressTranslation, type TranslateConfig, type TranslateContext } from '../translate/envoy/index.js';
 import { KnativeMemo, knativeInputsFromStore, sameObject, translateKnative, type KnativeStatus, type TranslatedIngress } from '../translate/knative/index.js';
-import { KNATIVE_CONFIG_MAPS, KNATIVE_NAMESPACE, type KnativeConfig } from '../model/config.js';
-import type { ConfigMap } from '../model/kube.js';
 import type { XdsCache } from '../xds/cache.js';
 import type { XdsResource } from '../xds/resource.js';
 import { TypeUrl } from '../xds/resource-types.js';
@@ -66,8 +64,6 @@ export class Reconciler {
   private readonly ingressesByService = new Map<string, Set<string>>();
   private placeholders = new Map<string, Service>();
   private readonly knativeMemo = new KnativeMemo();
-  /** The Knative config and the ConfigMaps it was read from: the same objects give the same config object. */
-  private knativeConfig: { from: readonly (ConfigMap | undefined)[]; config: KnativeConfig } | undefined;
   private pending: ObjectChange[] = [];
   private full = true;
   private readonly state: ReconcileState = { pass: 0, ingresses: new Map(), statuses: [], warnings: [] };
@@ -250,8 +246,8 @@ export class Reconciler {
 
   /** Re-runs Knative's translation; KIngresses whose content changed (or that appeared or left) become dirty. */
   private refreshKnative(dirty: Set<string>, removed: Set<string>, dirtyServices: Set<string>): void {
-    const inputs = knativeInputsFromStore(this.options.store);
-    const knative = translateKnative({ ...inputs, config: this.stableConfig(inputs.config) }, { localGatewayHost: this.ctx.config.localGateway.host, memo: this.knativeMemo });
+    const inputs = knativeInputsFromStore(this.options.store, { memo: this.knativeMemo });
+    const knative = translateKnative(inputs, { localGatewayHost: this.ctx.config.localGateway.host, memo: this.knativeMemo });
     this.state.statuses = knative.statuses;
     const next = new Map<string, TranslatedIngress>();
     for (const translated of knative.ingresses) {
@@ -275,14 +271,6 @@ export class Reconciler {
       if (before !== after && !isDeepStrictEqual(before, after)) dirtyServices.add(k);
     }
     this.placeholders = placeholders;
-  }
-
-  /** Knative's config object is kept while its ConfigMaps are the same objects, so memoized translations stay valid. */
-  private stableConfig(config: KnativeConfig): KnativeConfig {
-    const from = KNATIVE_CONFIG_MAPS.map((name) => this.options.store.get('ConfigMap', `${KNATIVE_NAMESPACE}/${name}`));
-    if (this.knativeConfig && this.knativeConfig.from.every((map, i) => map === from[i])) return this.knativeConfig.config;
-    this.knativeConfig = { from, config };
-    return config;
   }
 
   /** Only KIngress objects changed: take them as they are, unless a Knative object owns the name. */

@@ -1,6 +1,6 @@
 import type { KnativeConfig } from '../../model/config.js';
 import type { KIngress } from '../../model/ingress.js';
-import type { Service } from '../../model/kube.js';
+import type { ConfigMap, Service } from '../../model/kube.js';
 import type { KnativeService, Route } from '../../model/serving.js';
 import type { KnativeStatus } from './translate.js';
 import type { TrafficConfig } from './traffic.js';
@@ -15,6 +15,8 @@ export class KnativeMemo {
   readonly routes = new WeakMap<KnativeService, Route>();
   readonly ingresses = new WeakMap<Route, { config: KnativeConfig; traffic: string; ingress: KIngress; urls: Pick<KnativeStatus, 'url' | 'address' | 'traffic'> }>();
   readonly placeholders = new WeakMap<Route, { host: string; service: Service }>();
+  /** The config and the ConfigMaps it was read from: the same ConfigMap objects give the same config object. */
+  config: { from: readonly (ConfigMap | undefined)[]; clusterDomain: string | undefined; config: KnativeConfig } | undefined;
 }
 
 /** The resolved traffic of a Route as a short string: equal strings, equal KIngress. */
