@@ -1,9 +1,8 @@
 import type { KnativeConfig } from '../../model/config.js';
-import type { IngressTLS, KIngress } from '../../model/ingress.js';
-import { INGRESS_API_VERSION } from '../../model/ingress.js';
+import type { IngressRule, IngressTLS, KIngress } from '../../model/ingress.js';
 import type { DomainMapping } from '../../model/serving.js';
 import { DOMAIN_MAPPING_NAMESPACE_LABEL, DOMAIN_MAPPING_UID_LABEL, ORIGINAL_HOST_HEADER } from '../../model/serving.js';
-import { ingressAnnotations, routeHttpOption } from './route-to-ingress.js';
+import { makeIngress } from './route-to-ingress.js';
 
 /** What a DomainMapping's ref resolves to: a Service in its namespace, reached by its cluster-local host. */
 export interface DomainMappingTarget {
@@ -34,37 +33,22 @@ export function resolveDomainMappingTarget(mapping: DomainMapping, config: Knati
  */
 export function domainMappingToIngress(mapping: DomainMapping, target: DomainMappingTarget, config: KnativeConfig): KIngress {
   const namespace = mapping.metadata.namespace ?? '';
-  const annotations = ingressAnnotations(mapping.metadata.annotations, config);
   const tls: IngressTLS[] = mapping.spec.tls?.secretName ? [{ hosts: [mapping.metadata.name], secretName: mapping.spec.tls.secretName, secretNamespace: namespace }] : [];
-  const httpOption = routeHttpOption(mapping.metadata.annotations, config);
-  return {
-    apiVersion: INGRESS_API_VERSION,
-    kind: 'Ingress',
-    metadata: {
-      name: mapping.metadata.name,
-      namespace,
-      labels: { ...(mapping.metadata.labels ?? {}), [DOMAIN_MAPPING_UID_LABEL]: mapping.metadata.uid ?? '', [DOMAIN_MAPPING_NAMESPACE_LABEL]: namespace },
-      annotations,
-    },
-    spec: {
-      ...(tls.length > 0 ? { tls } : {}),
-      rules: [{
-        hosts: [mapping.metadata.name],
-        visibility: 'ExternalIP',
-        http: {
-          paths: [{
-            rewriteHost: target.host,
-            splits: [{
-              serviceNamespace: namespace,
-              serviceName: target.serviceName,
-              servicePort: 80,
-              percent: 100,
-              appendHeaders: { [ORIGINAL_HOST_HEADER]: mapping.metadata.name },
-            }],
-          }],
-        },
+  const rule: IngressRule = {
+    hosts: [mapping.metadata.name],
+    visibility: 'ExternalIP',
+    http: {
+      paths: [{
+        rewriteHost: target.host,
+        splits: [{
+          serviceNamespace: namespace,
+          serviceName: target.serviceName,
+          servicePort: 80,
+          percent: 100,
+          appendHeaders: { [ORIGINAL_HOST_HEADER]: mapping.metadata.name },
+        }],
       }],
-      ...(httpOption ? { httpOption } : {}),
     },
   };
+  return makeIngress(mapping.metadata, { [DOMAIN_MAPPING_UID_LABEL]: mapping.metadata.uid ?? '', [DOMAIN_MAPPING_NAMESPACE_LABEL]: namespace }, tls, [rule], config);
 }

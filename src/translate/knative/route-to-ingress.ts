@@ -1,5 +1,6 @@
 import type { KnativeConfig } from '../../model/config.js';
-import type { HTTPIngressPath, HttpOption, IngressBackendSplit, IngressRule, KIngress, Visibility } from '../../model/ingress.js';
+import type { HTTPIngressPath, HttpOption, IngressBackendSplit, IngressRule, IngressTLS, KIngress, Visibility } from '../../model/ingress.js';
+import type { KubeObject } from '../../model/meta.js';
 import { INGRESS_API_VERSION, INGRESS_CLASS_ANNOTATION } from '../../model/ingress.js';
 import type { Route } from '../../model/serving.js';
 import {
@@ -42,18 +43,26 @@ export function routeToIngress(route: Route, traffic: TrafficConfig, config: Kna
       rules.push({ hosts: domainsForVisibility(config, meta, tag, ruleVisibility), visibility: ruleVisibility, http: { paths } });
     }
   }
-  const annotations = ingressAnnotations(route.metadata.annotations, config);
-  const httpOption = routeHttpOption(route.metadata.annotations, config);
+  return makeIngress(route.metadata, { [ROUTE_LABEL]: route.metadata.name, [ROUTE_NAMESPACE_LABEL]: meta.namespace }, [], rules, config);
+}
+
+/**
+ * The KIngress of a Route or DomainMapping (the owner): its name and namespace, its labels plus the owner labels,
+ * the ingress class and its own annotations, its httpOption.
+ */
+export function makeIngress(owner: KubeObject['metadata'], ownerLabels: Record<string, string>, tls: IngressTLS[], rules: IngressRule[], config: KnativeConfig): KIngress {
+  const httpOption = routeHttpOption(owner.annotations, config);
   return {
     apiVersion: INGRESS_API_VERSION,
     kind: 'Ingress',
     metadata: {
-      name: route.metadata.name,
-      namespace: meta.namespace,
-      labels: { ...(route.metadata.labels ?? {}), [ROUTE_LABEL]: route.metadata.name, [ROUTE_NAMESPACE_LABEL]: meta.namespace },
-      annotations,
+      name: owner.name,
+      namespace: owner.namespace ?? '',
+      labels: { ...(owner.labels ?? {}), ...ownerLabels },
+      annotations: ingressAnnotations(owner.annotations, config),
     },
     spec: {
+      ...(tls.length > 0 ? { tls } : {}),
       rules,
       ...(httpOption ? { httpOption } : {}),
     },
