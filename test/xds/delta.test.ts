@@ -1,9 +1,9 @@
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { DeltaDiscoveryRequest, DeltaDiscoveryResponse } from 'envoy-proto-ts/envoy/service/discovery/v3/discovery';
 import { TypeUrl } from '../../src/xds/resource-types.js';
 import { AdsTestClient, node } from './ads-client.js';
 import { anyName, edsCluster, endpoints, listener, route, staticCluster } from './fixtures.js';
-import { metricValue, startServer, type Harness } from './harness.js';
+import { metricValue, serverPerTest, type Harness } from './harness.js';
 
 type Delta = AdsTestClient<DeltaDiscoveryRequest, DeltaDiscoveryResponse>;
 
@@ -28,20 +28,7 @@ function versions(response: DeltaDiscoveryResponse): Record<string, string> {
 
 describe('delta ADS', () => {
   let h: Harness;
-  const clients: Delta[] = [];
-  const connect = (): Delta => {
-    const client = AdsTestClient.delta(h.port);
-    clients.push(client);
-    return client;
-  };
-
-  beforeEach(async () => {
-    h = await startServer({ holdMs: 60_000 });
-  });
-  afterEach(async () => {
-    for (const c of clients.splice(0)) c.close();
-    await h.close();
-  });
+  const { connect, restart } = serverPerTest((port) => AdsTestClient.delta(port), (harness) => (h = harness));
 
   it('sends adds, then only what changed, then removals', async () => {
     const a = staticCluster('a');
@@ -86,8 +73,7 @@ describe('delta ADS', () => {
   });
 
   it('while the cache is incomplete (Ferry starting), sends additions but removes nothing; removals follow completion', async () => {
-    await h.close();
-    h = await startServer({ holdMs: 60_000, complete: false });
+    await restart({ holdMs: 60_000, complete: false });
     const a = staticCluster('a');
     const c = connect();
     c.send(request(TypeUrl.Cluster, { node: node('gw-1', 'external'), initialResourceVersions: { a: 'old', b: 'whatever' } }));
@@ -105,8 +91,7 @@ describe('delta ADS', () => {
   });
 
   it('answers a fresh wildcard subscription only once the cache is complete', async () => {
-    await h.close();
-    h = await startServer({ holdMs: 60_000, complete: false });
+    await restart({ holdMs: 60_000, complete: false });
     const c = connect();
     c.send(request(TypeUrl.Listener, { node: node('gw-1', 'external') }));
     await c.expectNoResponse();
@@ -176,8 +161,7 @@ describe('delta ADS', () => {
   });
 
   it('while the cache is incomplete, sends one cluster batch at a time and listeners only once it sent every cluster', async () => {
-    await h.close();
-    h = await startServer({ holdMs: 50, complete: false });
+    await restart({ holdMs: 50, complete: false });
     const c = connect();
     c.send(request(TypeUrl.Cluster, { node: node('gw-1', 'external') }));
     c.send(request(TypeUrl.Listener));

@@ -1,3 +1,4 @@
+import { afterEach, beforeEach } from 'vitest';
 import { silentLogger } from '../../src/log.js';
 import { FerryMetrics } from '../../src/metrics.js';
 import { XdsCache } from '../../src/xds/cache.js';
@@ -14,7 +15,12 @@ export interface Harness {
 }
 
 /** An in-process xDS server on a free loopback port. */
-export async function startServer(options: { holdMs?: number; complete?: boolean } = {}): Promise<Harness> {
+export interface ServerOptions {
+  holdMs?: number;
+  complete?: boolean;
+}
+
+export async function startServer(options: ServerOptions = {}): Promise<Harness> {
   const metrics = new FerryMetrics({ processMetrics: false });
   const cache = new XdsCache({ metrics, complete: options.complete });
   const nackStore = new NackStore();
@@ -28,4 +34,34 @@ export async function metricValue(metrics: FerryMetrics, name: string, labels: R
   const metric = await metrics.registry.getSingleMetric(name)?.get();
   const sample = metric?.values.find((v) => Object.entries(labels).every(([k, val]) => v.labels[k] === val));
   return sample?.value ?? 0;
+}
+
+/**
+ * A fresh server for each test (a long hold, so that "listeners wait for clusters" never passes by the bounded wait
+ * running out), handed to `use`, and the clients the test opened, all closed after it. `restart` replaces the
+ * server with one of other options.
+ */
+export function serverPerTest<C extends { close(): void }>(open: (port: number) => C, use: (h: Harness) => void): { connect(): C; restart(options: ServerOptions): Promise<void> } {
+  let current: Harness | undefined;
+  const clients: C[] = [];
+  const start = async (options: ServerOptions): Promise<void> => {
+    current = await startServer(options);
+    use(current);
+  };
+  beforeEach(() => start({ holdMs: 60_000 }));
+  afterEach(async () => {
+    for (const client of clients.splice(0)) client.close();
+    await current?.close();
+  });
+  return {
+    connect: () => {
+      const client = open(current!.port);
+      clients.push(client);
+      return client;
+    },
+    restart: async (options) => {
+      await current?.close();
+      await start(options);
+    },
+  };
 }

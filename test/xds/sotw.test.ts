@@ -1,9 +1,9 @@
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { DiscoveryRequest, DiscoveryResponse } from 'envoy-proto-ts/envoy/service/discovery/v3/discovery';
 import { TypeUrl } from '../../src/xds/resource-types.js';
 import { AdsTestClient, node } from './ads-client.js';
 import { edsCluster, endpoints, listener, names, route, staticCluster } from './fixtures.js';
-import { metricValue, startServer, type Harness } from './harness.js';
+import { metricValue, serverPerTest, startServer, type Harness } from './harness.js';
 
 type Sotw = AdsTestClient<DiscoveryRequest, DiscoveryResponse>;
 
@@ -21,21 +21,7 @@ function ackedVersion(h: Harness, typeUrl: string): string | undefined {
 
 describe('SotW ADS', () => {
   let h: Harness;
-  const clients: Sotw[] = [];
-  const connect = (): Sotw => {
-    const client = AdsTestClient.sotw(h.port);
-    clients.push(client);
-    return client;
-  };
-
-  beforeEach(async () => {
-    // A long hold, so that "listeners wait for clusters" never passes by the bounded wait running out.
-    h = await startServer({ holdMs: 60_000 });
-  });
-  afterEach(async () => {
-    for (const c of clients.splice(0)) c.close();
-    await h.close();
-  });
+  const { connect, restart } = serverPerTest((port) => AdsTestClient.sotw(port), (harness) => (h = harness));
 
   it('answers the first wildcard request with every cluster, and an ACK gets no answer', async () => {
     h.cache.setResources('external', TypeUrl.Cluster, [staticCluster('a'), staticCluster('b')]);
@@ -56,8 +42,7 @@ describe('SotW ADS', () => {
   });
 
   it('sends nothing while the cache is incomplete (a partial set would remove the rest), then the whole set', async () => {
-    await h.close();
-    h = await startServer({ complete: false });
+    await restart({ complete: false });
     const c = connect();
     c.send(request(TypeUrl.Cluster, { node: node('gw-1', 'external'), versionInfo: 'what-it-had' }));
     h.cache.setResources('external', TypeUrl.Cluster, [staticCluster('a')]);

@@ -24,3 +24,23 @@ endpoints:
 ports: [{name: ${portName}, port: ${targetPort}${appProtocol}}]
 `;
 }
+
+/** A KIngress with one ExternalIP rule per host, each sending everything to the Service it names (port 80). */
+export function ingressByHost(name: string, hostsToServices: Record<string, string>): string {
+  const rules = Object.entries(hostsToServices).map(([host, service]) => `
+  - hosts: [${host}]
+    visibility: ExternalIP
+    http:
+      paths:
+      - splits:
+        - {serviceNamespace: default, serviceName: ${service}, servicePort: 80, percent: 100}`).join('');
+  return `apiVersion: networking.internal.knative.dev/v1alpha1
+kind: Ingress
+metadata:
+  name: ${name}
+  namespace: default
+  annotations: {networking.knative.dev/ingress.class: ferry.ingress.networking.knative.dev}
+spec:
+  rules:${rules}
+`;
+}

@@ -2,27 +2,7 @@ import { status } from '@grpc/grpc-js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { echoClient, startGrpcBackend, type GrpcBackend } from '../harness/grpc.js';
 import { request, startFerry, startHttpBackend, stopAllEnvoys, type BackendAnswer, type FerryUnderTest, type HttpBackend } from '../harness/index.js';
-import { serviceWithEndpoints } from '../harness/manifests.js';
-
-/** One rule per host, each sending everything to the Service of the same name. */
-function ingress(hostsToServices: Record<string, string>): string {
-  const rules = Object.entries(hostsToServices).map(([host, service]) => `
-  - hosts: [${host}]
-    visibility: ExternalIP
-    http:
-      paths:
-      - splits:
-        - {serviceNamespace: default, serviceName: ${service}, servicePort: 80, percent: 100}`).join('');
-  return `apiVersion: networking.internal.knative.dev/v1alpha1
-kind: Ingress
-metadata:
-  name: protocols
-  namespace: default
-  annotations: {networking.knative.dev/ingress.class: ferry.ingress.networking.knative.dev}
-spec:
-  rules:${rules}
-`;
-}
+import { ingressByHost, serviceWithEndpoints } from '../harness/manifests.js';
 
 // Upstream HTTP/2 without TLS: a Service port named h2c or http2, or with appProtocol kubernetes.io/h2c.
 describe('h2c upstreams and gRPC through Ferry and a real Envoy', () => {
@@ -41,7 +21,7 @@ describe('h2c upstreams and gRPC through Ferry and a real Envoy', () => {
           serviceWithEndpoints('by-app-protocol', h2cBackend.port, { name: 'web', appProtocol: 'kubernetes.io/h2c' }),
           serviceWithEndpoints('grpc', grpcBackend.port, { name: 'grpc', appProtocol: 'kubernetes.io/h2c' }),
         ].join('---\n'),
-        'ingress.yaml': ingress({
+        'ingress.yaml': ingressByHost('protocols', {
           'h2c.example.com': 'by-name-h2c',
           'http2.example.com': 'by-name-http2',
           'app-protocol.example.com': 'by-app-protocol',

@@ -3,30 +3,10 @@ import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { WebSocket } from 'ws';
 import { request, startFerry, startHttpBackend, stopAllEnvoys, type BackendAnswer, type FerryUnderTest, type HttpBackend } from '../harness/index.js';
-import { serviceWithEndpoints } from '../harness/manifests.js';
+import { ingressByHost, serviceWithEndpoints } from '../harness/manifests.js';
 
 const STREAM_CHUNKS = 24;
 const STREAM_INTERVAL_MS = 500;
-
-/** One KIngress, one rule per host; `<service>.example.com` goes to Service `<service>`. */
-function ingress(services: string[]): string {
-  const rules = services.map((service) => `
-  - hosts: [${service}.example.com]
-    visibility: ExternalIP
-    http:
-      paths:
-      - splits:
-        - {serviceNamespace: default, serviceName: ${service}, servicePort: 80, percent: 100}`).join('');
-  return `apiVersion: networking.internal.knative.dev/v1alpha1
-kind: Ingress
-metadata:
-  name: http-behaviours
-  namespace: default
-  annotations: {networking.knative.dev/ingress.class: ferry.ingress.networking.knative.dev}
-spec:
-  rules:${rules}
-`;
-}
 
 /** A backend that streams `chunk <n>` lines, one every STREAM_INTERVAL_MS, then ends the response. */
 async function startStreamingBackend(): Promise<{ port: number; close(): Promise<void> }> {
@@ -106,7 +86,7 @@ describe('HTTP behaviours of routes through Ferry and a real Envoy', () => {
           serviceWithEndpoints('failing', failingBackend.port),
           serviceWithEndpoints('streaming', streamingBackend.port),
         ].join('---\n'),
-        'ingress.yaml': ingress(['websocket', 'slow', 'failing', 'streaming']),
+        'ingress.yaml': ingressByHost('http-behaviours', Object.fromEntries(['websocket', 'slow', 'failing', 'streaming'].map((service) => [`${service}.example.com`, service]))),
       },
     });
   });
