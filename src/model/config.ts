@@ -65,7 +65,7 @@ export interface Parsed<T> {
   problems: ConfigProblem[];
 }
 
-export function defaultNetworkConfig(): NetworkConfig {
+function defaultNetworkConfig(): NetworkConfig {
   return {
     ingressClass: FERRY_INGRESS_CLASS,
     domainTemplate: parseGoTemplate(DEFAULT_DOMAIN_TEMPLATE),
@@ -76,7 +76,7 @@ export function defaultNetworkConfig(): NetworkConfig {
   };
 }
 
-export function defaultDomainConfig(): DomainConfig {
+function defaultDomainConfig(): DomainConfig {
   return { domains: [{ domain: DEFAULT_DOMAIN, selector: {} }] };
 }
 

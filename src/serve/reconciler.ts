@@ -344,6 +344,6 @@ function inBatches(keys: readonly string[], hostsOf: (key: string) => readonly s
 }
 
 /** A KIngress of another class is never touched. */
-export function isFerryIngress(ingress: KIngress): boolean {
+function isFerryIngress(ingress: KIngress): boolean {
   return (ingress.metadata.annotations?.[INGRESS_CLASS_ANNOTATION] ?? FERRY_INGRESS_CLASS) === FERRY_INGRESS_CLASS;
 }

@@ -32,7 +32,7 @@ export interface ParsedManifest {
   syntaxError: boolean;
 }
 
-export function objectId(kind: ObjectKind | 'Endpoints', key: string): string {
+function objectId(kind: ObjectKind | 'Endpoints', key: string): string {
   return `${kind}:${key}`;
 }
 

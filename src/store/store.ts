@@ -49,11 +49,10 @@ export class Store {
     return this.bucket(kind).get(key);
   }
 
-  /** All objects of a kind (in one namespace if given), in key order so that results are deterministic. */
-  list<K extends ObjectKind>(kind: K, namespace?: string): ObjectsByKind[K][] {
+  /** All objects of a kind, in key order so that results are deterministic. */
+  list<K extends ObjectKind>(kind: K): ObjectsByKind[K][] {
     const entries = [...this.bucket(kind).entries()].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
-    const objects = entries.map(([, object]) => object);
-    return namespace === undefined ? objects : objects.filter((o) => o.metadata.namespace === namespace);
+    return entries.map(([, object]) => object);
   }
 
   count(kind: ObjectKind): number {

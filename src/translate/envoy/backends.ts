@@ -27,7 +27,7 @@ export interface BackendResolution {
 const H2C_PORT_NAMES = new Set(['http2', 'h2c']);
 const H2C_APP_PROTOCOL = 'kubernetes.io/h2c';
 
-export function speaksH2c(port: ServicePort): boolean {
+function speaksH2c(port: ServicePort): boolean {
   return H2C_PORT_NAMES.has(port.name ?? '') || port.appProtocol === H2C_APP_PROTOCOL;
 }
 

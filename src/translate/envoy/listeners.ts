@@ -17,7 +17,7 @@ import { scopedRoutesFor } from './scoped-routes.js';
  * The HTTP connection manager of every listener: routes over RDS (a route change never touches the
  * listener), HTTP/1.1 and h2c or h2 downstream (codec AUTO), WebSocket upgrades on every route.
  */
-export function buildHttpConnectionManager(role: GatewayRole, statPrefix: string, routeConfigurationName: string, config: TranslateConfig) {
+function buildHttpConnectionManager(role: GatewayRole, statPrefix: string, routeConfigurationName: string, config: TranslateConfig) {
   const manager = HttpConnectionManager.fromPartial({
     statPrefix,
     codecType: HttpConnectionManager_CodecType.AUTO,

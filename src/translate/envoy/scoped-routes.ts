@@ -33,7 +33,7 @@ export function scopedRouteConfigurationName(role: GatewayRole, ingressKey: stri
 }
 
 /** The scope of one host in one role, e.g. `external/hello.default.example.com`. */
-export function scopeName(role: GatewayRole, host: string): string {
+function scopeName(role: GatewayRole, host: string): string {
   return `${role}/${host}`;
 }
 
@@ -72,7 +72,7 @@ export function scopedRoutesFor(role: GatewayRole, listener: string): { scopedRo
  * One KIngress's route table for one role, from its virtual hosts' field bytes (encodeVirtualHostsField):
  * the name and the removal of Ferry's headers are encoded, the virtual hosts are copied.
  */
-export function assembleScopedRouteConfiguration(name: string, virtualHostFields: Uint8Array, hash: string): XdsResource {
+function assembleScopedRouteConfiguration(name: string, virtualHostFields: Uint8Array, hash: string): XdsResource {
   const head = RouteConfiguration.encode(RouteConfiguration.fromPartial({ name, requestHeadersToRemove: [GATEWAY_HEADER, LISTENER_HEADER] })).finish();
   return makeResource(TypeUrl.Route, name, Buffer.concat([head, virtualHostFields]), hash);
 }

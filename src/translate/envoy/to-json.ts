@@ -50,7 +50,7 @@ export function resourceToJson(resource: Pick<XdsResource, 'typeUrl' | 'bytes'>,
   return json;
 }
 
-export function messageToJson(typeUrl: string, bytes: Uint8Array): Record<string, unknown> {
+function messageToJson(typeUrl: string, bytes: Uint8Array): Record<string, unknown> {
   const typeName = typeUrl.slice(typeUrl.lastIndexOf('/') + 1);
   const fns = KNOWN_TYPES[typeName];
   if (!fns) return { '@type': typeUrl, value: Buffer.from(bytes).toString('base64') };

@@ -16,7 +16,7 @@ export interface RouteMeta {
   annotations?: Record<string, string>;
 }
 
-export function isClusterLocalLabelled(labels: Record<string, string> | undefined): boolean {
+function isClusterLocalLabelled(labels: Record<string, string> | undefined): boolean {
   return labels?.[VISIBILITY_LABEL] === VISIBILITY_CLUSTER_LOCAL || labels?.[LEGACY_VISIBILITY_LABEL] === VISIBILITY_CLUSTER_LOCAL;
 }
 
@@ -48,7 +48,7 @@ export function routeVisibility(config: KnativeConfig, route: RouteMeta): Visibi
 }
 
 /** Applies the domain template (the default one for cluster-local Routes); throws when the result is no domain name. */
-export function domainNameFromTemplate(config: KnativeConfig, route: RouteMeta, hostname: string, clusterLocal: boolean): string {
+function domainNameFromTemplate(config: KnativeConfig, route: RouteMeta, hostname: string, clusterLocal: boolean): string {
   const labels = withVisibility(route.labels, clusterLocal);
   const template = isClusterLocalLabelled(labels) ? defaultDomainTemplate : config.network.domainTemplate;
   const domain = template.execute({
