@@ -36,12 +36,8 @@ function objectId(kind: ObjectKind | 'Endpoints', key: string): string {
   return `${kind}:${key}`;
 }
 
-/** What one document of a file gave. */
-interface DocumentResult {
-  objects: ManifestObject[];
-  problems: ManifestProblem[];
-  syntaxError: boolean;
-}
+/** What one document of a file gave: a file's result in small. */
+type DocumentResult = ParsedManifest;
 
 /**
  * What the memo keeps of one document, by its text, so that an unchanged document is not parsed again. Nearly every
@@ -240,7 +236,7 @@ function readDocument(value: unknown, file: string, document: number, defaultNam
   if (kind === 'ClusterDomainClaim' || (kind !== 'Endpoints' && CLUSTER_SCOPED_KINDS.has(kind))) delete object.metadata.namespace;
   else if (!object.metadata.namespace) object.metadata.namespace = defaultNamespace;
   const describe = describeObject(manifestKindName(kind), object.metadata);
-  const sourceId = `${kind}:${objectKey(object)}`;
+  const sourceId = objectId(kind, objectKey(object));
 
   if (kind === 'ConfigMap' && !(object.metadata.namespace === KNATIVE_NAMESPACE && KNATIVE_CONFIG_MAPS.includes(object.metadata.name))) {
     return problem('warning', describe, '', `Ferry reads only the ConfigMaps ${KNATIVE_CONFIG_MAPS.map((n) => `${KNATIVE_NAMESPACE}/${n}`).join(', ')}; ignored`);
