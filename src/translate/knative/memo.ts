@@ -1,7 +1,8 @@
 import type { KnativeConfig } from '../../model/config.js';
 import type { KIngress } from '../../model/ingress.js';
 import type { ConfigMap, Service } from '../../model/kube.js';
-import type { KnativeService, Route } from '../../model/serving.js';
+import type { DomainMapping, KnativeService, Route } from '../../model/serving.js';
+import type { DomainMappingTarget } from './domain-mapping-to-ingress.js';
 import type { KnativeStatus } from './translate.js';
 import type { TrafficConfig } from './traffic.js';
 
@@ -15,6 +16,7 @@ export class KnativeMemo {
   readonly routes = new WeakMap<KnativeService, Route>();
   readonly ingresses = new WeakMap<Route, { config: KnativeConfig; traffic: string; ingress: KIngress; urls: Pick<KnativeStatus, 'url' | 'address' | 'traffic'> }>();
   readonly placeholders = new WeakMap<Route, { host: string; service: Service }>();
+  readonly mappings = new WeakMap<DomainMapping, { config: KnativeConfig; target: DomainMappingTarget; ingress: KIngress }>();
   /** The config and the ConfigMaps it was read from: the same ConfigMap objects give the same config object. */
   config: { from: readonly (ConfigMap | undefined)[]; clusterDomain: string | undefined; config: KnativeConfig } | undefined;
 }

@@ -166,7 +166,12 @@ export function translateKnative(inputs: KnativeInputs, options: KnativeTranslat
     try {
       const target = resolveDomainMappingTarget(mapping, config, exists);
       status.conditions.push(condition('ReferenceResolved', 'True'));
-      const ingress = domainMappingToIngress(mapping, target, config);
+      let made = options.memo?.mappings.get(mapping);
+      if (!made || made.config !== config || made.target.host !== target.host || made.target.serviceName !== target.serviceName) {
+        made = { config, target, ingress: domainMappingToIngress(mapping, target, config) };
+        options.memo?.mappings.set(mapping, made);
+      }
+      const { ingress } = made;
       const ingressKey = `${ingress.metadata.namespace}/${ingress.metadata.name}`;
       if (derivedIngressKeys.has(ingressKey)) throw new Error(`a Route already owns the KIngress ${ingressKey}`);
       derivedIngressKeys.add(ingressKey);
