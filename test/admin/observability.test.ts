@@ -90,16 +90,21 @@ describe('operating Ferry: dump, status, get, validate and metrics against a rea
   });
 
   it('filters the dump by role, type and name, as JSON or YAML', async () => {
-    const routes = await runDump({ admin: env.admin, role: 'external', type: 'routes', name: 'external/default/hello', output: 'yaml' });
+    // hello's external and cluster-local rules route alike: both roles' scopes name one table.
+    const routes = await runDump({ admin: env.admin, role: 'external', type: 'routes', name: 'both/default/hello', output: 'yaml' });
     printed.push(routes.stdout);
     const dump = parseYaml(routes.stdout) as { configs: Json[] };
     expect(dump.configs).toHaveLength(1);
     expect(dump.configs[0]!['@type']).toBe('type.googleapis.com/envoy.admin.v3.RoutesConfigDump');
     const tables = dump.configs[0]!.dynamic_route_configs as Json[];
-    expect(tables.map((t) => t.route_config.name)).toEqual(['external/default/hello']);
+    expect(tables.map((t) => t.route_config.name)).toEqual(['both/default/hello']);
     const domains = tables[0]!.route_config.virtual_hosts.flatMap((vh: Json) => vh.domains);
-    expect(domains).toContain('hello.default.example.com');
-    expect(domains).not.toContain('hello.default.svc.cluster.local');
+    expect(domains).toEqual(expect.arrayContaining(['hello.default.example.com', 'hello.default.svc.cluster.local']));
+    // The external role has no scope for the cluster-local host: its virtual host is not reachable there.
+    const scopes = await runDump({ admin: env.admin, role: 'external', type: 'srds', output: 'json' });
+    const keys = (JSON.parse(scopes.stdout).configs[0].dynamic_scoped_route_configs[0].scoped_route_configs as Json[]).map((scope) => scope.key.fragments[0].string_key);
+    expect(keys).toContain('hello.default.example.com');
+    expect(keys.filter((host: string) => host.endsWith('.cluster.local') || !host.includes('.example.com'))).toEqual([]);
     const secrets = await runDump({ admin: env.admin, role: 'external', type: 'sds', output: 'json' });
     printed.push(secrets.stdout);
     const secret = JSON.parse(secrets.stdout).configs[0].dynamic_active_secrets[0];

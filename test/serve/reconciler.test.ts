@@ -111,7 +111,7 @@ describe('Reconciler', () => {
     reconciler.stop();
     expect(snapshot(cache)).toEqual(fromScratch(store));
     expect(reconciler.current().ingresses.size).toBe(9);
-    expect(new Set(app5Scopes)).toEqual(new Set(['external/default/app5', 'local/default/app5']));
+    expect(new Set(app5Scopes)).toEqual(new Set(['both/default/app5']));
     // Plain-HTTP listeners come with the first batch; the https listeners, whose chains gather every KIngress's
     // certificates, come once, complete, when the pass ends.
     expect(listenerUpdates).toEqual(['external external-http', 'local local-http', 'external external-http,external-https', 'local local-http,local-https']);

@@ -16,7 +16,7 @@ import type { IngressTranslation } from './ingress-translation.js';
 import { buildHttpListener, buildHttpsListener, type HttpsFilterChainSpec } from './listeners.js';
 import { listenerName, routeConfigurationName, secretResourceName, type ListenerKind } from './names.js';
 import { assembleRouteConfigurationFromFields, encodeVirtualHostsField } from './route-configuration.js';
-import { scopedRouteConfigurationName, scopedRouteResources } from './scoped-routes.js';
+import { scopedRouteResources } from './scoped-routes.js';
 import { buildTlsSecret } from './secrets.js';
 import { compactVirtualHosts, type EncodedVirtualHost } from './virtual-host.js';
 import { SortedKeys } from './sorted-keys.js';
@@ -68,8 +68,8 @@ export class GatewayAssembler {
   private accepted = new Set<string>();
   private conflicts: HostConflict[] = [];
   private readonly routeTables = new Map<ListenerKind, RouteTableState>(LISTENER_KINDS.map((kind) => [kind, { fields: new Map(), scopedDirty: new Set(), order: new SortedKeys(), accumulator: new VersionAccumulator(), dirty: true }]));
-  /** Scoped mode: the scope names of each KIngress's table. */
-  private readonly scopesByIngress = new Map<string, string[]>();
+  /** Scoped mode: each KIngress's table (its own or shared by both roles) and the names of its scopes in this role. */
+  private readonly scopedByIngress = new Map<string, { table: string; scopes: string[] }>();
   /** Per cluster: its backend and how many KIngresses route to it (usedBy says which). */
   private readonly backendUsers = new Map<string, { backend: Backend; users: number }>();
   /** Cluster names by 'ns/name' of their Service, to find what a Service or EndpointSlice change touches. */
@@ -360,17 +360,19 @@ export class GatewayAssembler {
     }
     // Removals first, then additions: a host that moved between KIngresses keeps its (rebuilt) scope.
     for (const key of dirtyKeys) {
-      for (const name of this.scopesByIngress.get(key) ?? []) scopes.set(name, undefined);
-      routes.set(scopedRouteConfigurationName(this.role, key), undefined);
-      this.scopesByIngress.delete(key);
+      const previous = this.scopedByIngress.get(key);
+      if (!previous) continue;
+      for (const name of previous.scopes) scopes.set(name, undefined);
+      routes.set(previous.table, undefined);
+      this.scopedByIngress.delete(key);
     }
     for (const key of dirtyKeys) {
-      const virtualHosts = this.accepted.has(key) ? this.translations.get(key)?.roles[this.role].sharedVirtualHosts ?? [] : [];
-      if (virtualHosts.length === 0) continue;
-      const built = scopedRouteResources(this.role, key, virtualHosts);
+      const translation = this.accepted.has(key) ? this.translations.get(key) : undefined;
+      const built = translation && scopedRouteResources(this.role, translation);
+      if (!built) continue;
       routes.set(built.routeConfiguration.name, built.routeConfiguration);
       for (const scope of built.scopes) scopes.set(scope.name, scope);
-      this.scopesByIngress.set(key, built.scopes.map((scope) => scope.name));
+      this.scopedByIngress.set(key, { table: built.routeConfiguration.name, scopes: built.scopes.map((scope) => scope.name) });
     }
     return { [TypeUrl.ScopedRoute]: this.diff(TypeUrl.ScopedRoute, scopes), [TypeUrl.Route]: this.diff(TypeUrl.Route, routes) };
   }

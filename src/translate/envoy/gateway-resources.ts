@@ -87,11 +87,10 @@ export function buildGatewayResources(role: GatewayRole, translations: readonly 
     for (const kind of kinds) routes.push(assembleRouteConfiguration(routeConfigurationName(role, kind), accepted.flatMap((t) => virtualHostsOf(t, kind))));
   } else {
     for (const translation of accepted) {
-      const virtualHosts = translation.roles[role].sharedVirtualHosts;
-      if (virtualHosts.length === 0) continue;
-      const { routeConfiguration, scopes } = scopedRouteResources(role, translation.key, virtualHosts);
-      routes.push(routeConfiguration);
-      scopedRoutes.push(...scopes);
+      const built = scopedRouteResources(role, translation);
+      if (!built) continue;
+      routes.push(built.routeConfiguration);
+      scopedRoutes.push(...built.scopes);
     }
   }
 

@@ -53,7 +53,7 @@ describe.each(['scoped', 'single'] as const)('%s route tables', (routeTables) =>
   it('keeps Envoy\'s scoped routing stats but none per KIngress route table (the gateway bootstrap drops them)', async () => {
     const stats = await env.envoy.admin.stats('rds');
     const names = [...stats.keys()];
-    expect(names.filter((name) => /\.rds\.(external|local)\//.test(name))).toEqual([]);
+    expect(names.filter((name) => /\.rds\.(external|local|both)\//.test(name))).toEqual([]);
     if (routeTables === 'scoped') expect(stats.get('http.external-http.scoped_rds.ferry.all_scopes')).toBeGreaterThan(0);
     else expect(names.some((name) => name.includes('.rds.external-http.'))).toBe(true);
   });
