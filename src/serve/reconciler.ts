@@ -7,6 +7,7 @@ import type { ObjectKind } from '../model/kinds.js';
 import type { ObjectChange } from '../store/changes.js';
 import type { Store } from '../store/store.js';
 import { GatewayAssembler, type GatewayDirty, type GatewayUpdate } from '../translate/envoy/gateway-assembler.js';
+import { SharedBuilds } from '../translate/envoy/shared-builds.js';
 import { translateIngress, type HostConflict, type IngressTranslation, type TranslateConfig, type TranslateContext } from '../translate/envoy/index.js';
 import { KnativeMemo, knativeInputsFromStore, sameObject, translateKnative, type KnativeStatus, type TranslatedIngress } from '../translate/knative/index.js';
 import type { XdsCache } from '../xds/cache.js';
@@ -225,8 +226,9 @@ export class Reconciler {
   private assemble(changed: IngressTranslation[], removed: string[], dirty: GatewayDirty, pass: number, adjust?: (assembler: GatewayAssembler, update: GatewayUpdate) => void): void {
     const warnings = new Set<string>();
     let conflicts: HostConflict[] = [];
+    const shared = new SharedBuilds();
     for (const [role, assembler] of this.assemblers) {
-      const update = assembler.update(changed, removed, dirty, this.ctx);
+      const update = assembler.update(changed, removed, dirty, this.ctx, shared);
       adjust?.(assembler, update);
       for (const warning of update.warnings) warnings.add(warning);
       conflicts = update.conflicts;

@@ -81,11 +81,12 @@ export function makeResource(typeUrl: TypeUrl, name: string, bytes: Uint8Array, 
 
 /**
  * Keeps the arena's waste bounded; the cache calls it after each batch of changes with a way to list every
- * resource it serves, which is called only when enough was allocated since the last compaction.
+ * resource it serves (a resource served to both roles may be listed twice), which is called only when enough was allocated since the last compaction.
  */
 export function compactResources(served: () => readonly XdsResource[]): void {
   if (!resourceArena.wantsCompaction) return;
-  resourceArena.compact(served().filter((resource): resource is EncodedResource => resource instanceof EncodedResource));
+  // Both roles may serve one resource object (SharedBuilds): it moves once.
+  resourceArena.compact([...new Set(served())].filter((resource): resource is EncodedResource => resource instanceof EncodedResource));
 }
 
 /**

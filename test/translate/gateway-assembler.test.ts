@@ -4,7 +4,8 @@ import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { GatewayAssembler, type GatewayDirty } from '../../src/translate/envoy/gateway-assembler.js';
 import { buildGatewayResources, translateIngress, type IngressTranslation, type TranslateContext } from '../../src/translate/envoy/index.js';
-import { PUSH_ORDER, type TypeUrl } from '../../src/xds/resource-types.js';
+import { PUSH_ORDER, TypeUrl } from '../../src/xds/resource-types.js';
+import { SharedBuilds } from '../../src/translate/envoy/shared-builds.js';
 import { GATEWAY_ROLES, type GatewayRole } from '../../src/xds/roles.js';
 import { loadFixture } from './fixture-context.js';
 
@@ -67,6 +68,22 @@ describe('GatewayAssembler builds what buildGatewayResources builds, incremental
       }
     });
   }
+
+  it('the roles of one pass share the clusters, load assignments and route tables they build alike', () => {
+    const { ingresses, ctx } = fixture('cluster-local', 'scoped');
+    const translations = ingresses.map((ingress) => translateIngress(ingress, ctx));
+    const shared = new SharedBuilds();
+    const external = new GatewayAssembler('external').update(translations, [], { ...NOTHING_DIRTY, all: true }, ctx, shared);
+    const local = new GatewayAssembler('local').update(translations, [], { ...NOTHING_DIRTY, all: true }, ctx, shared);
+    const same = (typeUrl: TypeUrl) => external.changes[typeUrl].upserts.filter((resource) => local.changes[typeUrl].upserts.includes(resource)).map((r) => r.name);
+    expect(same(TypeUrl.Cluster)).toEqual(['default/mixed-00001:80']);
+    expect(same(TypeUrl.Endpoint)).toEqual(['default/mixed-00001:80']);
+    expect(same(TypeUrl.Route)).toEqual(['both/default/mixed']);
+    // Another pass builds anew: what it reads may have changed.
+    const next = new GatewayAssembler('local').update(translations, [], { ...NOTHING_DIRTY, all: true }, ctx, new SharedBuilds());
+    expect(next.changes[TypeUrl.Cluster].upserts.filter((resource) => external.changes[TypeUrl.Cluster].upserts.includes(resource))).toEqual([]);
+    expect(next.changes[TypeUrl.Cluster].upserts.map((r) => r.hash)).toEqual(local.changes[TypeUrl.Cluster].upserts.map((r) => r.hash));
+  });
 
   it('an EndpointSlice change rebuilds only the endpoints of that Service', () => {
     const { ingresses, ctx } = fixture('activator-fallback');

@@ -19,6 +19,7 @@ import { assembleRouteConfigurationFromFields, encodeVirtualHostsField } from '.
 import { scopedRouteResources } from './scoped-routes.js';
 import { buildTlsSecret } from './secrets.js';
 import { compactVirtualHosts, type EncodedVirtualHost } from './virtual-host.js';
+import { SharedBuilds } from './shared-builds.js';
 import { SortedKeys } from './sorted-keys.js';
 import { StringSets } from '../../string-sets.js';
 
@@ -99,7 +100,8 @@ export class GatewayAssembler {
 
   constructor(readonly role: GatewayRole) {}
 
-  update(changed: readonly IngressTranslation[], removed: readonly string[], dirty: GatewayDirty, ctx: TranslateContext): GatewayUpdate {
+  /** `shared` carries what another role built in the same pass (clusters, load assignments, shared tables). */
+  update(changed: readonly IngressTranslation[], removed: readonly string[], dirty: GatewayDirty, ctx: TranslateContext, shared = new SharedBuilds()): GatewayUpdate {
     this.routeTableLayout = ctx.config.routeTables;
     const touched = new Set<string>();
     let hostsChanged = false;
@@ -135,11 +137,11 @@ export class GatewayAssembler {
     const sameBackends = new Set<string>();
     return {
       changes: {
-        [TypeUrl.Cluster]: this.refreshClusters(dirtyBackends, dirty, ctx, sameBackends),
-        [TypeUrl.Endpoint]: this.refreshEndpoints(dirtyBackends, dirty, ctx, sameBackends),
+        [TypeUrl.Cluster]: this.refreshClusters(dirtyBackends, dirty, ctx, sameBackends, shared),
+        [TypeUrl.Endpoint]: this.refreshEndpoints(dirtyBackends, dirty, ctx, sameBackends, shared),
         [TypeUrl.Secret]: this.refreshSecrets(dirty, ctx),
         [TypeUrl.Listener]: this.refreshListeners(dirty, ctx),
-        ...this.refreshRouteTables(ctx),
+        ...this.refreshRouteTables(ctx, shared),
       } as Record<TypeUrl, ResourceChanges>,
       conflicts: this.conflicts,
       warnings: this.secretWarnings,
@@ -238,7 +240,7 @@ export class GatewayAssembler {
   }
 
   /** Adds to `sameBackends` the clusters whose backend is what they were built from. */
-  private refreshClusters(dirtyBackends: ReadonlySet<string>, dirty: GatewayDirty, ctx: TranslateContext, sameBackends: Set<string>): ResourceChanges {
+  private refreshClusters(dirtyBackends: ReadonlySet<string>, dirty: GatewayDirty, ctx: TranslateContext, sameBackends: Set<string>, shared: SharedBuilds): ResourceChanges {
     const names = dirty.all ? new Set([...this.clusters.keys(), ...this.backendUsers.keys()]) : new Set(dirtyBackends);
     if (!dirty.all) for (const name of this.backendsOfServices(dirty.services)) names.add(name);
     const wanted = new Map<string, XdsResource | undefined>();
@@ -254,7 +256,7 @@ export class GatewayAssembler {
         sameBackends.add(name);
         continue;
       }
-      const resource = encodeResource(TypeUrl.Cluster, name, Cluster, buildCluster(entry, ctx.config));
+      const resource = shared.once(TypeUrl.Cluster, name, entry, () => encodeResource(TypeUrl.Cluster, name, Cluster, buildCluster(entry, ctx.config)));
       this.clusters.set(name, entry);
       wanted.set(name, resource);
     }
@@ -265,7 +267,7 @@ export class GatewayAssembler {
    * A load assignment reads its backend, its Service's EndpointSlices and the activator's: one whose backend is the
    * same (`sameBackends`) and whose Service did not change is as served, though a KIngress routing to it changed.
    */
-  private refreshEndpoints(dirtyBackends: ReadonlySet<string>, dirty: GatewayDirty, ctx: TranslateContext, sameBackends: ReadonlySet<string>): ResourceChanges {
+  private refreshEndpoints(dirtyBackends: ReadonlySet<string>, dirty: GatewayDirty, ctx: TranslateContext, sameBackends: ReadonlySet<string>, shared: SharedBuilds): ResourceChanges {
     const activator = ctx.config.activator ? `${ctx.config.activator.namespace}/${ctx.config.activator.name}` : undefined;
     const activatorChanged = activator !== undefined && dirty.services.has(activator);
     const names = dirty.all ? new Set([...this.endpoints.keys(), ...this.backendUsers.keys()]) : new Set<string>();
@@ -282,9 +284,11 @@ export class GatewayAssembler {
         wanted.set(name, undefined);
         continue;
       }
-      const assignment = buildLoadAssignment(backend, ctx);
-      const resource = encodeResource(TypeUrl.Endpoint, name, ClusterLoadAssignment, assignment);
-      this.endpoints.set(name, !assignment.endpoints.some((locality) => locality.priority === 0));
+      const { resource, fallback } = shared.once(TypeUrl.Endpoint, name, backend, () => {
+        const assignment = buildLoadAssignment(backend, ctx);
+        return { resource: encodeResource(TypeUrl.Endpoint, name, ClusterLoadAssignment, assignment), fallback: !assignment.endpoints.some((locality) => locality.priority === 0) };
+      });
+      this.endpoints.set(name, fallback);
       wanted.set(name, resource);
     }
     return this.diff(TypeUrl.Endpoint, wanted);
@@ -341,16 +345,16 @@ export class GatewayAssembler {
     return this.diff(TypeUrl.Listener, wanted);
   }
 
-  private refreshRouteTables(ctx: TranslateContext): Record<typeof TypeUrl.Route | typeof TypeUrl.ScopedRoute, ResourceChanges> {
+  private refreshRouteTables(ctx: TranslateContext, shared: SharedBuilds): Record<typeof TypeUrl.Route | typeof TypeUrl.ScopedRoute, ResourceChanges> {
     if (ctx.config.routeTables === 'single') {
       for (const table of this.routeTables.values()) table.scopedDirty.clear();
       return { [TypeUrl.ScopedRoute]: { upserts: [], removals: [] }, [TypeUrl.Route]: this.refreshRoutes() };
     }
-    return this.refreshScopedRoutes();
+    return this.refreshScopedRoutes(shared);
   }
 
   /** Scoped mode: the route table and scopes of each changed KIngress, shared by the role's listeners. */
-  private refreshScopedRoutes(): Record<typeof TypeUrl.Route | typeof TypeUrl.ScopedRoute, ResourceChanges> {
+  private refreshScopedRoutes(shared: SharedBuilds): Record<typeof TypeUrl.Route | typeof TypeUrl.ScopedRoute, ResourceChanges> {
     const routes = new Map<string, XdsResource | undefined>();
     const scopes = new Map<string, XdsResource | undefined>();
     const dirtyKeys = new Set<string>();
@@ -368,7 +372,7 @@ export class GatewayAssembler {
     }
     for (const key of dirtyKeys) {
       const translation = this.accepted.has(key) ? this.translations.get(key) : undefined;
-      const built = translation && scopedRouteResources(this.role, translation);
+      const built = translation && scopedRouteResources(this.role, translation, shared);
       if (!built) continue;
       routes.set(built.routeConfiguration.name, built.routeConfiguration);
       for (const scope of built.scopes) scopes.set(scope.name, scope);

@@ -9,6 +9,7 @@ import type { GatewayRole } from '../../xds/roles.js';
 import { adsConfigSource, toAny } from './proto-helpers.js';
 import { encodeVirtualHostsField } from './route-configuration.js';
 import type { IngressTranslation } from './ingress-translation.js';
+import { SharedBuilds } from './shared-builds.js';
 import type { EncodedVirtualHost } from './virtual-host.js';
 
 /*
@@ -119,12 +120,15 @@ export function hostsOfVirtualHosts(virtualHosts: readonly EncodedVirtualHost[])
 }
 
 /** What one KIngress adds to one gateway role in scoped mode: its route table and a scope per host of the role. */
-export function scopedRouteResources(role: GatewayRole, translation: IngressTranslation): { routeConfiguration: XdsResource; scopes: XdsResource[] } | undefined {
+export function scopedRouteResources(role: GatewayRole, translation: IngressTranslation, shared = new SharedBuilds()): { routeConfiguration: XdsResource; scopes: XdsResource[] } | undefined {
   const table = routeTableFor(role, translation);
   if (!table) return undefined;
-  const hash = contentHash(Buffer.from(`${table.name}\n${table.virtualHosts.map((virtualHost) => virtualHost.hash).join(',')}`));
+  const build = () => {
+    const hash = contentHash(Buffer.from(`${table.name}\n${table.virtualHosts.map((virtualHost) => virtualHost.hash).join(',')}`));
+    return assembleScopedRouteConfiguration(table.name, encodeVirtualHostsField(table.virtualHosts), hash);
+  };
   return {
-    routeConfiguration: assembleScopedRouteConfiguration(table.name, encodeVirtualHostsField(table.virtualHosts), hash),
+    routeConfiguration: shared.once(TypeUrl.Route, table.name, translation, build),
     scopes: hostsOfVirtualHosts(translation.roles[role].sharedVirtualHosts).map((host) => buildScope(role, host, table.name)),
   };
 }
