@@ -116,7 +116,7 @@ export class Reconciler {
     for (const [batch, batchKeys] of batches.entries()) {
       const last = batch === batches.length - 1;
       const changed = this.translateKeys(batchKeys, pass);
-      this.assemble(changed, [], { services: new Set(), secrets: new Set(), all: batch === 0 }, pass, (assembler, update) => {
+      this.assemble(changed, [], { services: new Set(), secrets: new Set(), all: batch === 0, partial: !last }, pass, (assembler, update) => {
         for (const typeUrl of [TypeUrl.Listener, TypeUrl.Route] as const) {
           const changes = update.changes[typeUrl];
           const later = (deferred.get(assembler.role)![typeUrl] ??= new Map());

@@ -35,9 +35,9 @@ function snapshot(cache: XdsCache): Record<string, string> {
   return out;
 }
 
-function fromScratch(store: Store): Record<string, string> {
+function fromScratch(store: Store, translateConfig = DEFAULT_TRANSLATE_CONFIG): Record<string, string> {
   const cache = new XdsCache();
-  new Reconciler({ store, cache, translateConfig: DEFAULT_TRANSLATE_CONFIG, logger: silentLogger }).reconcile();
+  new Reconciler({ store, cache, translateConfig, logger: silentLogger }).reconcile();
   return snapshot(cache);
 }
 
@@ -115,6 +115,24 @@ describe('Reconciler', () => {
     // Plain-HTTP listeners come with the first batch; the https listeners, whose chains gather every KIngress's
     // certificates, come once, complete, when the pass ends.
     expect(listenerUpdates).toEqual(['external external-http', 'local local-http', 'external external-http,external-https', 'local local-http,local-https']);
+  });
+
+  it('a first pass in batches with single route tables hands over each table once, complete', async () => {
+    const store = new Store();
+    const updates: StoreUpdate[] = [put(service('a')), put(slice('a', true))];
+    for (let i = 0; i < 7; i++) updates.push(put(ingress(`app${i}`, `app${i}.example.com`, ['a'])));
+    store.apply(updates);
+    const config = { ...DEFAULT_TRANSLATE_CONFIG, routeTables: 'single' as const };
+    const cache = new XdsCache({ complete: false });
+    const tableUpdates: string[] = [];
+    cache.onChange((role, types) => {
+      if (types.includes(TypeUrl.Route)) tableUpdates.push(`${role} ${cache.list([role], TypeUrl.Route).map((t) => t.name).join(',')}`);
+    });
+    const reconciler = new Reconciler({ store, cache, translateConfig: config, logger: silentLogger });
+    await reconciler.startInBatches(2);
+    reconciler.stop();
+    expect(snapshot(cache)).toEqual(fromScratch(store, config));
+    expect(tableUpdates).toEqual(['external external-http', 'local local-http']);
   });
 });
 

@@ -31,6 +31,11 @@ export interface GatewayDirty {
   secrets: ReadonlySet<string>;
   /** Rebuild everything that reads the context (first update, configuration change). */
   all: boolean;
+  /**
+   * A batch of a first pass, more KIngresses to come: what gathers every KIngress (aggregatesAll) and is served
+   * already is rebuilt once they are all in, not after each batch.
+   */
+  partial?: boolean;
 }
 
 export interface ResourceChanges {
@@ -141,7 +146,7 @@ export class GatewayAssembler {
         [TypeUrl.Endpoint]: this.refreshEndpoints(dirtyBackends, dirty, ctx, sameBackends, shared),
         [TypeUrl.Secret]: this.refreshSecrets(dirty, ctx),
         [TypeUrl.Listener]: this.refreshListeners(dirty, ctx),
-        ...this.refreshRouteTables(ctx, shared),
+        ...this.refreshRouteTables(ctx, shared, dirty.partial === true),
       } as Record<TypeUrl, ResourceChanges>,
       conflicts: this.conflicts,
       warnings: this.secretWarnings,
@@ -322,6 +327,7 @@ export class GatewayAssembler {
 
   private refreshListeners(dirty: GatewayDirty, ctx: TranslateContext): ResourceChanges {
     if (!this.tlsDirty && !dirty.all) return { upserts: [], removals: [] };
+    if (dirty.partial && this.listeners.length > 0) return { upserts: [], removals: [] };
     this.tlsDirty = false;
     const { config } = ctx;
     const chains: HttpsFilterChainSpec[] = [];
@@ -345,10 +351,11 @@ export class GatewayAssembler {
     return this.diff(TypeUrl.Listener, wanted);
   }
 
-  private refreshRouteTables(ctx: TranslateContext, shared: SharedBuilds): Record<typeof TypeUrl.Route | typeof TypeUrl.ScopedRoute, ResourceChanges> {
+  private refreshRouteTables(ctx: TranslateContext, shared: SharedBuilds, partial: boolean): Record<typeof TypeUrl.Route | typeof TypeUrl.ScopedRoute, ResourceChanges> {
     if (ctx.config.routeTables === 'single') {
       for (const table of this.routeTables.values()) table.scopedDirty.clear();
-      return { [TypeUrl.ScopedRoute]: { upserts: [], removals: [] }, [TypeUrl.Route]: this.refreshRoutes() };
+      const served = this.served.get(TypeUrl.Route)!.size > 0;
+      return { [TypeUrl.ScopedRoute]: { upserts: [], removals: [] }, [TypeUrl.Route]: partial && served ? { upserts: [], removals: [] } : this.refreshRoutes() };
     }
     return this.refreshScopedRoutes(shared);
   }

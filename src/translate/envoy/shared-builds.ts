@@ -7,15 +7,16 @@
  * else is built anew. Made for one pass, then dropped: what the next pass reads may have changed.
  */
 export class SharedBuilds {
-  private readonly built = new Map<string, { from: object; value: unknown }>();
+  private readonly built = new Map<string, Map<string, { from: object; value: unknown }>>();
 
   /** The value built for `name` of this `kind` from the object `from`, building it once. */
   once<T>(kind: string, name: string, from: object, build: () => T): T {
-    const id = `${kind}\n${name}`;
-    const entry = this.built.get(id);
+    let ofKind = this.built.get(kind);
+    if (!ofKind) this.built.set(kind, (ofKind = new Map()));
+    const entry = ofKind.get(name);
     if (entry && entry.from === from) return entry.value as T;
     const value = build();
-    this.built.set(id, { from, value });
+    ofKind.set(name, { from, value });
     return value;
   }
 }
