@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { hash } from 'node:crypto';
 import type { HTTPIngressPath, IngressBackendSplit, IngressRule, IngressSpec, IngressTLS, KIngress } from '../model/ingress.js';
 
 /**
@@ -8,12 +8,7 @@ import type { HTTPIngressPath, IngressBackendSplit, IngressRule, IngressSpec, In
  * Go struct field order, omitempty, sorted map keys, Go's string escaping (HTML-safe).
  */
 export function probeHash(ingress: KIngress): string {
-  const json = goJsonIngressSpec(ingress.spec);
-  return createHash('sha256')
-    .update(json, 'utf8')
-    .update(ingress.metadata.namespace ?? '', 'utf8')
-    .update(ingress.metadata.name, 'utf8')
-    .digest('hex');
+  return hash('sha256', `${goJsonIngressSpec(ingress.spec)}${ingress.metadata.namespace ?? ''}${ingress.metadata.name}`, 'hex');
 }
 
 /** Go encoding/json output for IngressSpec (exported for tests). */
@@ -86,15 +81,23 @@ function nonEmptyMap<T>(map: Record<string, T> | undefined, encode: (value: T) =
   if (!map) return undefined;
   const keys = Object.keys(map);
   if (keys.length === 0) return undefined;
-  // Each key's bytes once, not twice per comparison.
-  const sorted = keys.map((key) => ({ key, bytes: Buffer.from(key, 'utf8') })).sort((a, b) => Buffer.compare(a.bytes, b.bytes));
-  return `{${sorted.map(({ key }) => `${goString(key)}:${encode(map[key] as T)}`).join(',')}}`;
+  // JavaScript's order (UTF-16 code units) is UTF-8's unless a key holds a surrogate pair; then each key's bytes
+  // are compared, made once per key rather than twice per comparison.
+  const sorted = keys.some((key) => SURROGATE.test(key))
+    ? keys.map((key) => ({ key, bytes: Buffer.from(key, 'utf8') })).sort((a, b) => Buffer.compare(a.bytes, b.bytes)).map(({ key }) => key)
+    : keys.sort();
+  return `{${sorted.map((key) => `${goString(key)}:${encode(map[key] as T)}`).join(',')}}`;
 }
 
 const SHORT_ESCAPES: Record<string, string> = { '"': '\\"', '\\': '\\\\', '\b': '\\b', '\f': '\\f', '\n': '\\n', '\r': '\\r', '\t': '\\t' };
 
+const SURROGATE = /[\ud800-\udfff]/;
+/** What goString changes; names, hosts and paths almost never hold any, and are quoted as they are. */
+const NEEDS_ESCAPING = /["\\\u0000-\u001f<>&\u2028\u2029\ud800-\udfff]/;
+
 /** Go's encodeState.string with HTML escaping: <, >, &, U+2028, U+2029 and control characters as \u00XX. */
 function goString(value: string): string {
+  if (!NEEDS_ESCAPING.test(value)) return `"${value}"`;
   let out = '"';
   for (const char of value) {
     const code = char.codePointAt(0) as number;
