@@ -7,8 +7,13 @@ export function parsePort(flag: string, value: string): number {
   return port;
 }
 
+/**
+ * HOST:PORT, or an http(s) URL of it as Ferry prints its admin address (`http://127.0.0.1:9901/debug/status`):
+ * a pasted URL must not end up as a host name with a scheme in it.
+ */
 export function parseHostPort(flag: string, value: string): { host: string; port: number } {
-  const match = /^\[?([^\]]*)\]?:(\d+)$/.exec(value);
+  const address = /^https?:\/\/([^/]+)(\/.*)?$/.exec(value)?.[1] ?? value;
+  const match = /^\[?([^\]/]*)\]?:(\d+)$/.exec(address);
   if (!match) throw new UsageError(`${flag} ${value}: expected HOST:PORT, e.g. 127.0.0.1:18001`);
   return { host: match[1]!, port: parsePort(flag, match[2]!) };
 }
