@@ -27,6 +27,7 @@ export interface FerryOptions {
   envoy: { mode: XdsMode; adminPort: number; bin?: string; logLevel?: 'info' | 'warning' | 'error' | 'debug' } | 'none';
   logger: Logger;
   metrics?: FerryMetrics;
+  /** The reconciler's hold-off; none by default: the files source gathers a burst of file events already. */
   holdOffMs?: number;
   /** KIngresses per batch of the first pass (default FIRST_PASS_BATCH). */
   firstPassBatch?: number;
@@ -58,7 +59,7 @@ export class Ferry {
     this.metrics = options.metrics ?? new FerryMetrics();
     this.cache = new XdsCache({ metrics: this.metrics, complete: false });
     this.xds = new XdsServer({ cache: this.cache, logger, metrics: this.metrics, nackStore: this.nacks });
-    this.reconciler = new Reconciler({ store: this.store, cache: this.cache, translateConfig: options.translateConfig, logger, metrics: this.metrics, holdOffMs: options.holdOffMs });
+    this.reconciler = new Reconciler({ store: this.store, cache: this.cache, translateConfig: options.translateConfig, logger, metrics: this.metrics, holdOffMs: options.holdOffMs ?? 0 });
     this.source = new FilesSource({ directory: options.manifests, store: this.store, logger, watch: options.watch });
     this.view = new FerryView({ store: this.store, cache: this.cache, xds: this.xds, nacks: this.nacks, reconciler: this.reconciler, source: this.source });
     this.admin = new AdminServer({ logger, metrics: this.metrics, providers: {
