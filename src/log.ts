@@ -1,4 +1,7 @@
-import { pino, type Logger } from 'pino';
+import { pino, type DestinationStream, type Logger } from 'pino';
+
+/** What one event-loop turn may gather before it is written at once. */
+const TURN_BUFFER_BYTES = 8 * 1024;
 
 /** Structured logs: JSON lines by default, pretty when attached to a terminal; FERRY_LOG_LEVEL sets the level. */
 export function createLogger(options: { level?: string; pretty?: boolean } = {}): Logger {
@@ -10,7 +13,29 @@ export function createLogger(options: { level?: string; pretty?: boolean } = {})
   // Synchronous writes, as Node writes process.stderr to pipes and files on Linux: an asynchronous destination hands
   // every line to libuv's thread pool, whose round trip (two thread wake-ups and an event-loop turn) costs more CPU
   // than the write itself, and lines still buffered at a crash are lost.
-  return pino({ level }, pino.destination({ dest: 2, sync: true }));
+  return pino({ level }, writtenOncePerTurn(pino.destination({ dest: 2, sync: true, minLength: TURN_BUFFER_BYTES })));
+}
+
+/**
+ * The lines of one event-loop turn (a change's 'manifests applied' and 'reconciled') leave in one synchronous write
+ * at its end: each write to a pipe wakes its reader, which costs more than forming the line. What a turn left is
+ * written at exit too.
+ */
+export function writtenOncePerTurn(destination: { write(line: string): void; flushSync(): void }): DestinationStream {
+  let flushQueued = false;
+  const flush = (): void => {
+    flushQueued = false;
+    destination.flushSync();
+  };
+  process.once('exit', flush);
+  return {
+    write(line: string): void {
+      destination.write(line);
+      if (flushQueued) return;
+      flushQueued = true;
+      setImmediate(flush);
+    },
+  };
 }
 
 /** A logger that writes nothing, for tests and library use. */
