@@ -52,7 +52,6 @@ export class Ferry {
   xdsPort = 0;
   adminPort = 0;
   private synced = false;
-  private countedAll = false;
 
   constructor(private readonly options: FerryOptions) {
     const { logger } = options;
@@ -70,7 +69,7 @@ export class Ferry {
       objects: (kind) => this.view.objects(kind),
     } });
     this.source.on('problem', (problem) => this.metrics.errors.inc({ reason: problem.severity === 'warning' ? 'manifest_warning' : 'manifest_error' }));
-    this.store.onChange((changes) => this.countObjects(new Set(changes.map((change) => change.kind))));
+    this.metrics.objects.readFrom(() => COUNTED_KINDS.map((kind) => [{ kind }, this.store.count(kind)] as const));
   }
 
   async start(): Promise<void> {
@@ -113,12 +112,4 @@ export class Ferry {
     this.options.logger.info({ admin: this.envoy.adminAddress, pid: this.envoy.pid }, 'managed Envoy started (roles external and local)');
   }
 
-  /**
-   * Every kind at the first change (so that kinds with no objects show 0), then only the kinds a change touched: the
-   * others' counts are as they were, and a gauge set hashes its labels.
-   */
-  private countObjects(kinds: ReadonlySet<ObjectKind>): void {
-    for (const kind of COUNTED_KINDS) if (!this.countedAll || kinds.has(kind)) this.metrics.objects.set({ kind }, this.store.count(kind));
-    this.countedAll = true;
-  }
 }

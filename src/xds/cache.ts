@@ -60,7 +60,6 @@ export class XdsCache {
   private readonly tables = new Map<GatewayRole, Map<TypeUrl, TypeTable>>();
   private readonly listeners = new Set<CacheListener>();
   private readonly barriers = new RemovalBarriers();
-  private readonly metrics: FerryMetrics | undefined;
   /** Barriers released by a listener/route change, released after that change is announced. */
   private pendingRelease: Barrier[] = [];
   private readonly current = (roles: readonly GatewayRole[], typeUrl: TypeUrl): string => this.version(roles, typeUrl);
@@ -78,11 +77,12 @@ export class XdsCache {
   private complete: boolean;
 
   constructor(options: { metrics?: FerryMetrics; complete?: boolean } = {}) {
-    this.metrics = options.metrics;
     this.complete = options.complete ?? true;
     for (const role of GATEWAY_ROLES) {
       this.tables.set(role, new Map(PUSH_ORDER.map((typeUrl) => [typeUrl, new TypeTable(() => this.versions.clear())])));
     }
+    options.metrics?.resources.readFrom(() => GATEWAY_ROLES.flatMap((role) =>
+      PUSH_ORDER.map((typeUrl) => [{ role, type: SHORT_NAME[typeUrl] }, this.table(role, typeUrl).entries.size] as const)));
   }
 
   /** Replaces the whole set of one type for one role; returns true if what is served changed. */
@@ -258,7 +258,6 @@ export class XdsCache {
       }
     }
     if (changed) {
-      this.metrics?.resources.set({ role, type: SHORT_NAME[typeUrl] }, table.entries.size);
       // A listener or route change may be the very version a waiting stream already ACKed.
       if (REFERRING_TYPES.includes(typeUrl)) this.pendingRelease.push(...this.barriers.versionsChanged(this.current));
     }
@@ -272,7 +271,6 @@ export class XdsCache {
         const table = this.table(barrier.role, item.typeUrl);
         if (!table.retained.has(item.name)) continue;
         table.delete(item.name);
-        this.metrics?.resources.set({ role: barrier.role, type: SHORT_NAME[item.typeUrl] }, table.entries.size);
         const types = byRole.get(barrier.role) ?? new Set<TypeUrl>();
         types.add(item.typeUrl);
         byRole.set(barrier.role, types);
