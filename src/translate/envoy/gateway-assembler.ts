@@ -359,15 +359,22 @@ export class GatewayAssembler {
       table.scopedDirty.clear();
     }
     // Removals first, then additions: a host that moved between KIngresses keeps its (rebuilt) scope.
+    const previousScopes = new Map<string, readonly string[]>();
     for (const key of dirtyKeys) {
-      for (const name of this.scopesByIngress.get(key) ?? []) scopes.set(name, undefined);
+      const names = this.scopesByIngress.get(key) ?? [];
+      for (const name of names) scopes.set(name, undefined);
+      previousScopes.set(key, names);
       routes.set(scopedRouteConfigurationName(this.role, key), undefined);
       this.scopesByIngress.delete(key);
     }
+    const servedScopes = this.served.get(TypeUrl.ScopedRoute)!;
     for (const key of dirtyKeys) {
       const virtualHosts = this.accepted.has(key) ? this.translations.get(key)?.roles[this.role].sharedVirtualHosts ?? [] : [];
       if (virtualHosts.length === 0) continue;
-      const built = scopedRouteResources(this.role, key, virtualHosts);
+      // A host the KIngress kept keeps its scope as served (most changes are to routes, not hosts), unless another
+      // KIngress of this pass took it over.
+      const had = previousScopes.get(key)!;
+      const built = scopedRouteResources(this.role, key, virtualHosts, (name) => (had.includes(name) && scopes.get(name) === undefined ? servedScopes.get(name) : undefined));
       routes.set(built.routeConfiguration.name, built.routeConfiguration);
       for (const scope of built.scopes) scopes.set(scope.name, scope);
       this.scopesByIngress.set(key, built.scopes.map((scope) => scope.name));

@@ -91,12 +91,17 @@ export function hostsOfVirtualHosts(virtualHosts: readonly EncodedVirtualHost[])
   return virtualHosts.flatMap((virtualHost) => virtualHost.domains.filter((domain) => !domain.endsWith(':*')));
 }
 
-/** What one KIngress adds to one gateway role in scoped mode: its route table and a scope per host. */
-export function scopedRouteResources(role: GatewayRole, ingressKey: string, virtualHosts: readonly EncodedVirtualHost[]): { routeConfiguration: XdsResource; scopes: XdsResource[] } {
+/**
+ * What one KIngress adds to one gateway role in scoped mode: its route table and a scope per host. A scope is its
+ * role, host and table name, so `kept` may give back one this KIngress already had instead of encoding it again.
+ */
+export function scopedRouteResources(
+  role: GatewayRole, ingressKey: string, virtualHosts: readonly EncodedVirtualHost[], kept: (scopeName: string) => XdsResource | undefined = () => undefined,
+): { routeConfiguration: XdsResource; scopes: XdsResource[] } {
   const name = scopedRouteConfigurationName(role, ingressKey);
   const hash = contentHash(Buffer.from(`${name}\n${virtualHosts.map((virtualHost) => virtualHost.hash).join(',')}`));
   return {
     routeConfiguration: assembleScopedRouteConfiguration(name, encodeVirtualHostsField(virtualHosts), hash),
-    scopes: hostsOfVirtualHosts(virtualHosts).map((host) => buildScope(role, host, name)),
+    scopes: hostsOfVirtualHosts(virtualHosts).map((host) => kept(scopeName(role, host)) ?? buildScope(role, host, name)),
   };
 }
