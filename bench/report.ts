@@ -31,6 +31,7 @@ const ROWS: Row[] = [
   ['  changes observed / attempted', '', (r) => `${r.changes.observed}/${r.changes.attempted}`],
   ['bytes sent to Envoy per change (KB)', '≤ 20', (r) => r.changes.bytesPerChange / KB],
   ['Ferry CPU per change (ms)', '≤ 2', (r) => r.changes.ferryCpuMsPerChange],
+  ['  the same in a second round, after the flips (warm V8)', '', (r) => r.warmChanges?.ferryCpuMsPerChange],
   ['Envoy CPU per change (ms)', '', (r) => r.changes.envoyCpuMsPerChange],
   ['endpoint flip p50 (ms)', '≤ 20', (r) => r.flips.bothMs.p50],
   ['  to activator / back p50 (ms)', '', (r) => `${fmt(r.flips.toActivatorMs.p50)} / ${fmt(r.flips.backToPodsMs.p50)}`],

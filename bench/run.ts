@@ -30,6 +30,7 @@ const USAGE = `Usage: npm run bench -- [--sizes 1000,5000,10000] [flags]   (buil
   --flips N                endpoint flips (to the activator and back) per size (default 10)
   --sample N               hosts checked for the cold start (default 200)
   --in-process-changes N   changes timed and profiled in-process (default 30)
+  --warm-changes N         a second round of changes at the end, for CPU per change once warm (default 120; 0: none)
   --time-budget-s S        most seconds spent on the change loop of one size (default 240)
   --ferry-cpu-prof         run Ferry under node --cpu-prof and summarise the profile
   --route-tables L         scoped (default) or single: the route table layout of Ferry under test
@@ -45,6 +46,8 @@ export interface SizeResult {
   floor: FloorResult;
   coldStart: ColdStartResult;
   changes: ChangesResult;
+  /** A second round of changes, after the memory reading: the same work once V8 has optimised the per-change code. */
+  warmChanges?: ChangesResult;
   flips: FlipResult;
   memory: { ferryRssMb: number | undefined; ferryPeakRssMb: number | undefined; envoyRssMb: number | undefined };
   ferryCpuProfile?: ProfileSummary;
@@ -62,6 +65,7 @@ async function main(): Promise<void> {
       flips: { type: 'string', default: '10' },
       sample: { type: 'string', default: '200' },
       'in-process-changes': { type: 'string', default: '30' },
+      'warm-changes': { type: 'string', default: '120' },
       'time-budget-s': { type: 'string', default: '240' },
       'ferry-cpu-prof': { type: 'boolean', default: false },
       'route-tables': { type: 'string', default: 'scoped' },
@@ -81,6 +85,7 @@ async function main(): Promise<void> {
     flips: Number(values.flips),
     sample: Number(values.sample),
     inProcessChanges: Number(values['in-process-changes']),
+    warmChanges: Number(values['warm-changes']),
     timeBudgetMs: Number(values['time-budget-s']) * 1000,
     cpuProf: values['ferry-cpu-prof'],
     routeTables: parseRouteTables(values['route-tables']),
@@ -115,7 +120,7 @@ async function main(): Promise<void> {
   process.stdout.write(`\n${formatReport(report)}\nJSON: ${file}\n`);
 }
 
-async function measureSize(size: number, manifests: BenchManifests, seed: number, options: { changes: number; flips: number; sample: number; inProcessChanges: number; timeBudgetMs: number; cpuProf: boolean; keep: boolean; routeTables: 'scoped' | 'single' }): Promise<SizeResult> {
+async function measureSize(size: number, manifests: BenchManifests, seed: number, options: { changes: number; flips: number; sample: number; inProcessChanges: number; warmChanges: number; timeBudgetMs: number; cpuProf: boolean; keep: boolean; routeTables: 'scoped' | 'single' }): Promise<SizeResult> {
   const errors: string[] = [];
   const directory = mkdtempSync(join(tmpdir(), `ferry-bench-${size}-`));
   const profileDir = options.cpuProf ? mkdtempSync(join(tmpdir(), 'ferry-bench-prof-')) : undefined;
@@ -162,6 +167,13 @@ async function measureSize(size: number, manifests: BenchManifests, seed: number
     const ferryMemory = processMemoryMb(ferry.pid);
     const envoyPid = ferry.envoyPid();
     const memory = { ferryRssMb: ferryMemory.rssMb, ferryPeakRssMb: ferryMemory.peakRssMb, envoyRssMb: envoyPid ? processMemoryMb(envoyPid).rssMb : undefined };
+    // After the memory reading, so that it moves nothing above. The first round's window starts right after the cold
+    // start and also holds V8 optimising the per-change code (work paid once).
+    let warmChanges: ChangesResult | undefined;
+    if (options.warmChanges > 0) {
+      warmChanges = await measureChanges(ferry, manifests, directory, random, { count: options.warmChanges, timeBudgetMs: options.timeBudgetMs, perChangeTimeoutMs: 30_000 });
+      log(`[${size}] warm changes: ${warmChanges.observed}/${warmChanges.attempted}, p50 ${round(warmChanges.endToEndMs.p50 ?? NaN)} ms, ${round(warmChanges.ferryCpuMsPerChange)} ms Ferry CPU per change`);
+    }
     await ferry.stop();
     ferry = undefined;
     const { staticBootstrap, ...inProcessRest } = inProcess;
@@ -174,6 +186,7 @@ async function measureSize(size: number, manifests: BenchManifests, seed: number
       floor,
       coldStart,
       changes,
+      warmChanges,
       flips,
       memory,
       ferryCpuProfile: profileDir ? readCpuProfile(profileDir) : undefined,

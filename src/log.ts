@@ -1,4 +1,7 @@
-import { pino, type Logger } from 'pino';
+import { pino, type DestinationStream, type Logger } from 'pino';
+
+/** A turn that logs more than this writes what it has at once: the buffer stays small. */
+const TURN_BUFFER_CHARS = 64 * 1024;
 
 /** Structured logs: JSON lines by default, pretty when attached to a terminal; FERRY_LOG_LEVEL sets the level. */
 export function createLogger(options: { level?: string; pretty?: boolean } = {}): Logger {
@@ -10,7 +13,29 @@ export function createLogger(options: { level?: string; pretty?: boolean } = {})
   // Synchronous writes, as Node writes process.stderr to pipes and files on Linux: an asynchronous destination hands
   // every line to libuv's thread pool, whose round trip (two thread wake-ups and an event-loop turn) costs more CPU
   // than the write itself, and lines still buffered at a crash are lost.
-  return pino({ level }, pino.destination({ dest: 2, sync: true }));
+  return pino({ level }, writtenOncePerTurn(pino.destination({ dest: 2, sync: true })));
+}
+
+/**
+ * The lines of one event-loop turn (a change's 'manifests applied' and 'reconciled') leave in one synchronous write
+ * at its end: each write to a pipe wakes its reader, which costs more than forming the line. What a turn left is
+ * written at exit too.
+ */
+export function writtenOncePerTurn(destination: { write(text: string): unknown }): DestinationStream {
+  let pending = '';
+  const flush = (): void => {
+    const text = pending;
+    pending = '';
+    if (text !== '') destination.write(text);
+  };
+  process.once('exit', flush);
+  return {
+    write(line: string): void {
+      if (pending === '') setImmediate(flush);
+      pending += line;
+      if (pending.length > TURN_BUFFER_CHARS) flush();
+    },
+  };
 }
 
 /** A logger that writes nothing, for tests and library use. */

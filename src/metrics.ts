@@ -1,4 +1,28 @@
-import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics, type LabelValues } from 'prom-client';
+
+/** Labelled values, read when /metrics is scraped. */
+export type ScrapedValues = () => Iterable<readonly [LabelValues<string>, number]>;
+
+/**
+ * A gauge read when /metrics is scraped instead of set on every change: a count that moves with each change would
+ * cost each change a hash of its labels, for a value nobody reads between scrapes.
+ */
+export class ScrapedGauge {
+  private readonly sources = new Set<ScrapedValues>();
+
+  constructor(config: { name: string; help: string; labelNames: string[]; registers: Registry[] }) {
+    const sources = this.sources;
+    new Gauge({ ...config, collect() {
+      for (const read of sources) for (const [labels, value] of read()) this.set(labels, value);
+    } });
+  }
+
+  /** Adds where values come from; returns the function that removes it. */
+  readFrom(read: ScrapedValues): () => void {
+    this.sources.add(read);
+    return () => this.sources.delete(read);
+  }
+}
 
 /**
  * Ferry's Prometheus metrics, in one registry that /metrics serves. Created once per Ferry instance
@@ -19,8 +43,8 @@ export class FerryMetrics {
     name: 'ferry_translation_seconds', help: 'Time to translate a batch of object changes into Envoy resources',
     buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10], registers: [this.registry],
   });
-  readonly resources = new Gauge({ name: 'ferry_xds_resources', help: 'Envoy resources held in the cache, by gateway role and type', labelNames: ['role', 'type'], registers: [this.registry] });
-  readonly objects = new Gauge({ name: 'ferry_objects', help: 'Objects read from the source, by kind', labelNames: ['kind'], registers: [this.registry] });
+  readonly resources = new ScrapedGauge({ name: 'ferry_xds_resources', help: 'Envoy resources held in the cache, by gateway role and type', labelNames: ['role', 'type'], registers: [this.registry] });
+  readonly objects = new ScrapedGauge({ name: 'ferry_objects', help: 'Objects read from the source, by kind', labelNames: ['kind'], registers: [this.registry] });
   readonly errors = new Counter({ name: 'ferry_errors_total', help: 'Errors, by reason', labelNames: ['reason'], registers: [this.registry] });
 
   constructor(options: { processMetrics?: boolean } = {}) {

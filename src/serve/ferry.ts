@@ -27,6 +27,7 @@ export interface FerryOptions {
   envoy: { mode: XdsMode; adminPort: number; bin?: string; logLevel?: 'info' | 'warning' | 'error' | 'debug' } | 'none';
   logger: Logger;
   metrics?: FerryMetrics;
+  /** The reconciler's hold-off; none by default: the files source gathers a burst of file events already. */
   holdOffMs?: number;
   /** KIngresses per batch of the first pass (default FIRST_PASS_BATCH). */
   firstPassBatch?: number;
@@ -51,14 +52,13 @@ export class Ferry {
   xdsPort = 0;
   adminPort = 0;
   private synced = false;
-  private countedAll = false;
 
   constructor(private readonly options: FerryOptions) {
     const { logger } = options;
     this.metrics = options.metrics ?? new FerryMetrics();
     this.cache = new XdsCache({ metrics: this.metrics, complete: false });
     this.xds = new XdsServer({ cache: this.cache, logger, metrics: this.metrics, nackStore: this.nacks });
-    this.reconciler = new Reconciler({ store: this.store, cache: this.cache, translateConfig: options.translateConfig, logger, metrics: this.metrics, holdOffMs: options.holdOffMs });
+    this.reconciler = new Reconciler({ store: this.store, cache: this.cache, translateConfig: options.translateConfig, logger, metrics: this.metrics, holdOffMs: options.holdOffMs ?? 0 });
     this.source = new FilesSource({ directory: options.manifests, store: this.store, logger, watch: options.watch });
     this.view = new FerryView({ store: this.store, cache: this.cache, xds: this.xds, nacks: this.nacks, reconciler: this.reconciler, source: this.source });
     this.admin = new AdminServer({ logger, metrics: this.metrics, providers: {
@@ -69,7 +69,7 @@ export class Ferry {
       objects: (kind) => this.view.objects(kind),
     } });
     this.source.on('problem', (problem) => this.metrics.errors.inc({ reason: problem.severity === 'warning' ? 'manifest_warning' : 'manifest_error' }));
-    this.store.onChange((changes) => this.countObjects(new Set(changes.map((change) => change.kind))));
+    this.metrics.objects.readFrom(() => COUNTED_KINDS.map((kind) => [{ kind }, this.store.count(kind)] as const));
   }
 
   async start(): Promise<void> {
@@ -112,12 +112,4 @@ export class Ferry {
     this.options.logger.info({ admin: this.envoy.adminAddress, pid: this.envoy.pid }, 'managed Envoy started (roles external and local)');
   }
 
-  /**
-   * Every kind at the first change (so that kinds with no objects show 0), then only the kinds a change touched: the
-   * others' counts are as they were, and a gauge set hashes its labels.
-   */
-  private countObjects(kinds: ReadonlySet<ObjectKind>): void {
-    for (const kind of COUNTED_KINDS) if (!this.countedAll || kinds.has(kind)) this.metrics.objects.set({ kind }, this.store.count(kind));
-    this.countedAll = true;
-  }
 }

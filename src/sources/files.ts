@@ -250,22 +250,29 @@ export class FilesSource extends EventEmitter implements Source {
     // One look-up per object finds both an object another file defines (then ownership may move: apply everything)
     // and the objects that changed.
     const changedByPath = new Map<string, ManifestObject[]>(paths.map((path) => [path, []]));
+    // Objects the file had applied already: when that is all it had, none was removed (the usual edit).
+    const keptByPath = new Map<string, number>();
     for (const path of paths) {
+      let kept = 0;
       for (const object of this.files.get(path)?.objects.values() ?? []) {
         const applied = this.applied.get(object.id);
         if (applied !== undefined && applied.file !== path) {
           this.applyToStore();
           return;
         }
+        if (applied !== undefined) kept++;
         if (applied?.object !== object.object) changedByPath.get(path)!.push(object);
       }
+      keptByPath.set(path, kept);
     }
     const updates: StoreUpdate[] = [];
     for (const path of paths) {
+      const had = this.appliedByFile.get(path)?.size ?? 0;
       for (const object of changedByPath.get(path)!) {
         updates.push({ kind: object.kind, object: object.object } as StoreUpdate);
         this.record(object.id, object.kind, object.object, path);
       }
+      if (keptByPath.get(path) === had) continue;
       const objects = this.files.get(path)?.objects ?? new Map<string, ManifestObject>();
       for (const id of [...(this.appliedByFile.get(path) ?? [])]) {
         if (objects.has(id)) continue;

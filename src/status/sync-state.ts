@@ -31,7 +31,7 @@ export type HasResources = (roles: readonly GatewayRole[], typeUrl: TypeUrl) => 
  * asked for all yet) and every type it asked for is SYNCED.
  */
 export function streamSynced(stream: StreamInfo, current: CurrentVersion, hasResources: HasResources): boolean {
-  const asked = new Set(stream.types.map((type) => type.typeUrl));
-  if (PUSH_ORDER.some((typeUrl) => !asked.has(typeUrl) && (ALWAYS_ASKED.has(typeUrl) || hasResources(stream.roles, typeUrl)))) return false;
+  const asked = (typeUrl: TypeUrl): boolean => stream.types.some((type) => type.typeUrl === typeUrl);
+  if (PUSH_ORDER.some((typeUrl) => !asked(typeUrl) && (ALWAYS_ASKED.has(typeUrl) || hasResources(stream.roles, typeUrl)))) return false;
   return stream.types.every((type) => typeSyncState(type, current(stream.roles, type.typeUrl)) === 'SYNCED');
 }

@@ -8,6 +8,9 @@ import { VersionAccumulator, formatVersion, resourceDigest } from './version-dig
 
 export type CacheListener = (role: GatewayRole, typeUrls: TypeUrl[]) => void;
 
+/** A set of roles as a small number: the key of a cached version string, found without building a string. */
+const ROLE_BITS: Readonly<Record<GatewayRole, number>> = { external: 1, local: 2 };
+
 /**
  * The served resources of one type for one role: current ones plus retained removals. Resources are held
  * bare (no entry object, no stored digest: it is recomputed on removal) because there are ~10^5 of them.
@@ -57,15 +60,14 @@ export class XdsCache {
   private readonly tables = new Map<GatewayRole, Map<TypeUrl, TypeTable>>();
   private readonly listeners = new Set<CacheListener>();
   private readonly barriers = new RemovalBarriers();
-  private readonly metrics: FerryMetrics | undefined;
   /** Barriers released by a listener/route change, released after that change is announced. */
   private pendingRelease: Barrier[] = [];
   private readonly current = (roles: readonly GatewayRole[], typeUrl: TypeUrl): string => this.version(roles, typeUrl);
   /**
-   * Version strings by roles and type, until the next change of any table: every push, ACK, removal barrier and sync
-   * check asks for versions, many times per change, and formatting one costs more than looking it up.
+   * Version strings by type and set of roles (ROLE_BITS), until the next change of any table: every push, ACK, removal
+   * barrier and sync check asks for versions, many times per change, and formatting one costs more than looking it up.
    */
-  private readonly versions = new Map<string, string>();
+  private readonly versions = new Map<TypeUrl, string[]>();
 
   /**
    * False while the first translation is still filling the cache. Until then nothing may be taken away from a
@@ -75,11 +77,12 @@ export class XdsCache {
   private complete: boolean;
 
   constructor(options: { metrics?: FerryMetrics; complete?: boolean } = {}) {
-    this.metrics = options.metrics;
     this.complete = options.complete ?? true;
     for (const role of GATEWAY_ROLES) {
       this.tables.set(role, new Map(PUSH_ORDER.map((typeUrl) => [typeUrl, new TypeTable(() => this.versions.clear())])));
     }
+    options.metrics?.resources.readFrom(() => GATEWAY_ROLES.flatMap((role) =>
+      PUSH_ORDER.map((typeUrl) => [{ role, type: SHORT_NAME[typeUrl] }, this.table(role, typeUrl).entries.size] as const)));
   }
 
   /** Replaces the whole set of one type for one role; returns true if what is served changed. */
@@ -159,11 +162,17 @@ export class XdsCache {
 
   /** The version of what a view is served of one type: the same content gives the same version, anywhere. */
   version(roles: readonly GatewayRole[], typeUrl: TypeUrl): string {
-    const key = roles.length === 1 ? `${roles[0]!} ${typeUrl}` : `${roles.join(',')} ${typeUrl}`;
-    let version = this.versions.get(key);
+    let bits = 0;
+    for (const role of roles) bits |= ROLE_BITS[role];
+    let byRoles = this.versions.get(typeUrl);
+    if (byRoles === undefined) {
+      byRoles = [];
+      this.versions.set(typeUrl, byRoles);
+    }
+    let version = byRoles[bits];
     if (version === undefined) {
-      version = formatVersion([...new Set(roles)].map((role) => this.table(role, typeUrl).accumulator.value));
-      this.versions.set(key, version);
+      version = formatVersion(GATEWAY_ROLES.filter((role) => (bits & ROLE_BITS[role]) !== 0).map((role) => this.table(role, typeUrl).accumulator.value));
+      byRoles[bits] = version;
     }
     return version;
   }
@@ -249,7 +258,6 @@ export class XdsCache {
       }
     }
     if (changed) {
-      this.metrics?.resources.set({ role, type: SHORT_NAME[typeUrl] }, table.entries.size);
       // A listener or route change may be the very version a waiting stream already ACKed.
       if (REFERRING_TYPES.includes(typeUrl)) this.pendingRelease.push(...this.barriers.versionsChanged(this.current));
     }
@@ -263,7 +271,6 @@ export class XdsCache {
         const table = this.table(barrier.role, item.typeUrl);
         if (!table.retained.has(item.name)) continue;
         table.delete(item.name);
-        this.metrics?.resources.set({ role: barrier.role, type: SHORT_NAME[item.typeUrl] }, table.entries.size);
         const types = byRole.get(barrier.role) ?? new Set<TypeUrl>();
         types.add(item.typeUrl);
         byRole.set(barrier.role, types);

@@ -37,8 +37,8 @@ export class DeltaStream extends XdsStream<DeltaDiscoveryRequest> {
       if (name === '*') {
         if (!state.wildcard) tracking.dirtyNames = 'all';
         state.wildcard = true;
-      } else if (!state.names.has(name)) {
-        state.names.add(name);
+      } else if (!state.subscribed.has(name)) {
+        state.subscribed.add(name);
         if (tracking.dirtyNames !== 'all') tracking.dirtyNames.add(name);
       }
       state.dirty = true;
@@ -50,11 +50,11 @@ export class DeltaStream extends XdsStream<DeltaDiscoveryRequest> {
         state.wildcard = false;
         continue;
       }
-      state.names.delete(name);
+      state.subscribed.delete(name);
       state.known.delete(name);
     }
     // Subscriptions count whatever the nonce; only an answer to the latest response is an ACK or NACK.
-    if (request.responseNonce !== '' && request.responseNonce === state.nonce) this.answered(state, request.errorDetail);
+    if (request.responseNonce !== '' && request.responseNonce === state.sentNonce) this.answered(state, request.errorDetail);
     this.scheduleFlush();
   }
 
@@ -77,7 +77,7 @@ export class DeltaStream extends XdsStream<DeltaDiscoveryRequest> {
     const removed: string[] = [];
     const complete = this.ctx.cache.isComplete;
     for (const name of candidates) {
-      const relevant = state.wildcard || state.names.has(name);
+      const relevant = state.wildcard || state.subscribed.has(name);
       const resource = relevant ? this.ctx.cache.get(this.roles, state.typeUrl, name) : undefined;
       if (resource) {
         if (state.known.get(name) !== resource.hash) sent.push(resource);
@@ -92,7 +92,7 @@ export class DeltaStream extends XdsStream<DeltaDiscoveryRequest> {
   }
 
   private everyName(state: TypeState): Set<string> {
-    const names = new Set([...state.known.keys(), ...state.names]);
+    const names = new Set([...state.known.keys(), ...state.subscribed]);
     if (state.wildcard) for (const resource of this.ctx.cache.list(this.roles, state.typeUrl)) names.add(resource.name);
     return names;
   }

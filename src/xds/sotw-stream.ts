@@ -29,7 +29,7 @@ export class SotwStream extends XdsStream<DiscoveryRequest> {
     const changed = this.subscribe(state, request.resourceNames);
     if (changed) state.dirty = true;
     // A stale nonce: the gateway has not seen the latest response yet. Keep its subscription, answer nothing.
-    if (request.responseNonce !== state.nonce) return;
+    if (request.responseNonce !== state.sentNonce) return;
     this.answered(state, request.errorDetail);
     this.scheduleFlush();
   }
@@ -50,7 +50,7 @@ export class SotwStream extends XdsStream<DiscoveryRequest> {
   private wanted(state: TypeState): Map<string, XdsResource> {
     const wanted = new Map<string, XdsResource>();
     if (state.wildcard) for (const resource of this.ctx.cache.list(this.roles, state.typeUrl)) wanted.set(resource.name, resource);
-    for (const name of state.names) {
+    for (const name of state.subscribed) {
       const resource = this.ctx.cache.get(this.roles, state.typeUrl, name);
       if (resource) wanted.set(name, resource);
     }
@@ -61,14 +61,14 @@ export class SotwStream extends XdsStream<DiscoveryRequest> {
   private subscribe(state: TypeState, resourceNames: readonly string[]): boolean {
     const wildcard = WILDCARD_TYPES.has(state.typeUrl) && (resourceNames.length === 0 || resourceNames.includes('*'));
     const names = new Set(resourceNames.filter((name) => name !== '*'));
-    let changed = wildcard !== state.wildcard || names.size !== state.names.size;
-    for (const name of state.names) {
+    let changed = wildcard !== state.wildcard || names.size !== state.subscribed.size;
+    for (const name of state.subscribed) {
       if (names.has(name)) continue;
       changed = true;
-      state.names.delete(name);
+      state.subscribed.delete(name);
       if (!wildcard) state.known.delete(name);
     }
-    for (const name of names) state.names.add(name);
+    for (const name of names) state.subscribed.add(name);
     state.wildcard = wildcard;
     return changed;
   }

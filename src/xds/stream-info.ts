@@ -20,7 +20,7 @@ export interface StreamTypeInfo {
   readonly subscribed: ReadonlySet<string>;
 }
 
-/** One connected gateway stream, as `ferry status` and the admin endpoints show it. */
+/** One connected gateway stream, as `ferry status` and the admin endpoints show it: a live view, not a snapshot. */
 export interface StreamInfo {
   readonly id: string;
   readonly nodeId: string;

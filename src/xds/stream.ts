@@ -9,7 +9,7 @@ import type { NackStore } from './nacks.js';
 import type { XdsResource } from './resource.js';
 import { PUSH_ORDER, REFERRING_TYPES, SHORT_NAME, TypeUrl, isTypeUrl } from './resource-types.js';
 import { rolesForNode, type GatewayRole } from './roles.js';
-import type { StreamInfo, XdsProtocol } from './stream-info.js';
+import type { StreamInfo, StreamTypeInfo, XdsProtocol } from './stream-info.js';
 
 export interface StreamContext {
   readonly cache: XdsCache;
@@ -22,18 +22,21 @@ export interface StreamContext {
   readonly streamsChanged?: () => void;
 }
 
-/** One resource type on one stream: the subscription, what the gateway holds, and the last exchange. */
-export interface TypeState {
+/**
+ * One resource type on one stream: the subscription, what the gateway holds, and the last exchange. It is its own
+ * StreamTypeInfo, so that sync checks (after every ACK, and the runner's polls) read it without copying.
+ */
+export interface TypeState extends StreamTypeInfo {
   readonly typeUrl: TypeUrl;
   wildcard: boolean;
-  readonly names: Set<string>;
+  readonly subscribed: Set<string>;
   /** Something may need sending. */
   dirty: boolean;
   /** A wildcard type's first answer is due even when empty: Envoy waits for it to finish initialising. */
   initialResponseDue: boolean;
   /** What the gateway holds as far as Ferry knows: name → content hash. */
   readonly known: Map<string, string>;
-  nonce: string;
+  sentNonce: string;
   sentVersion: string;
   sentAt: number;
   sentNames: string[];
@@ -75,6 +78,8 @@ export abstract class XdsStream<Request extends { node?: Node | undefined; typeU
   /** EDS names of clusters just sent that the gateway has not subscribed to yet. */
   private readonly pendingEds = new Set<string>();
   private nonces = 0;
+  /** What info() answers, made again only when the node is identified or a type is added. */
+  private described: StreamInfo | undefined;
 
   constructor(
     readonly id: string,
@@ -118,18 +123,14 @@ export abstract class XdsStream<Request extends { node?: Node | undefined; typeU
     this.ctx.streamsChanged?.();
   }
 
+  /** A live view: its types are the stream's own states, in push order. */
   info(): StreamInfo {
-    return {
+    this.described ??= {
       id: this.id, nodeId: this.nodeId, nodeCluster: this.nodeCluster, roles: this.roles, peer: this.peer,
       protocol: this.protocol, connectedAt: this.connectedAt,
-      types: PUSH_ORDER.flatMap((typeUrl) => {
-        const s = this.types.get(typeUrl);
-        return s ? [{
-          typeUrl, sentVersion: s.sentVersion, sentNonce: s.nonce, ackedVersion: s.ackedVersion, awaitingAck: s.awaitingAck,
-          lastNack: s.lastNack, wildcard: s.wildcard, subscribed: s.names,
-        }] : [];
-      }),
+      types: PUSH_ORDER.flatMap((typeUrl) => this.types.get(typeUrl) ?? []),
     };
+    return this.described;
   }
 
   /** Handles one request of a known type, after the node is identified. */
@@ -146,11 +147,18 @@ export abstract class XdsStream<Request extends { node?: Node | undefined; typeU
 
   protected scheduleFlush(): void {
     if (this.flushQueued || this.closed) return;
+    // Most requests are ACKs that leave nothing to send: no event-loop turn for them.
+    if (!this.anyDirty()) return;
     this.flushQueued = true;
     setImmediate(() => {
       this.flushQueued = false;
       this.flush();
     });
+  }
+
+  private anyDirty(): boolean {
+    for (const state of this.types.values()) if (state.dirty) return true;
+    return false;
   }
 
   /** The request answered the latest response: an ACK, or a NACK when error_detail is set. */
@@ -163,7 +171,7 @@ export abstract class XdsStream<Request extends { node?: Node | undefined; typeU
       state.lastNack = error.message;
       this.ctx.metrics?.nacks.inc({ type });
       this.ctx.nackStore.record({
-        nodeId: this.nodeId, roles: this.roles, typeUrl: state.typeUrl, version: state.sentVersion, nonce: state.nonce,
+        nodeId: this.nodeId, roles: this.roles, typeUrl: state.typeUrl, version: state.sentVersion, nonce: state.sentNonce,
         resourceNames: state.sentNames, message: error.message, time: new Date(),
       });
       this.log.warn({ node: this.nodeId, type, version: state.sentVersion, resources: state.sentNames, error: error.message },
@@ -182,11 +190,12 @@ export abstract class XdsStream<Request extends { node?: Node | undefined; typeU
 
   protected newState(typeUrl: TypeUrl): TypeState {
     const state: TypeState = {
-      typeUrl, wildcard: false, names: new Set(), dirty: false, initialResponseDue: false, known: new Map(), nonce: '',
+      typeUrl, wildcard: false, subscribed: new Set(), dirty: false, initialResponseDue: false, known: new Map(), sentNonce: '',
       sentVersion: '', sentAt: 0, sentNames: [], awaitingAck: false, ackedVersion: '',
       equivalentVersion: '', lastNack: undefined,
     };
     this.types.set(typeUrl, state);
+    this.described = undefined;
     return state;
   }
 
@@ -220,6 +229,7 @@ export abstract class XdsStream<Request extends { node?: Node | undefined; typeU
     this.nodeId = node?.id ?? '';
     this.nodeCluster = node?.cluster ?? '';
     this.roles = rolesForNode(node);
+    this.described = undefined;
     for (const role of this.roles) this.ctx.metrics?.connectedGateways.inc({ role, protocol: this.protocol });
     this.log.info({ node: this.nodeId, cluster: this.nodeCluster, roles: this.roles }, 'gateway connected');
     this.ctx.streamsChanged?.();
@@ -257,10 +267,12 @@ export abstract class XdsStream<Request extends { node?: Node | undefined; typeU
     if (state.typeUrl === TypeUrl.Cluster) this.expectEdsSubscriptions(composed.sent, state.known);
     for (const resource of composed.sent) state.known.set(resource.name, resource.hash);
     for (const name of composed.removed) state.known.delete(name);
-    Object.assign(state, {
-      nonce, sentVersion: version, equivalentVersion: version, sentAt: Date.now(), awaitingAck: true,
-      sentNames: [...composed.sent.map((r) => r.name), ...composed.removed],
-    });
+    state.sentNonce = nonce;
+    state.sentVersion = version;
+    state.equivalentVersion = version;
+    state.sentAt = Date.now();
+    state.awaitingAck = true;
+    state.sentNames = composed.sent.map((r) => r.name).concat(composed.removed);
     const type = SHORT_NAME[state.typeUrl];
     this.ctx.metrics?.pushes.inc({ type });
     this.ctx.metrics?.pushedBytes.inc({ type }, composed.bytes.length);
@@ -287,7 +299,7 @@ export abstract class XdsStream<Request extends { node?: Node | undefined; typeU
   /** Whether clusters sent are still waiting for the gateway to subscribe to their endpoints. */
   private edsPending(): boolean {
     const endpoints = this.types.get(TypeUrl.Endpoint);
-    for (const name of this.pendingEds) if (endpoints?.wildcard || endpoints?.names.has(name)) this.pendingEds.delete(name);
+    for (const name of this.pendingEds) if (endpoints?.wildcard || endpoints?.subscribed.has(name)) this.pendingEds.delete(name);
     return this.pendingEds.size > 0;
   }
 

@@ -138,6 +138,21 @@ describe('FilesSource', () => {
     await eventually(() => store.get('Route', 'default/a') === undefined);
   });
 
+  it('an edited file applies only its own difference: an object replaced by another, then one dropped', async () => {
+    await writeFile(join(dir, 'routes.yaml'), `${ROUTE('a', 'a-1')}---\n${ROUTE('b', 'b-1')}`);
+    const { store, changes } = await start({ watch: true });
+    await writeFile(join(dir, 'routes.yaml'), `${ROUTE('a', 'a-1')}---\n${ROUTE('c', 'c-1')}`);
+    await eventually(() => store.get('Route', 'default/c') !== undefined);
+    expect(store.get('Route', 'default/b')).toBeUndefined();
+    await writeFile(join(dir, 'routes.yaml'), ROUTE('a', 'a-2'));
+    await eventually(() => store.get('Route', 'default/c') === undefined);
+    expect(store.list('Route').map((route) => route.spec.traffic?.[0]?.revisionName)).toEqual(['a-2']);
+    expect(changes.slice(1).map((batch) => batch.map((c) => `${c.type} ${c.key}`).sort())).toEqual([
+      ['added default/c', 'deleted default/b'],
+      ['deleted default/c', 'updated default/a'],
+    ]);
+  });
+
   it('sees a file replaced by a rename, again and again (how editors save)', async () => {
     await writeFile(join(dir, 'routes.yaml'), ROUTE('a', 'a-1'));
     const { store } = await start({ watch: true });

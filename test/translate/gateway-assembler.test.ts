@@ -85,6 +85,26 @@ describe('GatewayAssembler builds what buildGatewayResources builds, incremental
     expect(next.changes[TypeUrl.Cluster].upserts.map((r) => r.hash)).toEqual(local.changes[TypeUrl.Cluster].upserts.map((r) => r.hash));
   });
 
+  it('scoped tables: a route change sends the table again and no scope, a new host only its own scope', () => {
+    const { ingresses, ctx } = fixture('basic', 'scoped');
+    const assembler = new GatewayAssembler('local');
+    const view = new Map<TypeUrl, Map<string, Buffer>>();
+    const translations = ingresses.map((ingress) => translateIngress(ingress, ctx));
+    applyTo(view, assembler.update(translations, [], { ...NOTHING_DIRTY, all: true }, ctx));
+    const ingress = structuredClone(ingresses[0]!);
+    const rule = ingress.spec.rules![0]!;
+    rule.http!.paths[0]!.appendHeaders = { 'X-Changed': 'yes' };
+    const routeChange = assembler.update([translateIngress(ingress, ctx)], [], NOTHING_DIRTY, ctx);
+    applyTo(view, routeChange);
+    expect(routeChange.changes[TypeUrl.ScopedRoute]).toEqual({ upserts: [], removals: [] });
+    expect(routeChange.changes[TypeUrl.Route].upserts).toHaveLength(1);
+    rule.hosts = [...rule.hosts!, 'added.example.com'];
+    const hostChange = assembler.update([translateIngress(ingress, ctx)], [], NOTHING_DIRTY, ctx);
+    applyTo(view, hostChange);
+    expect(hostChange.changes[TypeUrl.ScopedRoute].upserts.map((scope) => scope.name)).toEqual([expect.stringContaining('added.example.com')]);
+    expectSameAsFullBuild(view, 'local', [translateIngress(ingress, ctx), ...translations.slice(1)], ctx, 'after a route change and a new host');
+  });
+
   it('an EndpointSlice change rebuilds only the endpoints of that Service', () => {
     const { ingresses, ctx } = fixture('activator-fallback');
     const assembler = new GatewayAssembler('external');

@@ -370,16 +370,23 @@ export class GatewayAssembler {
       table.scopedDirty.clear();
     }
     // Removals first, then additions: a host that moved between KIngresses keeps its (rebuilt) scope.
+    const previousScopes = new Map<string, { table: string; scopes: readonly string[] }>();
     for (const key of dirtyKeys) {
       const previous = this.scopedByIngress.get(key);
       if (!previous) continue;
       for (const name of previous.scopes) scopes.set(name, undefined);
+      previousScopes.set(key, previous);
       routes.set(previous.table, undefined);
       this.scopedByIngress.delete(key);
     }
+    const servedScopes = this.served.get(TypeUrl.ScopedRoute)!;
     for (const key of dirtyKeys) {
       const translation = this.accepted.has(key) ? this.translations.get(key) : undefined;
-      const built = translation && scopedRouteResources(this.role, translation, shared);
+      // A host the KIngress kept keeps its scope as served (most changes are to routes, not hosts), unless its
+      // table changed name or another KIngress of this pass took it over.
+      const had = previousScopes.get(key);
+      const kept = (name: string, table: string) => (had?.table === table && had.scopes.includes(name) && scopes.get(name) === undefined ? servedScopes.get(name) : undefined);
+      const built = translation && scopedRouteResources(this.role, translation, shared, kept);
       if (!built) continue;
       routes.set(built.routeConfiguration.name, built.routeConfiguration);
       for (const scope of built.scopes) scopes.set(scope.name, scope);

@@ -119,8 +119,14 @@ export function hostsOfVirtualHosts(virtualHosts: readonly EncodedVirtualHost[])
   return virtualHosts.flatMap((virtualHost) => virtualHost.domains.filter((domain) => !domain.endsWith(':*')));
 }
 
-/** What one KIngress adds to one gateway role in scoped mode: its route table and a scope per host of the role. */
-export function scopedRouteResources(role: GatewayRole, translation: IngressTranslation, shared = new SharedBuilds()): { routeConfiguration: XdsResource; scopes: XdsResource[] } | undefined {
+/**
+ * What one KIngress adds to one gateway role in scoped mode: its route table and a scope per host of the role. A
+ * scope is its role, host and table name, so `kept` may give back one this KIngress already had (for that table)
+ * instead of encoding it again.
+ */
+export function scopedRouteResources(
+  role: GatewayRole, translation: IngressTranslation, shared = new SharedBuilds(), kept: (scopeName: string, table: string) => XdsResource | undefined = () => undefined,
+): { routeConfiguration: XdsResource; scopes: XdsResource[] } | undefined {
   const table = routeTableFor(role, translation);
   if (!table) return undefined;
   const build = () => {
@@ -129,6 +135,6 @@ export function scopedRouteResources(role: GatewayRole, translation: IngressTran
   };
   return {
     routeConfiguration: shared.once(TypeUrl.Route, table.name, translation, build),
-    scopes: hostsOfVirtualHosts(translation.roles[role].sharedVirtualHosts).map((host) => buildScope(role, host, table.name)),
+    scopes: hostsOfVirtualHosts(translation.roles[role].sharedVirtualHosts).map((host) => kept(scopeName(role, host), table.name) ?? buildScope(role, host, table.name)),
   };
 }

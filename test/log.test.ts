@@ -1,0 +1,15 @@
+import { expect, it } from 'vitest';
+import { writtenOncePerTurn } from '../src/log.js';
+
+it('writes the log lines of one event-loop turn together, at its end', async () => {
+  const written: string[] = [];
+  const stream = writtenOncePerTurn({ write: (text) => written.push(text) });
+  stream.write('manifests applied\n');
+  stream.write('reconciled\n');
+  expect(written).toEqual([]);
+  await new Promise((resolve) => setImmediate(resolve));
+  expect(written).toEqual(['manifests applied\nreconciled\n']);
+  stream.write('next turn\n');
+  await new Promise((resolve) => setImmediate(resolve));
+  expect(written).toEqual(['manifests applied\nreconciled\n', 'next turn\n']);
+});
