@@ -13,6 +13,7 @@ import type { XdsCache } from '../xds/cache.js';
 import type { XdsResource } from '../xds/resource.js';
 import { TypeUrl } from '../xds/resource-types.js';
 import { GATEWAY_ROLES, type GatewayRole } from '../xds/roles.js';
+import { StringSets } from '../string-sets.js';
 import { CoalescingScheduler } from './coalescing-scheduler.js';
 
 export interface ReconcilerOptions {
@@ -61,7 +62,7 @@ export class Reconciler {
   private readonly ingresses = new Map<string, TranslatedIngress>();
   private readonly translations = new Map<string, IngressTranslation>();
   /** KIngress keys by the 'ns/name' of each Service their translation read. */
-  private readonly ingressesByService = new Map<string, Set<string>>();
+  private readonly ingressesByService = new StringSets();
   private placeholders = new Map<string, Service>();
   private readonly knativeMemo = new KnativeMemo();
   private pending: ObjectChange[] = [];
@@ -193,7 +194,7 @@ export class Reconciler {
     if (knativeDirty) this.refreshKnative(dirtyIngresses, removed, changedServices);
     else this.refreshGivenIngresses(dirtyIngresses, removed);
     for (const service of changedServices) dirtyServices.add(service);
-    for (const service of changedServices) for (const key of this.ingressesByService.get(service) ?? []) dirtyIngresses.add(key);
+    for (const service of changedServices) for (const key of this.ingressesByService.members(service)) dirtyIngresses.add(key);
 
     const changed = this.translateKeys(full ? this.ingresses.keys() : dirtyIngresses, pass);
     for (const key of removed) {
@@ -293,17 +294,10 @@ export class Reconciler {
   }
 
   private indexDependencies(ingressKey: string, translation: IngressTranslation | undefined): void {
-    for (const service of this.translations.get(ingressKey)?.dependencies.services ?? []) {
-      const keys = this.ingressesByService.get(service);
-      keys?.delete(ingressKey);
-      if (keys?.size === 0) this.ingressesByService.delete(service);
-    }
-    for (const service of translation?.dependencies.services ?? []) {
-      const keys = this.ingressesByService.get(service) ?? new Set<string>();
-      keys.add(ingressKey);
-      this.ingressesByService.set(service, keys);
-    }
+    for (const service of this.translations.get(ingressKey)?.dependencies.services ?? []) this.ingressesByService.delete(service, ingressKey);
+    for (const service of translation?.dependencies.services ?? []) this.ingressesByService.add(service, ingressKey);
   }
+
 
   /** A KIngress that gains or loses a conflict changed what it serves: its readiness starts over. */
   private markConflicts(conflicts: readonly HostConflict[], pass: number): void {
