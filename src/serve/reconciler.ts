@@ -4,6 +4,7 @@ import type { FerryMetrics } from '../metrics.js';
 import { FERRY_INGRESS_CLASS, INGRESS_CLASS_ANNOTATION, type KIngress } from '../model/ingress.js';
 import { SERVICE_NAME_LABEL, type Service } from '../model/kube.js';
 import type { ObjectKind } from '../model/kinds.js';
+import { flatJoin } from '../model/meta.js';
 import type { ObjectChange } from '../store/changes.js';
 import type { Store } from '../store/store.js';
 import { GatewayAssembler, type GatewayDirty, type GatewayUpdate } from '../translate/envoy/gateway-assembler.js';
@@ -317,7 +318,7 @@ export class Reconciler {
 }
 
 function key(object: { metadata: { namespace?: string; name: string } }): string {
-  return `${object.metadata.namespace ?? ''}/${object.metadata.name}`;
+  return flatJoin('/', object.metadata.namespace ?? '', object.metadata.name);
 }
 
 /**

@@ -2,7 +2,7 @@ import { isDeepStrictEqual } from 'node:util';
 import type { EndpointSlice } from '../model/kube.js';
 import { SERVICE_NAME_LABEL } from '../model/kube.js';
 import { OBJECT_KINDS, type AnyObject, type ObjectKind, type ObjectsByKind } from '../model/kinds.js';
-import { objectKey } from '../model/meta.js';
+import { flatJoin, objectKey } from '../model/meta.js';
 import type { ObjectChange, StoreUpdate } from './changes.js';
 import { ObjectIndex } from './index.js';
 
@@ -18,7 +18,7 @@ export class Store {
   private readonly listeners = new Set<ChangeListener>();
   private readonly slicesByService = new ObjectIndex<EndpointSlice>((slice) => {
     const service = slice.metadata.labels?.[SERVICE_NAME_LABEL];
-    return service ? [`${slice.metadata.namespace}/${service}`] : [];
+    return service ? [flatJoin('/', slice.metadata.namespace ?? '', service)] : [];
   });
 
   /** Applies a batch and notifies listeners once with what really changed (an identical re-put is no change). */

@@ -21,6 +21,7 @@ import { buildTlsSecret } from './secrets.js';
 import { compactVirtualHosts, type EncodedVirtualHost } from './virtual-host.js';
 import { SortedKeys } from './sorted-keys.js';
 import { StringSets } from '../../string-sets.js';
+import { flatJoin } from '../../model/meta.js';
 
 /** What changed outside the KIngress translations since the previous update. */
 export interface GatewayDirty {
@@ -464,5 +465,5 @@ function routesTo(backends: readonly Backend[], clusterName: string): boolean {
 }
 
 function serviceKey(backend: Backend): string {
-  return `${backend.namespace}/${backend.serviceName}`;
+  return flatJoin('/', backend.namespace, backend.serviceName);
 }

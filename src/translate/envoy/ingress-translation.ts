@@ -1,5 +1,5 @@
 import { isExternalRule, type HTTPIngressPath, type IngressBackendSplit, type KIngress } from '../../model/ingress.js';
-import { objectKey } from '../../model/meta.js';
+import { flatJoin, objectKey } from '../../model/meta.js';
 import type { GatewayRole } from '../../xds/roles.js';
 import { probeHash } from '../probe-hash.js';
 import { resolveBackend, type Backend } from './backends.js';
@@ -64,7 +64,7 @@ export function translateIngress(ingress: KIngress, ctx: TranslateContext): Ingr
   const splitsOf = (path: HTTPIngressPath, pathField: string, backends: Map<string, Backend>): RouteSplit[] =>
     path.splits.map((split, k) => {
       const field = `${pathField}.splits[${k}]`;
-      services.add(`${split.serviceNamespace}/${split.serviceName}`);
+      services.add(flatJoin('/', split.serviceNamespace, split.serviceName));
       const resolved = resolveBackend(split, ctx.service(split.serviceNamespace, split.serviceName), field);
       if (resolved.warning) warnings.push(resolved.warning);
       if (resolved.backend) backends.set(resolved.clusterName, resolved.backend);
