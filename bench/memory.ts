@@ -1,8 +1,7 @@
 import { Session } from 'node:inspector/promises';
 import { parseArgs } from 'node:util';
 import { pathToFileURL } from 'node:url';
-import { setFlagsFromString } from 'node:v8';
-import { runInNewContext } from 'node:vm';
+import { fullGarbageCollection } from '../src/cli/collect-after-sync.js';
 import { silentLogger } from '../src/log.js';
 import { Reconciler } from '../src/serve/reconciler.js';
 import { FilesSource } from '../src/sources/files.js';
@@ -23,10 +22,8 @@ import { XdsCache } from '../src/xds/cache.js';
 type Usage = Record<'rss' | 'heapUsed' | 'external' | 'arrayBuffers', number>;
 
 function collect(): void {
-  setFlagsFromString('--expose-gc');
-  const gc = runInNewContext('gc') as () => void;
-  gc();
-  gc();
+  fullGarbageCollection();
+  fullGarbageCollection();
 }
 
 function usage(): Usage {

@@ -4,6 +4,7 @@ import type { FerryMetrics } from '../metrics.js';
 import { FERRY_INGRESS_CLASS, INGRESS_CLASS_ANNOTATION, type KIngress } from '../model/ingress.js';
 import { SERVICE_NAME_LABEL, type Service } from '../model/kube.js';
 import type { ObjectKind } from '../model/kinds.js';
+import { flatJoin } from '../model/meta.js';
 import type { ObjectChange } from '../store/changes.js';
 import type { Store } from '../store/store.js';
 import { GatewayAssembler, type GatewayDirty, type GatewayUpdate } from '../translate/envoy/gateway-assembler.js';
@@ -14,6 +15,7 @@ import type { XdsCache } from '../xds/cache.js';
 import type { XdsResource } from '../xds/resource.js';
 import { TypeUrl } from '../xds/resource-types.js';
 import { GATEWAY_ROLES, type GatewayRole } from '../xds/roles.js';
+import { StringSets } from '../string-sets.js';
 import { CoalescingScheduler } from './coalescing-scheduler.js';
 
 export interface ReconcilerOptions {
@@ -62,7 +64,7 @@ export class Reconciler {
   private readonly ingresses = new Map<string, TranslatedIngress>();
   private readonly translations = new Map<string, IngressTranslation>();
   /** KIngress keys by the 'ns/name' of each Service their translation read. */
-  private readonly ingressesByService = new Map<string, Set<string>>();
+  private readonly ingressesByService = new StringSets();
   private placeholders = new Map<string, Service>();
   private readonly knativeMemo = new KnativeMemo();
   private pending: ObjectChange[] = [];
@@ -194,7 +196,7 @@ export class Reconciler {
     if (knativeDirty) this.refreshKnative(dirtyIngresses, removed, changedServices);
     else this.refreshGivenIngresses(dirtyIngresses, removed);
     for (const service of changedServices) dirtyServices.add(service);
-    for (const service of changedServices) for (const key of this.ingressesByService.get(service) ?? []) dirtyIngresses.add(key);
+    for (const service of changedServices) for (const key of this.ingressesByService.members(service)) dirtyIngresses.add(key);
 
     const changed = this.translateKeys(full ? this.ingresses.keys() : dirtyIngresses, pass);
     for (const key of removed) {
@@ -295,17 +297,10 @@ export class Reconciler {
   }
 
   private indexDependencies(ingressKey: string, translation: IngressTranslation | undefined): void {
-    for (const service of this.translations.get(ingressKey)?.dependencies.services ?? []) {
-      const keys = this.ingressesByService.get(service);
-      keys?.delete(ingressKey);
-      if (keys?.size === 0) this.ingressesByService.delete(service);
-    }
-    for (const service of translation?.dependencies.services ?? []) {
-      const keys = this.ingressesByService.get(service) ?? new Set<string>();
-      keys.add(ingressKey);
-      this.ingressesByService.set(service, keys);
-    }
+    for (const service of this.translations.get(ingressKey)?.dependencies.services ?? []) this.ingressesByService.delete(service, ingressKey);
+    for (const service of translation?.dependencies.services ?? []) this.ingressesByService.add(service, ingressKey);
   }
+
 
   /** A KIngress that gains or loses a conflict changed what it serves: its readiness starts over. */
   private markConflicts(conflicts: readonly HostConflict[], pass: number): void {
@@ -325,7 +320,7 @@ export class Reconciler {
 }
 
 function key(object: { metadata: { namespace?: string; name: string } }): string {
-  return `${object.metadata.namespace ?? ''}/${object.metadata.name}`;
+  return flatJoin('/', object.metadata.namespace ?? '', object.metadata.name);
 }
 
 /**

@@ -4,7 +4,6 @@ import { readFile, readdir, stat } from 'node:fs/promises';
 import { join, relative, sep } from 'node:path';
 import type { Logger } from '../log.js';
 import { silentLogger } from '../log.js';
-import type { AnyObject, ObjectKind } from '../model/kinds.js';
 import { objectKey } from '../model/meta.js';
 import { formatValidationError } from '../model/validation-error.js';
 import type { StoreUpdate } from '../store/changes.js';
@@ -51,10 +50,10 @@ export class FilesSource extends EventEmitter implements Source {
   private readonly debounceMs: number;
   private readonly watchEnabled: boolean;
   private readonly files = new Map<string, FileState>();
-  /** What this source has put in the Store, by object id, and which file it came from. */
-  private readonly applied = new Map<string, { kind: ObjectKind; object: AnyObject; file: string }>();
-  /** The object ids each file put in the Store. */
-  private readonly appliedByFile = new Map<string, Set<string>>();
+  /** What this source has put in the Store, by object id (the files' own objects, not copies nor wrappers). */
+  private applied = new Map<string, ManifestObject>();
+  /** The object ids each file put in the Store: which file an applied object came from. */
+  private appliedByFile = new Map<string, Set<string>>();
   /** True while some object is defined in two files: then every change is applied over all files. */
   private duplicates = false;
   /** One non-recursive watch per directory: Node's recursive watch on Linux loses files replaced by a rename. */
@@ -256,7 +255,7 @@ export class FilesSource extends EventEmitter implements Source {
       let kept = 0;
       for (const object of this.files.get(path)?.objects.values() ?? []) {
         const applied = this.applied.get(object.id);
-        if (applied !== undefined && applied.file !== path) {
+        if (applied !== undefined && !this.appliedByFile.get(path)?.has(object.id)) {
           this.applyToStore();
           return;
         }
@@ -270,7 +269,7 @@ export class FilesSource extends EventEmitter implements Source {
       const had = this.appliedByFile.get(path)?.size ?? 0;
       for (const object of changedByPath.get(path)!) {
         updates.push({ kind: object.kind, object: object.object } as StoreUpdate);
-        this.record(object.id, object.kind, object.object, path);
+        this.record(object, path);
       }
       if (keptByPath.get(path) === had) continue;
       const objects = this.files.get(path)?.objects ?? new Map<string, ManifestObject>();
@@ -278,28 +277,25 @@ export class FilesSource extends EventEmitter implements Source {
         if (objects.has(id)) continue;
         const { kind, object } = this.applied.get(id)!;
         updates.push({ kind, key: objectKey(object), delete: true });
-        this.forget(id);
+        this.forget(id, path);
       }
     }
     this.applyUpdates(updates);
   }
 
-  private record(id: string, kind: ObjectKind, object: AnyObject, file: string): void {
-    const previous = this.applied.get(id);
-    if (previous && previous.file !== file) this.appliedByFile.get(previous.file)?.delete(id);
-    this.applied.set(id, { kind, object, file });
+  /** An object of this file is in the Store (one moved from another file is recorded by applyToStore alone). */
+  private record(object: ManifestObject, file: string): void {
+    this.applied.set(object.id, object);
     const ids = this.appliedByFile.get(file) ?? new Set<string>();
-    ids.add(id);
+    ids.add(object.id);
     this.appliedByFile.set(file, ids);
   }
 
-  private forget(id: string): void {
-    const previous = this.applied.get(id);
-    if (!previous) return;
+  private forget(id: string, file: string): void {
     this.applied.delete(id);
-    const ids = this.appliedByFile.get(previous.file);
+    const ids = this.appliedByFile.get(file);
     ids?.delete(id);
-    if (ids?.size === 0) this.appliedByFile.delete(previous.file);
+    if (ids?.size === 0) this.appliedByFile.delete(file);
   }
 
   private applyUpdates(updates: StoreUpdate[]): void {
@@ -330,16 +326,14 @@ export class FilesSource extends EventEmitter implements Source {
     }
     this.duplicates = duplicates;
     const updates: StoreUpdate[] = [];
+    const previous = this.applied;
+    this.applied = new Map();
+    this.appliedByFile = new Map();
     for (const [id, { object, file }] of desired) {
-      const applied = this.applied.get(id);
-      if (applied?.object !== object.object) updates.push({ kind: object.kind, object: object.object } as StoreUpdate);
-      if (applied?.object !== object.object || applied.file !== file) this.record(id, object.kind, object.object, file);
+      if (previous.get(id)?.object !== object.object) updates.push({ kind: object.kind, object: object.object } as StoreUpdate);
+      this.record(object, file);
     }
-    for (const [id, { kind, object }] of [...this.applied]) {
-      if (desired.has(id)) continue;
-      updates.push({ kind, key: objectKey(object), delete: true });
-      this.forget(id);
-    }
+    for (const [id, { kind, object }] of previous) if (!desired.has(id)) updates.push({ kind, key: objectKey(object), delete: true });
     this.applyUpdates(updates);
   }
 

@@ -4,7 +4,7 @@ import type { Endpoints, Secret } from '../model/kube.js';
 import { TLS_SECRET_TYPE } from '../model/kube.js';
 import { KNATIVE_CONFIG_MAPS, KNATIVE_NAMESPACE } from '../model/config.js';
 import { CLUSTER_SCOPED_KINDS, acceptedManifestKinds, manifestKind, type AnyObject, type ObjectKind } from '../model/kinds.js';
-import { objectKey } from '../model/meta.js';
+import { flatJoin, objectKey } from '../model/meta.js';
 import { manifestKindName, validateObject } from '../model/validate.js';
 import { describeObject, type ValidationError } from '../model/validation-error.js';
 import { endpointsToSlices } from './endpoints-to-slices.js';
@@ -33,7 +33,7 @@ export interface ParsedManifest {
 }
 
 function objectId(kind: ObjectKind | 'Endpoints', key: string): string {
-  return `${kind}:${key}`;
+  return flatJoin(':', kind, key);
 }
 
 /** What one document of a file gave: a file's result in small. */

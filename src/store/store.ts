@@ -1,17 +1,15 @@
 import { isDeepStrictEqual } from 'node:util';
-import type { KIngress } from '../model/ingress.js';
 import type { EndpointSlice } from '../model/kube.js';
 import { SERVICE_NAME_LABEL } from '../model/kube.js';
 import { OBJECT_KINDS, type AnyObject, type ObjectKind, type ObjectsByKind } from '../model/kinds.js';
-import { objectKey } from '../model/meta.js';
-import type { DomainMapping } from '../model/serving.js';
+import { flatJoin, objectKey } from '../model/meta.js';
 import type { ObjectChange, StoreUpdate } from './changes.js';
 import { ObjectIndex } from './index.js';
 
 export type ChangeListener = (changes: readonly ObjectChange[]) => void;
 
 /**
- * Every object Ferry knows, by kind and 'namespace/name' (cluster-scoped objects by name), with the indexes
+ * Every object Ferry knows, by kind and 'namespace/name' (cluster-scoped objects by name), with the index
  * translation needs. Objects are treated as immutable: a source replaces an object, never edits it in place.
  * Listeners hear, per applied batch, exactly which objects were added, updated (content changed) or deleted.
  */
@@ -20,18 +18,7 @@ export class Store {
   private readonly listeners = new Set<ChangeListener>();
   private readonly slicesByService = new ObjectIndex<EndpointSlice>((slice) => {
     const service = slice.metadata.labels?.[SERVICE_NAME_LABEL];
-    return service ? [`${slice.metadata.namespace}/${service}`] : [];
-  });
-  private readonly mappingsByRef = new ObjectIndex<DomainMapping>((mapping) =>
-    mapping.spec?.ref?.name ? [`${mapping.metadata.namespace}/${mapping.spec.ref.name}`] : []);
-  private readonly ingressesBySecret = new ObjectIndex<KIngress>((ingress) =>
-    (ingress.spec?.tls ?? []).map((tls) => `${tls.secretNamespace}/${tls.secretName}`));
-  private readonly ingressesByBackend = new ObjectIndex<KIngress>((ingress) => {
-    const services = new Set<string>();
-    for (const rule of ingress.spec?.rules ?? []) {
-      for (const path of rule.http?.paths ?? []) for (const split of path.splits ?? []) services.add(`${split.serviceNamespace}/${split.serviceName}`);
-    }
-    return [...services];
+    return service ? [flatJoin('/', slice.metadata.namespace ?? '', service)] : [];
   });
 
   /** Applies a batch and notifies listeners once with what really changed (an identical re-put is no change). */
@@ -61,22 +48,8 @@ export class Store {
 
   /** EndpointSlices labelled kubernetes.io/service-name=<service> in the Service's namespace. */
   endpointSlicesForService(namespace: string, service: string): EndpointSlice[] {
-    return this.lookup('EndpointSlice', this.slicesByService, `${namespace}/${service}`);
-  }
-
-  /** DomainMappings whose spec.ref names this object (any kind) in their namespace. */
-  domainMappingsForRef(namespace: string, name: string): DomainMapping[] {
-    return this.lookup('DomainMapping', this.mappingsByRef, `${namespace}/${name}`);
-  }
-
-  /** KIngresses whose spec.tls uses this Secret. */
-  ingressesForSecret(namespace: string, name: string): KIngress[] {
-    return this.lookup('KIngress', this.ingressesBySecret, `${namespace}/${name}`);
-  }
-
-  /** KIngresses with a split to this core Service. */
-  ingressesForBackend(namespace: string, service: string): KIngress[] {
-    return this.lookup('KIngress', this.ingressesByBackend, `${namespace}/${service}`);
+    const slices = this.bucket('EndpointSlice');
+    return this.slicesByService.keys(`${namespace}/${service}`).sort().map((key) => slices.get(key)!);
   }
 
   /** Returns a function that removes the listener. */
@@ -87,10 +60,6 @@ export class Store {
 
   private bucket<K extends ObjectKind>(kind: K): Map<string, ObjectsByKind[K]> {
     return this.objects.get(kind) as Map<string, ObjectsByKind[K]>;
-  }
-
-  private lookup<K extends ObjectKind>(kind: K, index: ObjectIndex<ObjectsByKind[K]>, value: string): ObjectsByKind[K][] {
-    return index.keys(value).sort().map((key) => this.bucket(kind).get(key)!);
   }
 
   private put<K extends ObjectKind>(kind: K, object: ObjectsByKind[K]): ObjectChange | undefined {
@@ -113,20 +82,12 @@ export class Store {
     return { kind, key, type: 'deleted', previous } as ObjectChange;
   }
 
+  /** The one index translation needs; other kinds are looked up by key. */
   private index(kind: ObjectKind, key: string, object: AnyObject): void {
-    this.eachIndex(kind, (index) => index.add(key, object));
+    if (kind === 'EndpointSlice') this.slicesByService.add(key, object as EndpointSlice);
   }
 
   private unindex(kind: ObjectKind, key: string, object: AnyObject): void {
-    this.eachIndex(kind, (index) => index.remove(key, object));
-  }
-
-  private eachIndex(kind: ObjectKind, visit: (index: ObjectIndex<AnyObject>) => void): void {
-    if (kind === 'EndpointSlice') visit(this.slicesByService as unknown as ObjectIndex<AnyObject>);
-    if (kind === 'DomainMapping') visit(this.mappingsByRef as unknown as ObjectIndex<AnyObject>);
-    if (kind === 'KIngress') {
-      visit(this.ingressesBySecret as unknown as ObjectIndex<AnyObject>);
-      visit(this.ingressesByBackend as unknown as ObjectIndex<AnyObject>);
-    }
+    if (kind === 'EndpointSlice') this.slicesByService.remove(key, object as EndpointSlice);
   }
 }

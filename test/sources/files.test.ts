@@ -126,6 +126,23 @@ describe('FilesSource', () => {
     expect(problems.map((p) => [p.file, p.message])).toEqual([['b.yaml', 'also defined in a.yaml, which is used; remove one of them']]);
   });
 
+  it('follows an object moved to another file: the new file owns it, and removing it there deletes it', async () => {
+    await writeFile(join(dir, 'a.yaml'), `${ROUTE('a', 'a-1')}---\n${ROUTE('b', 'b-1')}`);
+    await writeFile(join(dir, 'b.yaml'), ROUTE('c', 'c-1'));
+    const { store, changes } = await start({ watch: true });
+    changes.length = 0;
+    await writeFile(join(dir, 'a.yaml'), ROUTE('a', 'a-1'));
+    await writeFile(join(dir, 'b.yaml'), `${ROUTE('c', 'c-1')}---\n${ROUTE('b', 'b-2')}`);
+    await eventually(() => store.get('Route', 'default/b')?.spec.traffic![0]!.revisionName === 'b-2');
+    await writeFile(join(dir, 'a.yaml'), `${ROUTE('a', 'a-2')}`);
+    await eventually(() => store.get('Route', 'default/a')?.spec.traffic![0]!.revisionName === 'a-2');
+    expect(store.get('Route', 'default/b')?.spec.traffic![0]!.revisionName).toBe('b-2');
+    await writeFile(join(dir, 'b.yaml'), ROUTE('c', 'c-1'));
+    await eventually(() => store.get('Route', 'default/b') === undefined);
+    expect(store.list('Route').map((r) => r.metadata.name)).toEqual(['a', 'c']);
+    expect(changes.flat().filter((c) => c.key === 'default/b').at(-1)?.type).toBe('deleted');
+  });
+
   it('watches the directory: a changed file, a new file in a new folder and a removed file reach the store', async () => {
     await writeFile(join(dir, 'routes.yaml'), ROUTE('a', 'a-1'));
     const { store } = await start({ watch: true });

@@ -29,20 +29,4 @@ describe('Store', () => {
     expect(store.endpointSlicesForService('default', 'one').map((s) => s.metadata.name)).toEqual(['a']);
     expect(store.endpointSlicesForService('default', 'two').map((s) => s.metadata.name)).toEqual(['b']);
   });
-
-  it('indexes DomainMappings by ref and KIngresses by Secret and backend', () => {
-    const store = new Store();
-    store.apply([
-      { kind: 'DomainMapping', object: { apiVersion: 'serving.knative.dev/v1beta1', kind: 'DomainMapping', metadata: { name: 'a.example.org', namespace: 'default' }, spec: { ref: { kind: 'Service', name: 'hello' } } } },
-      { kind: 'KIngress', object: { apiVersion: 'networking.internal.knative.dev/v1alpha1', kind: 'Ingress', metadata: { name: 'i', namespace: 'default' }, spec: {
-        tls: [{ hosts: ['a'], secretName: 'cert', secretNamespace: 'default' }],
-        rules: [{ hosts: ['a'], http: { paths: [{ splits: [{ serviceNamespace: 'default', serviceName: 'hello-1', servicePort: 80 }] }] } }],
-      } } },
-    ]);
-    expect(store.domainMappingsForRef('default', 'hello').map((m) => m.metadata.name)).toEqual(['a.example.org']);
-    expect(store.ingressesForSecret('default', 'cert').map((i) => i.metadata.name)).toEqual(['i']);
-    expect(store.ingressesForBackend('default', 'hello-1').map((i) => i.metadata.name)).toEqual(['i']);
-    store.apply([{ kind: 'KIngress', key: 'default/i', delete: true }]);
-    expect(store.ingressesForSecret('default', 'cert')).toEqual([]);
-  });
 });

@@ -22,6 +22,7 @@ import { compactVirtualHosts, type EncodedVirtualHost } from './virtual-host.js'
 import { SharedBuilds } from './shared-builds.js';
 import { SortedKeys } from './sorted-keys.js';
 import { StringSets } from '../../string-sets.js';
+import { flatJoin } from '../../model/meta.js';
 
 /** What changed outside the KIngress translations since the previous update. */
 export interface GatewayDirty {
@@ -84,8 +85,8 @@ export class GatewayAssembler {
   private readonly tlsKeys = new SortedKeys();
   /** Each TLS-bearing KIngress's spec.tls as this role serves it, to tell a TLS change from any other change. */
   private readonly tlsSignatures = new Map<string, string>();
-  /** Cluster names each KIngress routes to in this role: its translation's own map, not a copy. */
-  private readonly usedBy = new Map<string, ReadonlyMap<string, Backend>>();
+  /** The backends each KIngress routes to in this role: its translation's own array, not a copy. */
+  private readonly usedBy = new Map<string, readonly Backend[]>();
   private tlsDirty = true;
   /** The backend each served cluster was built from, to skip rebuilding an unchanged one (`served` has the resource). */
   private readonly clusters = new Map<string, Backend>();
@@ -218,18 +219,19 @@ export class GatewayAssembler {
     }
 
     const before = this.usedBy.get(key);
-    for (const clusterName of before?.keys() ?? []) {
-      if (part?.backends.has(clusterName)) continue;
+    for (const { clusterName } of before ?? []) {
+      if (part && routesTo(part.backends, clusterName)) continue;
       const entry = this.backendUsers.get(clusterName);
       if (entry) entry.users -= 1;
       dirtyBackends.add(clusterName);
     }
-    if (part && part.backends.size > 0) this.usedBy.set(key, part.backends);
+    if (part && part.backends.length > 0) this.usedBy.set(key, part.backends);
     else this.usedBy.delete(key);
-    for (const [clusterName, backend] of part?.backends ?? []) {
+    for (const backend of part?.backends ?? []) {
+      const { clusterName } = backend;
       const entry = this.backendUsers.get(clusterName);
       if (entry) {
-        if (!before?.has(clusterName)) entry.users += 1;
+        if (!before || !routesTo(before, clusterName)) entry.users += 1;
         entry.backend = backend;
       } else {
         this.backendUsers.set(clusterName, { backend, users: 1 });
@@ -478,6 +480,10 @@ function fieldDigest(key: string, virtualHosts: readonly EncodedVirtualHost[]): 
   return resourceDigest(key, virtualHosts.map((v) => v.hash).join(','));
 }
 
+function routesTo(backends: readonly Backend[], clusterName: string): boolean {
+  return backends.some((backend) => backend.clusterName === clusterName);
+}
+
 function serviceKey(backend: Backend): string {
-  return `${backend.namespace}/${backend.serviceName}`;
+  return flatJoin('/', backend.namespace, backend.serviceName);
 }

@@ -59,7 +59,7 @@ export function buildGatewayResources(role: GatewayRole, translations: readonly 
 
   for (const translation of accepted) {
     const part = translation.roles[role];
-    for (const [name, backend] of part.backends) backends.set(name, backend);
+    for (const backend of part.backends) backends.set(backend.clusterName, backend);
     for (const tls of part.tls) {
       const secretName = addSecret(tls.secret.namespace, tls.secret.name, tls.name);
       if (secretName) chains.push({ name: tls.name, serverNames: tls.serverNames, secretName });

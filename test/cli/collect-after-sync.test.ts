@@ -1,0 +1,55 @@
+import { describe, expect, it } from 'vitest';
+import { setImmediate as nextTurn } from 'node:timers/promises';
+import { collectGarbageOnceSynced, fullGarbageCollection } from '../../src/cli/collect-after-sync.js';
+
+function streamEvents(): { onStreamsChanged(listener: () => void): () => void; emit(): void; listeners: Set<() => void> } {
+  const listeners = new Set<() => void>();
+  return {
+    listeners,
+    onStreamsChanged: (listener) => {
+      listeners.add(listener);
+      return () => listeners.delete(listener);
+    },
+    emit: () => { for (const listener of [...listeners]) listener(); },
+  };
+}
+
+describe('collectGarbageOnceSynced', () => {
+  it('collects once, on a later turn, the first time the gateways are in sync, then stops listening', async () => {
+    const events = streamEvents();
+    let synced = false;
+    let collections = 0;
+    collectGarbageOnceSynced(events, () => synced, () => { collections += 1; });
+    events.emit();
+    await nextTurn();
+    expect(collections).toBe(0);
+    synced = true;
+    events.emit();
+    expect(collections).toBe(0);
+    await nextTurn();
+    expect(collections).toBe(1);
+    expect(events.listeners.size).toBe(0);
+    events.emit();
+    await nextTurn();
+    expect(collections).toBe(1);
+  });
+
+  it('collects at once when the gateways are already in sync', async () => {
+    const events = streamEvents();
+    let collections = 0;
+    collectGarbageOnceSynced(events, () => true, () => { collections += 1; });
+    await nextTurn();
+    expect(collections).toBe(1);
+    expect(events.listeners.size).toBe(0);
+  });
+
+  it('frees unreachable objects', async () => {
+    let garbage: object | undefined = {};
+    const ref = new WeakRef(garbage);
+    garbage = undefined;
+    // A WeakRef keeps its target alive until the end of the turn that made it.
+    await nextTurn();
+    fullGarbageCollection();
+    expect(ref.deref()).toBeUndefined();
+  });
+});
