@@ -56,8 +56,8 @@ function sharesTable({ roles: { external, local } }: IngressTranslation): boolea
   if (external.sharedVirtualHosts.length === 0) return false;
   const localVirtualHosts = new Set(local.sharedVirtualHosts);
   if (!external.sharedVirtualHosts.every((virtualHost) => localVirtualHosts.has(virtualHost))) return false;
-  for (const cluster of local.backends.keys()) if (!external.backends.has(cluster)) return false;
-  return true;
+  const externalClusters = new Set(external.backends.map((backend) => backend.clusterName));
+  return local.backends.every((backend) => externalClusters.has(backend.clusterName));
 }
 
 /** The scope of one host in one role, e.g. `external/hello.default.example.com`. */
