@@ -19,6 +19,8 @@ export interface FilesSourceOptions {
   defaultNamespace?: string;
   /** Quiet time after a file event before the directory is rescanned, so an editor's burst of writes is read once. */
   debounceMs?: number;
+  /** Longest a rescan waits while events keep coming closer together than debounceMs (default 100 ms). */
+  maxDelayMs?: number;
   /** Watch the directory for changes after the initial load (default true). */
   watch?: boolean;
 }
@@ -48,6 +50,9 @@ export class FilesSource extends EventEmitter implements Source {
   private readonly logger: Logger;
   private readonly defaultNamespace: string;
   private readonly debounceMs: number;
+  private readonly maxDelayMs: number;
+  /** When the first event not yet scanned came. */
+  private pendingSince: number | undefined;
   private readonly watchEnabled: boolean;
   private readonly files = new Map<string, FileState>();
   /** What this source has put in the Store, by object id (the files' own objects, not copies nor wrappers). */
@@ -70,6 +75,7 @@ export class FilesSource extends EventEmitter implements Source {
     this.logger = (options.logger ?? silentLogger).child({ source: 'files', directory: options.directory });
     this.defaultNamespace = options.defaultNamespace ?? 'default';
     this.debounceMs = options.debounceMs ?? 5;
+    this.maxDelayMs = options.maxDelayMs ?? 100;
     this.watchEnabled = options.watch ?? true;
   }
 
@@ -131,8 +137,15 @@ export class FilesSource extends EventEmitter implements Source {
     const file = name === null ? undefined : String(name);
     if (file !== undefined && MANIFEST_FILE.test(file) && !file.startsWith('.')) this.changedFiles?.add(join(directory, file));
     else this.changedFiles = undefined;
+    // Each event restarts the hold-off, but never past maxDelayMs after the first: a file written without pause
+    // is still read, at least every maxDelayMs.
+    const now = Date.now();
+    this.pendingSince ??= now;
     clearTimeout(this.timer);
-    this.timer = setTimeout(() => void this.scanSoon(), this.debounceMs);
+    this.timer = setTimeout(() => {
+      this.pendingSince = undefined;
+      void this.scanSoon();
+    }, Math.max(0, Math.min(this.debounceMs, this.pendingSince + this.maxDelayMs - now)));
   }
 
   private async scan(): Promise<void> {

@@ -155,6 +155,19 @@ describe('FilesSource', () => {
     await eventually(() => store.get('Route', 'default/a') === undefined);
   });
 
+  it('a file written without pause is still read: the hold-off never waits past its maximum delay', async () => {
+    await writeFile(join(dir, 'routes.yaml'), ROUTE('a', 'a-0'));
+    const { store } = await start({ watch: true });
+    // Writes every ~2 ms for 600 ms, always closer together than the 20 ms hold-off: the store must follow meanwhile.
+    let seenWhileWriting = false;
+    for (let i = 1, until = Date.now() + 600; Date.now() < until; i++) {
+      await writeFile(join(dir, 'routes.yaml'), ROUTE('a', `a-${i}`));
+      if (store.get('Route', 'default/a')?.spec.traffic?.[0]?.revisionName !== 'a-0') seenWhileWriting = true;
+      await new Promise((r) => setTimeout(r, 2));
+    }
+    expect(seenWhileWriting).toBe(true);
+  });
+
   it('an edited file applies only its own difference: an object replaced by another, then one dropped', async () => {
     await writeFile(join(dir, 'routes.yaml'), `${ROUTE('a', 'a-1')}---\n${ROUTE('b', 'b-1')}`);
     const { store, changes } = await start({ watch: true });
