@@ -111,5 +111,4 @@ export class Ferry {
     await this.envoy.start();
     this.options.logger.info({ admin: this.envoy.adminAddress, pid: this.envoy.pid }, 'managed Envoy started (roles external and local)');
   }
-
 }

@@ -7,13 +7,11 @@ import type { ObjectKind } from '../model/kinds.js';
 import { flatJoin } from '../model/meta.js';
 import type { ObjectChange } from '../store/changes.js';
 import type { Store } from '../store/store.js';
-import { GatewayAssembler, type GatewayDirty, type GatewayUpdate } from '../translate/envoy/gateway-assembler.js';
+import { GatewayAssembler, type GatewayDirty } from '../translate/envoy/gateway-assembler.js';
 import { SharedBuilds } from '../translate/envoy/shared-builds.js';
 import { translateIngress, type HostConflict, type IngressTranslation, type TranslateConfig, type TranslateContext } from '../translate/envoy/index.js';
 import { KnativeMemo, knativeInputsFromStore, sameObject, translateKnative, type KnativeStatus, type TranslatedIngress } from '../translate/knative/index.js';
 import type { XdsCache } from '../xds/cache.js';
-import type { XdsResource } from '../xds/resource.js';
-import { TypeUrl } from '../xds/resource-types.js';
 import { GATEWAY_ROLES, type GatewayRole } from '../xds/roles.js';
 import { StringSets } from '../string-sets.js';
 import { CoalescingScheduler } from './coalescing-scheduler.js';
@@ -112,21 +110,12 @@ export class Reconciler {
     this.refreshKnative(new Set(), removed, new Set());
     const keys = [...this.ingresses.keys()];
     const batches = inBatches(keys, (key) => (this.ingresses.get(key)!.ingress.spec.rules ?? []).flatMap((rule) => rule.hosts ?? []), batchSize);
-    const deferred = new Map<GatewayRole, Partial<Record<TypeUrl, Map<string, XdsResource>>>>(GATEWAY_ROLES.map((role) => [role, {}]));
     let handedOver = 0;
     let reported = Date.now();
     for (const [batch, batchKeys] of batches.entries()) {
       const last = batch === batches.length - 1;
       const changed = this.translateKeys(batchKeys, pass);
-      this.assemble(changed, [], { services: new Set(), secrets: new Set(), all: batch === 0, partial: !last }, pass, (assembler, update) => {
-        for (const typeUrl of [TypeUrl.Listener, TypeUrl.Route] as const) {
-          const changes = update.changes[typeUrl];
-          const later = (deferred.get(assembler.role)![typeUrl] ??= new Map());
-          for (const resource of changes.upserts) if (assembler.aggregatesAll(typeUrl, resource.name)) later.set(resource.name, resource);
-          changes.upserts = changes.upserts.filter((resource) => !assembler.aggregatesAll(typeUrl, resource.name));
-          if (last) changes.upserts.push(...later.values());
-        }
-      });
+      this.assemble(changed, [], { services: new Set(), secrets: new Set(), all: batch === 0, partial: !last }, pass);
       handedOver += changed.length;
       // Progress on a large start, once a second at most.
       if (!last && Date.now() - reported >= 1_000) {
@@ -225,13 +214,12 @@ export class Reconciler {
   }
 
   /** Each role's assembler takes the changes; what they change goes to the cache (after `adjust`, if given). */
-  private assemble(changed: IngressTranslation[], removed: string[], dirty: GatewayDirty, pass: number, adjust?: (assembler: GatewayAssembler, update: GatewayUpdate) => void): void {
+  private assemble(changed: IngressTranslation[], removed: string[], dirty: GatewayDirty, pass: number): void {
     const warnings = new Set<string>();
     let conflicts: HostConflict[] = [];
     const shared = new SharedBuilds();
     for (const [role, assembler] of this.assemblers) {
       const update = assembler.update(changed, removed, dirty, this.ctx, shared);
-      adjust?.(assembler, update);
       for (const warning of update.warnings) warnings.add(warning);
       conflicts = update.conflicts;
       if (this.options.cache.applyAll(role, update.changes)) this.logger.debug({ role, pass }, 'gateway resources changed');
@@ -300,7 +288,6 @@ export class Reconciler {
     for (const service of this.translations.get(ingressKey)?.dependencies.services ?? []) this.ingressesByService.delete(service, ingressKey);
     for (const service of translation?.dependencies.services ?? []) this.ingressesByService.add(service, ingressKey);
   }
-
 
   /** A KIngress that gains or loses a conflict changed what it serves: its readiness starts over. */
   private markConflicts(conflicts: readonly HostConflict[], pass: number): void {

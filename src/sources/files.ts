@@ -266,9 +266,10 @@ export class FilesSource extends EventEmitter implements Source {
     const keptByPath = new Map<string, number>();
     for (const path of paths) {
       let kept = 0;
+      const own = this.appliedByFile.get(path);
       for (const object of this.files.get(path)?.objects.values() ?? []) {
         const applied = this.applied.get(object.id);
-        if (applied !== undefined && !this.appliedByFile.get(path)?.has(object.id)) {
+        if (applied !== undefined && !own?.has(object.id)) {
           this.applyToStore();
           return;
         }

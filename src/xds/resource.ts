@@ -81,7 +81,8 @@ export function makeResource(typeUrl: TypeUrl, name: string, bytes: Uint8Array, 
 
 /**
  * Keeps the arena's waste bounded; the cache calls it after each batch of changes with a way to list every
- * resource it serves (a resource served to both roles may be listed twice), which is called only when enough was allocated since the last compaction.
+ * resource it serves (one served to both roles may be listed twice), called only when enough was allocated since
+ * the last compaction.
  */
 export function compactResources(served: () => readonly XdsResource[]): void {
   if (!resourceArena.wantsCompaction) return;

@@ -33,8 +33,9 @@ export interface GatewayDirty {
   /** Rebuild everything that reads the context (first update, configuration change). */
   all: boolean;
   /**
-   * A batch of a first pass, more KIngresses to come: what gathers every KIngress (aggregatesAll) and is served
-   * already is rebuilt once they are all in, not after each batch.
+   * A batch of a first pass, more KIngresses to come. What gathers every KIngress (the https listener's certificate
+   * chains, single route tables) would be partial: it is built and handed over once they are all in, so that a
+   * gateway that reconnects while Ferry restarts gets nothing partial, and it is not rebuilt after every batch.
    */
   partial?: boolean;
 }
@@ -329,21 +330,27 @@ export class GatewayAssembler {
 
   private refreshListeners(dirty: GatewayDirty, ctx: TranslateContext): ResourceChanges {
     if (!this.tlsDirty && !dirty.all) return { upserts: [], removals: [] };
-    if (dirty.partial && this.listeners.length > 0) return { upserts: [], removals: [] };
-    this.tlsDirty = false;
     const { config } = ctx;
+    const httpName = listenerName(this.role, 'http');
+    const httpsName = listenerName(this.role, 'https');
+    const ports = config.ports[this.role];
+    const httpListener = () => encodeResource(TypeUrl.Listener, httpName, Listener, buildHttpListener(this.role, httpName, ports.http, routeConfigurationName(this.role, 'http'), config));
+    if (dirty.partial) {
+      // The plain-HTTP listener names no KIngress: it comes with the first batch. tlsDirty stays set for the rest.
+      if (this.listeners.length > 0) return { upserts: [], removals: [] };
+      this.listeners = [httpListener()];
+      return this.diff(TypeUrl.Listener, new Map([[httpName, this.listeners[0]]]));
+    }
+    this.tlsDirty = false;
     const chains: HttpsFilterChainSpec[] = [];
     for (const ref of this.tlsReferences(ctx)) {
       const resourceName = secretResourceName(ref.namespace, ref.name);
       if (this.secrets.get(resourceName)?.resource) chains.push({ name: ref.chainName, serverNames: ref.serverNames, secretName: resourceName });
     }
-    const ports = config.ports[this.role];
     const signature = JSON.stringify([chains, ports, config.bindAddress, config.streamIdleTimeoutSeconds]);
     if (signature === this.listenerSignature) return { upserts: [], removals: [] };
     this.listenerSignature = signature;
-    const httpName = listenerName(this.role, 'http');
-    const httpsName = listenerName(this.role, 'https');
-    this.listeners = [encodeResource(TypeUrl.Listener, httpName, Listener, buildHttpListener(this.role, httpName, ports.http, routeConfigurationName(this.role, 'http'), config))];
+    this.listeners = [httpListener()];
     if (chains.length > 0) {
       this.listeners.push(encodeResource(TypeUrl.Listener, httpsName, Listener, buildHttpsListener(this.role, httpsName, ports.https, routeConfigurationName(this.role, 'https'), chains, config)));
     }
@@ -356,8 +363,8 @@ export class GatewayAssembler {
   private refreshRouteTables(ctx: TranslateContext, shared: SharedBuilds, partial: boolean): Record<typeof TypeUrl.Route | typeof TypeUrl.ScopedRoute, ResourceChanges> {
     if (ctx.config.routeTables === 'single') {
       for (const table of this.routeTables.values()) table.scopedDirty.clear();
-      const served = this.served.get(TypeUrl.Route)!.size > 0;
-      return { [TypeUrl.ScopedRoute]: { upserts: [], removals: [] }, [TypeUrl.Route]: partial && served ? { upserts: [], removals: [] } : this.refreshRoutes() };
+      // Each table gathers every KIngress of its listener: built once a first pass has them all (tables stay dirty).
+      return { [TypeUrl.ScopedRoute]: { upserts: [], removals: [] }, [TypeUrl.Route]: partial ? { upserts: [], removals: [] } : this.refreshRoutes() };
     }
     return this.refreshScopedRoutes(shared);
   }
@@ -455,14 +462,6 @@ export class GatewayAssembler {
       }
     }
     return changes;
-  }
-
-  /**
-   * Whether a resource gathers something of every KIngress (the https listener's certificate chains, a single route
-   * table), so that a part of the KIngresses gives a partial one: a first pass in batches hands it over once, at the end.
-   */
-  aggregatesAll(typeUrl: TypeUrl, name: string): boolean {
-    return (typeUrl === TypeUrl.Listener && name === listenerName(this.role, 'https')) || (typeUrl === TypeUrl.Route && this.routeTableLayout === 'single');
   }
 
   /** Everything served now, per type (for tests and dumps). */

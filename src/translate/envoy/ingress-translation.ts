@@ -118,7 +118,7 @@ export function translateIngress(ingress: KIngress, ctx: TranslateContext): Ingr
     creationTimestamp: ingress.metadata.creationTimestamp,
     probeHash: hash,
     hosts: [...new Set([...roleHosts.external, ...roleHosts.local])],
-    roles: { external: exactSize(roles.external, warnings), local: exactSize(roles.local, warnings) },
+    roles: { external: finishedRole(roles.external, warnings), local: finishedRole(roles.local, warnings) },
     dependencies: { services: [...services].sort(), secrets: [...secrets].sort() },
     warnings: [...new Set(warnings)],
   };
@@ -132,10 +132,11 @@ function emptyRole(): RoleParts {
 }
 
 /**
+ * A role's translation as it is kept: TLS server names named twice dropped (with a warning), backends as an array.
  * Translations are kept for every KIngress, and an array filled by push keeps room for 17 elements (~170 bytes
  * for one virtual host): the kept arrays are exact copies.
  */
-function exactSize(role: RoleParts, warnings: string[]): RoleTranslation {
+function finishedRole(role: RoleParts, warnings: string[]): RoleTranslation {
   return {
     httpVirtualHosts: role.httpVirtualHosts.slice(),
     httpsVirtualHosts: role.httpsVirtualHosts.slice(),
