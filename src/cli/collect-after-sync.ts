@@ -1,3 +1,4 @@
+import { Session } from 'node:inspector';
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 
@@ -7,20 +8,52 @@ export function fullGarbageCollection(): void {
   (runInNewContext('gc') as () => void)();
 }
 
+/**
+ * Gives memory back to the system as V8's memory reducer would: full collections until nothing more is freed, then
+ * the new space shrunk to its minimum and free pages released. `gc()` (fullGarbageCollection) frees the same objects
+ * but keeps the new space at the size the first pass grew it to (32 MB at 10k KIngresses), which only the memory
+ * reducer shrinks, and it waits for a quiet process. The in-process inspector's `HeapProfiler.collectGarbage` is
+ * V8's low-memory notification; no port is opened. Resolves once done; falls back to `gc()` if the inspector is
+ * unavailable (a node built without it).
+ */
+export function releaseMemory(): Promise<void> {
+  let session: Session;
+  try {
+    session = new Session();
+    session.connect();
+  } catch {
+    fullGarbageCollection();
+    return Promise.resolve();
+  }
+  return new Promise((resolve) => {
+    session.post('HeapProfiler.collectGarbage', (err) => {
+      // Disconnecting inside the inspector's callback stalls the event loop; leave the callback first.
+      setImmediate(() => {
+        session.disconnect();
+        if (err) fullGarbageCollection();
+        resolve();
+      });
+    });
+  });
+}
+
 export interface SyncEvents {
   /** Called when what a gateway holds may have changed (connect, ACK, NACK, close); returns the unsubscribe. */
   onStreamsChanged(listener: () => void): () => void;
 }
 
 /**
- * One full garbage collection, the first time the gateways hold the whole configuration after the first pass.
- * The first pass allocates ~2.3 GB at 10k KIngresses for ~170 MB live, and its push leaves ~20-40 MB of dead gRPC
- * response buffers; V8 frees them at its next full GC, which may not come for minutes, since little is allocated
- * afterwards (its memory reducer waits for a quiet process). At 10k with a managed Envoy: Ferry RSS at the bench's
- * end 324 -> 301 MB, for one collection of ~165 ms CPU. Gateways are in sync then, so it delays no update.
+ * Calls `collect` once (`ferry serve`: releaseMemory), the first time the gateways hold the whole configuration after
+ * the first pass. The first pass allocates ~2.3 GB at 10k KIngresses for ~170 MB live, and its push leaves ~20-40 MB
+ * of dead gRPC response buffers; V8 frees them at its next full GC, which may not come for minutes, since little is
+ * allocated afterwards (its memory reducer waits for a quiet process). At 10k with a managed Envoy, Ferry RSS at the
+ * bench's end: 324 MB with no collection, ~270 with one `gc()`, ~240 with releaseMemory (the new space shrunk too).
+ * Gateways are in sync then, so it delays no update. Any full collection here (or V8's own, later) also discards the
+ * optimised code of ~85 functions whose embedded maps died with the first pass's objects (`--trace-deopt`: "weak
+ * objects"); V8 optimises them again over the first changes (~170 ms of its compiler thread at 10k).
  * Call once the first pass is handed over; it runs on a later turn of the event loop, not inside an ACK.
  */
-export function collectGarbageOnceSynced(events: SyncEvents, synced: () => boolean, collect: () => void = fullGarbageCollection): void {
+export function collectGarbageOnceSynced(events: SyncEvents, synced: () => boolean, collect: () => void): void {
   let done = false;
   const check = (): void => {
     if (done || !synced()) return;

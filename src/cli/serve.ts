@@ -3,7 +3,7 @@ import { parseArgs } from 'node:util';
 import { createLogger } from '../log.js';
 import { repositoryRoot, type XdsMode } from '../envoy/bootstrap.js';
 import { Ferry } from '../serve/ferry.js';
-import { collectGarbageOnceSynced, fullGarbageCollection } from './collect-after-sync.js';
+import { collectGarbageOnceSynced, releaseMemory } from './collect-after-sync.js';
 import { limitHeapGrowth } from './heap-growth.js';
 import { parseHostPort, parsePort, UsageError } from './args.js';
 import { TRANSLATE_FLAG_OPTIONS, TRANSLATE_FLAGS_USAGE, translateConfigFromFlags } from './translate-flags.js';
@@ -68,9 +68,10 @@ export async function serve(argv: string[]): Promise<void> {
   await ferry.start();
   collectGarbageOnceSynced(ferry.xds, () => ferry.view.synced().synced, () => {
     const started = process.cpuUsage();
-    fullGarbageCollection();
-    const { user, system } = process.cpuUsage(started);
-    logger.info({ cpuMs: Math.round((user + system) / 1000), rssMb: Math.round(process.memoryUsage.rss() / 2 ** 20) }, 'gateways in sync: the first pass\'s garbage collected');
+    void releaseMemory().then(() => {
+      const { user, system } = process.cpuUsage(started);
+      logger.info({ cpuMs: Math.round((user + system) / 1000), rssMb: Math.round(process.memoryUsage.rss() / 2 ** 20) }, 'gateways in sync: the first pass\'s garbage collected and memory given back');
+    });
   });
   const ports = translateConfig.ports;
   logger.info(`ready: try  curl -H "Host: hello.default.example.com" localhost:${ports.external.http}   (admin: http://127.0.0.1:${ferry.adminPort}/debug/status)`);

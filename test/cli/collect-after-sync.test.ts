@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { setImmediate as nextTurn } from 'node:timers/promises';
-import { collectGarbageOnceSynced, fullGarbageCollection } from '../../src/cli/collect-after-sync.js';
+import { getHeapSpaceStatistics } from 'node:v8';
+import { collectGarbageOnceSynced, fullGarbageCollection, releaseMemory } from '../../src/cli/collect-after-sync.js';
 
 function streamEvents(): { onStreamsChanged(listener: () => void): () => void; emit(): void; listeners: Set<() => void> } {
   const listeners = new Set<() => void>();
@@ -51,5 +52,26 @@ describe('collectGarbageOnceSynced', () => {
     await nextTurn();
     fullGarbageCollection();
     expect(ref.deref()).toBeUndefined();
+  });
+
+  it('releaseMemory frees unreachable objects and shrinks the new space that allocation grew', async () => {
+    const newSpace = (): number => getHeapSpaceStatistics().find((space) => space.space_name === 'new_space')?.space_size ?? 0;
+    // Objects that survive a scavenge or two make V8 grow the new space.
+    let survivors: object[] = [];
+    for (let i = 0; i < 2_000_000 && newSpace() < 8 * 2 ** 20; i += 1) {
+      survivors.push({ i, s: `value ${i}` });
+      if (survivors.length > 200_000) survivors = [];
+    }
+    const grown = newSpace();
+    expect(grown).toBeGreaterThanOrEqual(8 * 2 ** 20);
+    let garbage: object | undefined = {};
+    const ref = new WeakRef(garbage);
+    garbage = undefined;
+    survivors = [];
+    await nextTurn();
+    await releaseMemory();
+    expect(ref.deref()).toBeUndefined();
+    expect(newSpace()).toBeLessThan(grown / 2);
+    expect(survivors).toHaveLength(0);
   });
 });
