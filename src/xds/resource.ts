@@ -2,6 +2,7 @@ import { hash as oneShotHash } from 'node:crypto';
 import { BinaryWriter } from '@bufbuild/protobuf/wire';
 import { resourceArena, type ArenaResident } from './arena.js';
 import type { TypeUrl } from './resource-types.js';
+import { withEncoded } from './reused-writer.js';
 import { varintSize, writeVarint } from './wire.js';
 
 /**
@@ -99,5 +100,5 @@ export function contentHash(bytes: Uint8Array): string {
 }
 
 export function encodeResource<T>(typeUrl: TypeUrl, name: string, fns: Encoder<T>, message: T): XdsResource {
-  return makeResource(typeUrl, name, fns.encode(message).finish());
+  return withEncoded((writer) => fns.encode(message, writer), (bytes) => makeResource(typeUrl, name, bytes));
 }

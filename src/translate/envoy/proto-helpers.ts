@@ -3,6 +3,7 @@ import type { Any } from 'envoy-proto-ts/google/protobuf/any';
 import type { Duration } from 'envoy-proto-ts/google/protobuf/duration';
 import { ApiVersion, ConfigSource } from 'envoy-proto-ts/envoy/config/core/v3/config_source';
 import { HeaderValueOption, HeaderValueOption_HeaderAppendAction } from 'envoy-proto-ts/envoy/config/core/v3/base';
+import { withEncoded } from '../../xds/reused-writer.js';
 
 interface Encoder<T> {
   encode(message: T, writer?: BinaryWriter): BinaryWriter;
@@ -10,7 +11,7 @@ interface Encoder<T> {
 
 /** Packs a message into google.protobuf.Any (for typed_config and typed_extension_protocol_options). */
 export function toAny<T>(typeName: string, fns: Encoder<T>, message: T): Any {
-  return { typeUrl: `type.googleapis.com/${typeName}`, value: Buffer.from(fns.encode(message).finish()) };
+  return { typeUrl: `type.googleapis.com/${typeName}`, value: withEncoded((writer) => fns.encode(message, writer), (bytes) => Buffer.from(bytes)) };
 }
 
 /** Everything comes over the one ADS stream: RDS, EDS and SDS alike. */

@@ -1,5 +1,6 @@
 import { BinaryWriter } from '@bufbuild/protobuf/wire';
 import { makeResource, type XdsResource } from '../../xds/resource.js';
+import { withEncoded } from '../../xds/reused-writer.js';
 import { TypeUrl } from '../../xds/resource-types.js';
 import type { EncodedVirtualHost } from './virtual-host.js';
 
@@ -12,16 +13,18 @@ const VIRTUAL_HOSTS_FIELD_TAG = (2 << 3) | 2; // RouteConfiguration.virtual_host
  * copied, not re-encoded.
  */
 export function assembleRouteConfiguration(name: string, virtualHosts: readonly EncodedVirtualHost[]): XdsResource {
-  const writer = new BinaryWriter().uint32(NAME_FIELD_TAG).string(name);
+  return withEncoded((writer) => writeVirtualHosts(writer.uint32(NAME_FIELD_TAG).string(name), virtualHosts), (bytes) => makeResource(TypeUrl.Route, name, bytes));
+}
+
+/** Appends virtual hosts to a RouteConfiguration being written (its repeated field 2). */
+export function writeVirtualHosts(writer: BinaryWriter, virtualHosts: readonly EncodedVirtualHost[]): BinaryWriter {
   for (const virtualHost of virtualHosts) writer.uint32(VIRTUAL_HOSTS_FIELD_TAG).bytes(virtualHost.bytes);
-  return makeResource(TypeUrl.Route, name, writer.finish());
+  return writer;
 }
 
 /** The virtual hosts of one KIngress as RouteConfiguration.virtual_hosts field bytes, ready to be concatenated. */
 export function encodeVirtualHostsField(virtualHosts: readonly EncodedVirtualHost[]): Uint8Array {
-  const writer = new BinaryWriter();
-  for (const virtualHost of virtualHosts) writer.uint32(VIRTUAL_HOSTS_FIELD_TAG).bytes(virtualHost.bytes);
-  return writer.finish();
+  return writeVirtualHosts(new BinaryWriter(), virtualHosts).finish();
 }
 
 /** A RouteConfiguration from field bytes made by encodeVirtualHostsField, with a hash the caller maintains. */

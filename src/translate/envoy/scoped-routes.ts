@@ -5,9 +5,10 @@ import type { ScopedRoutes } from 'envoy-proto-ts/envoy/extensions/filters/netwo
 import { HeaderValueOption_HeaderAppendAction } from 'envoy-proto-ts/envoy/config/core/v3/base';
 import { contentHash, encodeResource, makeResource, type XdsResource } from '../../xds/resource.js';
 import { TypeUrl } from '../../xds/resource-types.js';
+import { withEncoded } from '../../xds/reused-writer.js';
 import type { GatewayRole } from '../../xds/roles.js';
 import { adsConfigSource, toAny } from './proto-helpers.js';
-import { encodeVirtualHostsField } from './route-configuration.js';
+import { writeVirtualHosts } from './route-configuration.js';
 import type { IngressTranslation } from './ingress-translation.js';
 import { SharedBuilds } from './shared-builds.js';
 import type { EncodedVirtualHost } from './virtual-host.js';
@@ -97,12 +98,12 @@ export function scopedRoutesFor(role: GatewayRole, listener: string): { scopedRo
 }
 
 /**
- * One KIngress's route table for one role, from its virtual hosts' field bytes (encodeVirtualHostsField):
- * the name and the removal of Ferry's headers are encoded, the virtual hosts are copied.
+ * One KIngress's route table for one role: the name and the removal of Ferry's headers are encoded, the virtual
+ * hosts' bytes are copied.
  */
-function assembleScopedRouteConfiguration(name: string, virtualHostFields: Uint8Array, hash: string): XdsResource {
-  const head = RouteConfiguration.encode(RouteConfiguration.fromPartial({ name, requestHeadersToRemove: [GATEWAY_HEADER, LISTENER_HEADER] })).finish();
-  return makeResource(TypeUrl.Route, name, Buffer.concat([head, virtualHostFields]), hash);
+function assembleScopedRouteConfiguration(name: string, virtualHosts: readonly EncodedVirtualHost[], hash: string): XdsResource {
+  const head = RouteConfiguration.fromPartial({ name, requestHeadersToRemove: [GATEWAY_HEADER, LISTENER_HEADER] });
+  return withEncoded((writer) => writeVirtualHosts(RouteConfiguration.encode(head, writer), virtualHosts), (bytes) => makeResource(TypeUrl.Route, name, bytes, hash));
 }
 
 export function buildScope(role: GatewayRole, host: string, routeConfigurationName: string): XdsResource {
@@ -131,7 +132,7 @@ export function scopedRouteResources(
   if (!table) return undefined;
   const build = () => {
     const hash = contentHash(Buffer.from(`${table.name}\n${table.virtualHosts.map((virtualHost) => virtualHost.hash).join(',')}`));
-    return assembleScopedRouteConfiguration(table.name, encodeVirtualHostsField(table.virtualHosts), hash);
+    return assembleScopedRouteConfiguration(table.name, table.virtualHosts, hash);
   };
   return {
     routeConfiguration: shared.once(TypeUrl.Route, table.name, translation, build),

@@ -2,6 +2,7 @@ import { VirtualHost } from 'envoy-proto-ts/envoy/config/route/v3/route_componen
 import type { Route } from 'envoy-proto-ts/envoy/config/route/v3/route_components';
 import { ResourceArena, type ArenaResident } from '../../xds/arena.js';
 import { contentHash } from '../../xds/resource.js';
+import { withEncoded } from '../../xds/reused-writer.js';
 
 /** A virtual host encoded once; route configurations are assembled from these bytes. */
 export interface EncodedVirtualHost {
@@ -19,7 +20,7 @@ export function domainsForHosts(hosts: readonly string[]): string[] {
 
 export function encodeVirtualHost(name: string, hosts: readonly string[], routes: Route[]): EncodedVirtualHost {
   const domains = domainsForHosts(hosts);
-  const bytes = intoArena(VirtualHost.encode(VirtualHost.fromPartial({ name, domains, routes })).finish());
+  const bytes = withEncoded((writer) => VirtualHost.encode(VirtualHost.fromPartial({ name, domains, routes }), writer), intoArena);
   return { name, domains, bytes, hash: contentHash(bytes) };
 }
 
