@@ -134,5 +134,30 @@ describe('Reconciler', () => {
     expect(snapshot(cache)).toEqual(fromScratch(store, config));
     expect(tableUpdates).toEqual(['external external-http', 'local local-http']);
   });
-});
 
+  it('a first pass gives the event loop turns while it translates a batch, so gateways are answered meanwhile', async () => {
+    const store = new Store();
+    const updates: StoreUpdate[] = [put(service('a')), put(slice('a', true))];
+    for (let i = 0; i < 1500; i++) updates.push(put(ingress(`app${i}`, `app${i}.example.com`, ['a'])));
+    store.apply(updates);
+    const cache = new XdsCache({ complete: false });
+    const reconciler = new Reconciler({ store, cache, translateConfig: DEFAULT_TRANSLATE_CONFIG, logger: silentLogger });
+    let turns = 0;
+    let passing = true;
+    const tick = (): void => {
+      turns += 1;
+      if (passing) setImmediate(tick);
+    };
+    setImmediate(tick);
+    const started = performance.now();
+    // One batch: no turn between batches, only those taken while translating.
+    await reconciler.startInBatches(10_000);
+    const took = performance.now() - started;
+    passing = false;
+    reconciler.stop();
+    expect(snapshot(cache)).toEqual(fromScratch(store));
+    // A turn at least every ~10 ms of translation (and a batch of 1500 takes well over 10 ms).
+    expect(took).toBeGreaterThan(20);
+    expect(turns).toBeGreaterThanOrEqual(2);
+  });
+});
