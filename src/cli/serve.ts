@@ -3,6 +3,7 @@ import { parseArgs } from 'node:util';
 import { createLogger } from '../log.js';
 import { repositoryRoot, type XdsMode } from '../envoy/bootstrap.js';
 import { Ferry } from '../serve/ferry.js';
+import { HELPER_THREADS_NICENESS, lowerHelperThreadPriority } from '../serve/thread-priority.js';
 import { collectGarbageOnceSynced, releaseMemory } from './collect-after-sync.js';
 import { limitHeapGrowth } from './heap-growth.js';
 import { parseHostPort, parsePort, UsageError } from './args.js';
@@ -65,6 +66,11 @@ export async function serve(argv: string[]): Promise<void> {
   };
   process.on('SIGINT', () => stop('SIGINT'));
   process.on('SIGTERM', () => stop('SIGTERM'));
+  if (values.envoy !== 'none') {
+    // The managed Envoy serves traffic and applies what Ferry sends: Ferry's background threads give it the CPU first.
+    const lowered = lowerHelperThreadPriority();
+    logger.debug({ threads: lowered.length, niceness: HELPER_THREADS_NICENESS }, 'Ferry\'s helper threads run at a lower priority than its Envoy');
+  }
   await ferry.start();
   collectGarbageOnceSynced(ferry.xds, () => ferry.view.synced().synced, () => {
     const started = process.cpuUsage();
