@@ -8,7 +8,8 @@ import { objectKey } from '../model/meta.js';
 import { formatValidationError } from '../model/validation-error.js';
 import type { StoreUpdate } from '../store/changes.js';
 import type { Store } from '../store/store.js';
-import { parseManifests, type ManifestObject, type ParsedDocument } from './parse-manifests.js';
+import { manifestDocuments, parseManifests, type ManifestObject, type ParsedDocument, type Preparsed } from './parse-manifests.js';
+import { ParseWorker } from './parse-worker.js';
 import type { Source, SourceProblem } from './source.js';
 
 export interface FilesSourceOptions {
@@ -25,6 +26,12 @@ export interface FilesSourceOptions {
   watch?: boolean;
 }
 
+interface ReadFile {
+  info: { mtimeMs: number; size: number; ino: number };
+  text: string;
+  preparsed: Preparsed[] | undefined;
+}
+
 interface FileState {
   mtimeMs: number;
   size: number;
@@ -38,6 +45,13 @@ interface FileState {
 
 const MANIFEST_FILE = /\.ya?ml$/i;
 const PROGRESS_INTERVAL_MS = 1_000;
+/**
+ * A full scan of at least this many files parses on a worker thread (starting one costs ~30 ms). At 10k KIngresses
+ * (501 files) the load takes 0.84 s instead of 1.13 s.
+ */
+const PARSE_WORKER_MIN_FILES = 16;
+/** Files read and handed to the worker ahead of the one the main thread ingests, so that the worker never waits. */
+const FILES_AHEAD = 8;
 
 /**
  * Reads every .yaml/.yml file under a directory (recursively, several documents per file) into the Store, and
@@ -170,37 +184,54 @@ export class FilesSource extends EventEmitter implements Source {
     }
     const present = new Set(paths);
     for (const file of [...this.files.keys()]) if (!present.has(file)) this.files.delete(file);
+    // Many files: their YAML is parsed on a worker thread while this one validates and stores what came back.
+    const worker = paths.length >= PARSE_WORKER_MIN_FILES ? ParseWorker.start(this.logger) : undefined;
     let reported = Date.now();
-    for (const [i, path] of paths.entries()) {
-      await this.readIfChanged(path);
-      // Start-up with many files shows progress, once a second.
-      if (Date.now() - reported >= PROGRESS_INTERVAL_MS) {
-        reported = Date.now();
-        this.logger.info({ files: i + 1, of: paths.length }, 'reading manifests');
+    // Files are read (and parsed ahead) up to FILES_AHEAD at a time, and taken in order: problems are reported file
+    // by file as before.
+    const ahead: Array<Promise<ReadFile | undefined>> = [];
+    try {
+      for (const [i, path] of paths.entries()) {
+        for (let j = ahead.length; j < Math.min(paths.length, i + (worker ? FILES_AHEAD : 1)); j++) ahead.push(this.readIfChanged(paths[j]!, worker));
+        const read = await ahead[i]!;
+        if (read) this.ingest(path, read.info, read.text, read.preparsed);
+        // Start-up with many files shows progress, once a second.
+        if (Date.now() - reported >= PROGRESS_INTERVAL_MS) {
+          reported = Date.now();
+          this.logger.info({ files: i + 1, of: paths.length }, 'reading manifests');
+        }
       }
+    } finally {
+      await Promise.allSettled(ahead);
+      await worker?.close();
     }
     this.applyToStore();
   }
 
-  /** A full scan reads asynchronously: between files, the event loop serves gateways and admin requests. */
-  private async readIfChanged(path: string): Promise<void> {
+  /**
+   * A full scan reads asynchronously: between files, the event loop serves gateways and admin requests. Undefined
+   * when the file is as it was, or gone.
+   */
+  private async readIfChanged(path: string, worker: ParseWorker | undefined): Promise<ReadFile | undefined> {
     let info;
     try {
       info = await stat(path);
     } catch {
       this.files.delete(path);
-      return;
+      return undefined;
     }
     const previous = this.files.get(path);
-    if (previous && previous.mtimeMs === info.mtimeMs && previous.size === info.size && previous.ino === info.ino) return;
+    if (previous && previous.mtimeMs === info.mtimeMs && previous.size === info.size && previous.ino === info.ino) return undefined;
     let text: string;
     try {
       text = await readFile(path, 'utf8');
     } catch {
       this.files.delete(path);
-      return;
+      return undefined;
     }
-    this.ingest(path, info, text);
+    // A worker that fails leaves the file to this thread (ingest parses what comes without `preparsed`).
+    const preparsed = worker ? await worker.parse(relative(this.options.directory, path), manifestDocuments(text)).catch(() => undefined) : undefined;
+    return { info, text, preparsed };
   }
 
   /**
@@ -223,11 +254,11 @@ export class FilesSource extends EventEmitter implements Source {
   }
 
   /** Parses a file's text (only its changed documents) and records its objects and problems. */
-  private ingest(path: string, info: { mtimeMs: number; size: number; ino: number }, text: string): void {
+  private ingest(path: string, info: { mtimeMs: number; size: number; ino: number }, text: string, preparsed?: readonly Preparsed[]): void {
     const previous = this.files.get(path);
     const file = relative(this.options.directory, path);
     const documents = new Map<string, ParsedDocument>();
-    const parsed = parseManifests(text, file, this.defaultNamespace, { previous: previous?.documents ?? new Map(), next: documents });
+    const parsed = parseManifests(text, file, this.defaultNamespace, { previous: previous?.documents ?? new Map(), next: documents }, preparsed);
     const problems = [...parsed.problems];
     let objects: Map<string, ManifestObject>;
     if (parsed.syntaxError) {
@@ -375,3 +406,4 @@ async function listManifestFiles(directory: string): Promise<{ paths: string[]; 
   const directories = [directory, ...entries.filter((entry) => entry.isDirectory()).map((entry) => join(entry.parentPath, entry.name))];
   return { paths, directories };
 }
+

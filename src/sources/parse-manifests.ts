@@ -56,17 +56,40 @@ export interface DocumentMemo {
 }
 
 /**
+ * A document parsed elsewhere (ParseWorker): the digest of its text and, when JSON carries its value exactly, that
+ * value as JSON text; without `json` the document is parsed here.
+ */
+export interface Preparsed {
+  digest: string;
+  json?: string;
+}
+
+/** The texts of a file's documents, in the order parseManifests numbers them (what a ParseWorker is given). */
+export function manifestDocuments(text: string): string[] {
+  return splitDocuments(text).map((document) => document.text);
+}
+
+/** The digest of a document's text that the memo keys it by. */
+function documentDigest(text: string): string {
+  // crypto.hash: one call instead of a Hash object per document (half the time for the ~90 documents of a file).
+  return hash('sha1', text, 'base64');
+}
+
+/**
  * Parses one manifest file (several YAML documents) into validated, normalised objects. Pure. With a memo, a
  * document whose text is unchanged gives back its previous objects (the very same objects, so that the store
  * sees no change) without being parsed or validated again: editing one object of a large file costs one object.
+ * `preparsed`, one entry per document of manifestDocuments(text), spares parsing the YAML (ignored if its length
+ * differs).
  */
-export function parseManifests(text: string, file: string, defaultNamespace: string, memo?: DocumentMemo): ParsedManifest {
+export function parseManifests(text: string, file: string, defaultNamespace: string, memo?: DocumentMemo, preparsed?: readonly Preparsed[]): ParsedManifest {
   const result: ParsedManifest = { objects: [], problems: [], syntaxError: false };
   const strings = new Map<string, string>();
-  splitDocuments(text).forEach(({ text: documentText, lineStart }, i) => {
+  const documents = splitDocuments(text);
+  const ahead = preparsed?.length === documents.length ? preparsed : undefined;
+  documents.forEach(({ text: documentText, lineStart }, i) => {
     const document = i + 1;
-    // crypto.hash: one call instead of a Hash object per document (half the time for the ~90 documents of a file).
-    const digest = memo ? hash('sha1', documentText, 'base64') : '';
+    const digest = ahead ? ahead[i]!.digest : memo ? documentDigest(documentText) : '';
     const known = memo?.previous.get(digest);
     if (known !== undefined && !('objects' in known) && known.document === document) {
       // The common case of an edit, ~90 times per file: an unchanged document of one object, still in its place.
@@ -75,7 +98,7 @@ export function parseManifests(text: string, file: string, defaultNamespace: str
       return;
     }
     const parsed = known ? renumber(expand(known), document)
-      : parseDocument(documentText, () => countNewlines(text, 0, lineStart), file, document, defaultNamespace, strings);
+      : parseDocument(documentText, () => countNewlines(text, 0, lineStart), file, document, defaultNamespace, strings, ahead?.[i]!.json);
     memo?.next.set(digest, condense(parsed));
     result.objects.push(...parsed.objects);
     result.problems.push(...parsed.problems);
@@ -85,19 +108,24 @@ export function parseManifests(text: string, file: string, defaultNamespace: str
 }
 
 /** `firstLine` is counted only for an error message: most documents parse. */
-function parseDocument(text: string, firstLine: () => number, file: string, document: number, defaultNamespace: string, strings: Map<string, string>): DocumentResult {
+function parseDocument(text: string, firstLine: () => number, file: string, document: number, defaultNamespace: string, strings: Map<string, string>, json?: string): DocumentResult {
   const parsed: DocumentResult = { objects: [], problems: [], syntaxError: false };
   let value: unknown;
-  try {
-    // The core schema, as Kubernetes reads YAML: timestamps stay strings, no merge keys or binary.
-    value = shareStrings(detachFromText(jsYaml.load(text, { schema: jsYaml.CORE_SCHEMA, filename: file })), strings);
-  } catch (error) {
-    const mark = (error as { mark?: { line: number } }).mark;
-    const reason = (error as { reason?: string }).reason ?? (error as Error).message.split('\n')[0];
-    const where = mark ? ` (line ${firstLine() + mark.line + 1})` : '';
-    parsed.syntaxError = true;
-    parsed.problems.push({ severity: 'error', file, document, object: '', field: '', message: `not valid YAML${where}: ${reason}` });
-    return parsed;
+  if (json !== undefined) {
+    // What detachFromText makes of the parsed value, already as JSON text: only the copy is left to make.
+    value = shareStrings(JSON.parse(json), strings);
+  } else {
+    try {
+      // The core schema, as Kubernetes reads YAML: timestamps stay strings, no merge keys or binary.
+      value = shareStrings(detachFromText(jsYaml.load(text, { schema: jsYaml.CORE_SCHEMA, filename: file })), strings);
+    } catch (error) {
+      const mark = (error as { mark?: { line: number } }).mark;
+      const reason = (error as { reason?: string }).reason ?? (error as Error).message.split('\n')[0];
+      const where = mark ? ` (line ${firstLine() + mark.line + 1})` : '';
+      parsed.syntaxError = true;
+      parsed.problems.push({ severity: 'error', file, document, object: '', field: '', message: `not valid YAML${where}: ${reason}` });
+      return parsed;
+    }
   }
   if (value !== null && value !== undefined) readDocument(value, file, document, defaultNamespace, parsed);
   return parsed;

@@ -74,6 +74,21 @@ describe('FilesSource', () => {
     expect(problems.map((p) => [p.severity, p.file, p.document])).toEqual([['warning', 'routes.yaml', 3]]);
   });
 
+  it('reads a directory of many files (parsed on a worker thread) as it reads a few, problems included', async () => {
+    for (let i = 0; i < 40; i++) await writeFile(join(dir, `apps-${String(i).padStart(2, '0')}.yaml`), `${ROUTE(`r${i}`, `r${i}-1`)}---\n${ROUTE(`q${i}`, `q${i}-1`)}`);
+    await writeFile(join(dir, 'apps-07.yaml'), `${ROUTE('r7', 'r7-1')}---\nkind: [unclosed\n`);
+    await writeFile(join(dir, 'apps-09.yaml'), `${ROUTE('r9', 'r9-1')}---\nspec: {ratio: .inf}\n`);
+    const { store, problems } = await start();
+    const names = store.list('Route').map((r) => r.metadata.name);
+    // A file that does not parse gives nothing until it does (there is no last good version yet).
+    expect(names).toHaveLength(77);
+    expect(names).toContain('r39');
+    expect(names).not.toContain('r7');
+    expect(store.get('Route', 'default/r12')!.spec.traffic![0]!.revisionName).toBe('r12-1');
+    expect(problems.map((p) => [p.severity, p.file, p.document])).toEqual([['error', 'apps-07.yaml', 2], ['warning', 'apps-09.yaml', 2]]);
+    expect(formatValidationError(problems[0]!)).toMatch(/^apps-07\.yaml \(document 2\) not valid YAML \(line 1[0-9]\)/);
+  });
+
   it('turns Endpoints into EndpointSlices of the same Service', async () => {
     await writeFile(join(dir, 'ep.yaml'), 'apiVersion: v1\nkind: Endpoints\nmetadata:\n  name: svc\nsubsets:\n  - addresses: [{ip: 10.0.0.1}]\n    notReadyAddresses: [{ip: 10.0.0.2}]\n    ports: [{port: 8080, name: http}]\n');
     const { store } = await start();
