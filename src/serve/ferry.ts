@@ -15,8 +15,12 @@ import { Reconciler } from './reconciler.js';
 
 const COUNTED_KINDS: readonly ObjectKind[] = ['KIngress', 'KnativeService', 'Route', 'DomainMapping', 'ClusterDomainClaim', 'Service', 'EndpointSlice', 'Secret', 'ConfigMap'];
 
-/** First-pass batch: big enough that Envoy gets few large updates, small enough that it starts early. */
-export const FIRST_PASS_BATCH = 1000;
+/**
+ * First-pass batch: big enough that Envoy gets few large updates, small enough that it starts early. At 10k
+ * KIngresses (with the translation's event-loop turns every 10 ms): 1000 -> 6.66 s, 400 -> 6.45 s, 200 -> 6.56 s
+ * (means of 4 cold starts each).
+ */
+export const FIRST_PASS_BATCH = 400;
 
 export interface FerryOptions {
   manifests: string;
