@@ -197,7 +197,6 @@ export class Reconciler {
     return this.finishPass(pass, started, changes.length, changed.length, removed.size);
   }
 
-  /** Translates these KIngresses again (those still served) and records them as changed in this pass. */
   /**
    * translateKeys for the first pass, giving the event loop a turn every FIRST_PASS_SLICE_MS: Envoy's requests (an
    * ACK, the EDS subscription that follows a cluster batch) are answered while Ferry translates, instead of after a
@@ -216,6 +215,7 @@ export class Reconciler {
     return changed;
   }
 
+  /** Translates these KIngresses again (those still served) and records them as changed in this pass. */
   private translateKeys(keys: Iterable<string>, pass: number): IngressTranslation[] {
     const changed: IngressTranslation[] = [];
     for (const key of keys) {
@@ -328,25 +328,25 @@ function key(object: { metadata: { namespace?: string; name: string } }): string
   return flatJoin('/', object.metadata.namespace ?? '', object.metadata.name);
 }
 
-/**
- * Batches of at most `size` KIngresses whose hosts (as their specs name them) no other KIngress names, then one
- * batch of all the others (any size): their conflicts are resolved among all claimants at once. Never empty.
- */
 /** The first pass gives the event loop a turn after at most about this much translation. */
 const FIRST_PASS_SLICE_MS = 10;
 /** KIngresses translated between two looks at the clock. */
 const TRANSLATE_STEP = 25;
 
 /**
- * Two turns of the event loop: what a stream writes in the first (its flush is a setImmediate too) is handed to the
- * socket by Node's HTTP/2 session in a native immediate of the next turn; resuming synchronous work after one turn
- * left responses queued behind it.
+ * Two turns of the event loop. A stream's flush is a setImmediate of the first turn, and Node's HTTP/2 session sends
+ * what it wrote from an immediate of its own (Http2Session::MaybeScheduleWrite), which runs in the next turn: with one
+ * turn, a response could wait behind the next slice of translation.
  */
 async function yieldToEventLoop(): Promise<void> {
   await new Promise((resolve) => setImmediate(resolve));
   await new Promise((resolve) => setImmediate(resolve));
 }
 
+/**
+ * Batches of at most `size` KIngresses whose hosts (as their specs name them) no other KIngress names, then one
+ * batch of all the others (any size): their conflicts are resolved among all claimants at once. Never empty.
+ */
 function inBatches(keys: readonly string[], hostsOf: (key: string) => readonly string[], size: number): string[][] {
   const hosts = new Map(keys.map((key) => [key, new Set(hostsOf(key))]));
   const claims = new Map<string, number>();

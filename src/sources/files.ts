@@ -406,4 +406,3 @@ async function listManifestFiles(directory: string): Promise<{ paths: string[]; 
   const directories = [directory, ...entries.filter((entry) => entry.isDirectory()).map((entry) => join(entry.parentPath, entry.name))];
   return { paths, directories };
 }
-
