@@ -231,7 +231,7 @@ export class Reconciler {
     return changed;
   }
 
-  /** Each role's assembler takes the changes; what they change goes to the cache (after `adjust`, if given). */
+  /** Each role's assembler takes the changes (sharing what both build alike); what they change goes to the cache. */
   private assemble(changed: IngressTranslation[], removed: string[], dirty: GatewayDirty, pass: number): void {
     const warnings = new Set<string>();
     let conflicts: HostConflict[] = [];

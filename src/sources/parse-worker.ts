@@ -8,7 +8,8 @@ import type { Preparsed } from './parse-manifests.js';
  * TypeScript sources or their build). Per document: the digest parseManifests keys its memo with, and the value as
  * JSON text when JSON carries it exactly (an object without infinities, NaN or -0); anything else (a syntax error,
  * an empty or scalar document, such numbers) is left to the main thread, which then parses it as it always does and
- * words the problem itself. The YAML options are parseDocument's.
+ * words the problem itself. The YAML options, the digest and the JSON check repeat parseManifests' (a string cannot
+ * import them); test/sources/parse-worker.test.ts fails if the two threads' objects, problems or memo keys differ.
  */
 const WORKER_SOURCE = `
 const { parentPort, workerData } = require('node:worker_threads');

@@ -1,16 +1,16 @@
-import type { StreamInfo, StreamTypeInfo } from '../xds/stream-info.js';
+import type { CurrentVersion } from '../xds/removal-barriers.js';
 import { PUSH_ORDER, TypeUrl } from '../xds/resource-types.js';
+import type { GatewayRole } from '../xds/roles.js';
+import type { StreamInfo, StreamTypeInfo } from '../xds/stream-info.js';
+
+/** The cache's current version of a type for a set of roles. */
+export type { CurrentVersion };
 
 /** Every gateway asks for these from its bootstrap; the others only once a listener or cluster refers to them. */
 const ALWAYS_ASKED: ReadonlySet<TypeUrl> = new Set([TypeUrl.Listener, TypeUrl.Cluster]);
-import type { GatewayRole } from '../xds/roles.js';
 
 /** How one resource type of one gateway stands against what Ferry serves now (istioctl proxy-status words). */
 export type SyncState = 'SYNCED' | 'STALE' | 'NACKED';
-
-/** The cache's current version of a type for a set of roles. */
-import type { CurrentVersion } from '../xds/removal-barriers.js';
-export type { CurrentVersion };
 
 /**
  * NACKED while the gateway's last answer for the type was a rejection; SYNCED when it ACKed the current

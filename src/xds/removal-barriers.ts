@@ -1,7 +1,6 @@
 import { REFERRING_TYPES, TypeUrl } from './resource-types.js';
 import type { GatewayRole } from './roles.js';
 
-
 /** Removals that wait for make-before-break: what refers to them may still be in a gateway. */
 export const RETAINED_TYPES: ReadonlySet<TypeUrl> = new Set([TypeUrl.Cluster, TypeUrl.Endpoint, TypeUrl.Secret]);
 
