@@ -37,6 +37,9 @@ export function releaseMemory(): Promise<void> {
   });
 }
 
+/** How long collectGarbageOnceSynced waits for the gateways before it collects without them. */
+export const RELEASE_FALLBACK_MS = 30_000;
+
 export interface SyncEvents {
   /** Called when what a gateway holds may have changed (connect, ACK, NACK, close); returns the unsubscribe. */
   onStreamsChanged(listener: () => void): () => void;
@@ -51,16 +54,24 @@ export interface SyncEvents {
  * Gateways are in sync then, so it delays no update. Any full collection here (or V8's own, later) also discards the
  * optimised code of ~85 functions whose embedded maps died with the first pass's objects (`--trace-deopt`: "weak
  * objects"); V8 optimises them again over the first changes (~170 ms of its compiler thread at 10k).
- * Call once the first pass is handed over; it runs on a later turn of the event loop, not inside an ACK.
+ * Call once the first pass is handed over; it runs on a later turn of the event loop, not inside an ACK. If the
+ * gateways are not in sync within `fallbackMs` (none connected, or one that keeps NACKing), it collects then: the
+ * first pass runs with V8's default heap growth, so until a full collection its garbage stays resident.
  */
-export function collectGarbageOnceSynced(events: SyncEvents, synced: () => boolean, collect: () => void): void {
+export function collectGarbageOnceSynced(events: SyncEvents, synced: () => boolean, collect: () => void, fallbackMs = RELEASE_FALLBACK_MS): void {
   let done = false;
-  const check = (): void => {
-    if (done || !synced()) return;
+  const run = (): void => {
     done = true;
     unsubscribe();
+    clearTimeout(fallback);
     setImmediate(collect);
   };
+  const check = (): void => {
+    if (!done && synced()) run();
+  };
+  // No gateway connected (--envoy none with no Envoy yet), or one that never syncs: collect anyway, once.
+  const fallback = setTimeout(() => { if (!done) run(); }, fallbackMs);
+  fallback.unref();
   const unsubscribe = events.onStreamsChanged(check);
   check();
 }

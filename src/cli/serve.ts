@@ -5,7 +5,6 @@ import { repositoryRoot, type XdsMode } from '../envoy/bootstrap.js';
 import { Ferry } from '../serve/ferry.js';
 import { HELPER_THREADS_NICENESS, lowerHelperThreadPriority } from '../serve/thread-priority.js';
 import { collectGarbageOnceSynced, releaseMemory } from './collect-after-sync.js';
-import { limitHeapGrowth } from './heap-growth.js';
 import { parseHostPort, parsePort, UsageError } from './args.js';
 import { TRANSLATE_FLAG_OPTIONS, TRANSLATE_FLAGS_USAGE, translateConfigFromFlags } from './translate-flags.js';
 
@@ -42,7 +41,6 @@ export async function serve(argv: string[]): Promise<void> {
     process.stdout.write(SERVE_USAGE);
     return;
   }
-  limitHeapGrowth();
   if (values['xds-mode'] !== 'delta' && values['xds-mode'] !== 'sotw') throw new UsageError(`--xds-mode ${values['xds-mode']}: expected delta or sotw`);
   const logger = createLogger({ level: values['log-level'] });
   const translateConfig = translateConfigFromFlags(values);

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { setImmediate as nextTurn } from 'node:timers/promises';
+import { setImmediate as nextTurn, setTimeout as sleep } from 'node:timers/promises';
 import { getHeapSpaceStatistics } from 'node:v8';
 import { collectGarbageOnceSynced, fullGarbageCollection, releaseMemory } from '../../src/cli/collect-after-sync.js';
 
@@ -42,6 +42,25 @@ describe('collectGarbageOnceSynced', () => {
     await nextTurn();
     expect(collections).toBe(1);
     expect(events.listeners.size).toBe(0);
+  });
+
+  it('collects once without the gateways when they are not in sync within the fallback time', async () => {
+    const events = streamEvents();
+    let collections = 0;
+    collectGarbageOnceSynced(events, () => false, () => { collections += 1; }, 20);
+    await nextTurn();
+    expect(collections).toBe(0);
+    await sleep(60);
+    expect(collections).toBe(1);
+    expect(events.listeners.size).toBe(0);
+  });
+
+  it('does not collect a second time when the fallback time passes after the gateways synced', async () => {
+    const events = streamEvents();
+    let collections = 0;
+    collectGarbageOnceSynced(events, () => true, () => { collections += 1; }, 20);
+    await sleep(60);
+    expect(collections).toBe(1);
   });
 
   it('frees unreachable objects', async () => {
