@@ -24,18 +24,32 @@ export function createLogger(options: { level?: string; pretty?: boolean } = {})
 export function writtenOncePerTurn(destination: { write(text: string): unknown }): DestinationStream {
   let pending = '';
   const flush = (): void => {
+    unflushed.delete(flush);
     const text = pending;
     pending = '';
     if (text !== '') destination.write(text);
   };
-  process.once('exit', flush);
   return {
     write(line: string): void {
-      if (pending === '') setImmediate(flush);
+      if (pending === '') {
+        setImmediate(flush);
+        flushAtExit(flush);
+      }
       pending += line;
       if (pending.length > TURN_BUFFER_CHARS) flush();
     },
   };
+}
+
+/** Buffers holding lines not yet written, flushed by one 'exit' listener however many loggers there are. */
+const unflushed = new Set<() => void>();
+let exitListener = false;
+
+function flushAtExit(flush: () => void): void {
+  unflushed.add(flush);
+  if (exitListener) return;
+  exitListener = true;
+  process.once('exit', () => { for (const pending of [...unflushed]) pending(); });
 }
 
 /** A logger that writes nothing, for tests and library use. */

@@ -13,3 +13,9 @@ it('writes the log lines of one event-loop turn together, at its end', async () 
   await new Promise((resolve) => setImmediate(resolve));
   expect(written).toEqual(['manifests applied\nreconciled\n', 'next turn\n']);
 });
+
+it('adds one exit listener, however many loggers write', () => {
+  const before = process.listenerCount('exit');
+  for (let i = 0; i < 20; i += 1) writtenOncePerTurn({ write: () => undefined }).write(`line ${i}\n`);
+  expect(process.listenerCount('exit') - before).toBeLessThanOrEqual(1);
+});
