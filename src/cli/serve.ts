@@ -5,6 +5,7 @@ import { repositoryRoot, type XdsMode } from '../envoy/bootstrap.js';
 import { Ferry } from '../serve/ferry.js';
 import { HELPER_THREADS_NICENESS, lowerHelperThreadPriority } from '../serve/thread-priority.js';
 import { collectGarbageOnceSynced, releaseMemory } from './collect-after-sync.js';
+import { limitHeapGrowth } from './heap-growth.js';
 import { parseHostPort, parsePort, UsageError } from './args.js';
 import { TRANSLATE_FLAG_OPTIONS, TRANSLATE_FLAGS_USAGE, translateConfigFromFlags } from './translate-flags.js';
 
@@ -71,6 +72,7 @@ export async function serve(argv: string[]): Promise<void> {
   }
   await ferry.start();
   collectGarbageOnceSynced(ferry.xds, () => ferry.view.synced().synced, () => {
+    limitHeapGrowth();
     const started = process.cpuUsage();
     void releaseMemory().then(() => {
       const { user, system } = process.cpuUsage(started);
