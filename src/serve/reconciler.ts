@@ -4,7 +4,7 @@ import type { FerryMetrics } from '../metrics.js';
 import { FERRY_INGRESS_CLASS, INGRESS_CLASS_ANNOTATION, type KIngress } from '../model/ingress.js';
 import { SERVICE_NAME_LABEL, type Service } from '../model/kube.js';
 import type { ObjectKind } from '../model/kinds.js';
-import { flatJoin } from '../model/meta.js';
+import { objectKey } from '../model/meta.js';
 import type { ObjectChange } from '../store/changes.js';
 import type { Store } from '../store/store.js';
 import { GatewayAssembler, type GatewayDirty } from '../translate/envoy/gateway-assembler.js';
@@ -261,7 +261,7 @@ export class Reconciler {
     this.state.statuses = knative.statuses;
     const next = new Map<string, TranslatedIngress>();
     for (const translated of knative.ingresses) {
-      if (isFerryIngress(translated.ingress)) next.set(key(translated.ingress), translated);
+      if (isFerryIngress(translated.ingress)) next.set(objectKey(translated.ingress), translated);
     }
     for (const [k, translated] of next) {
       const previous = this.ingresses.get(k);
@@ -274,7 +274,7 @@ export class Reconciler {
       this.ingresses.delete(k);
       removed.add(k);
     }
-    const placeholders = new Map(knative.placeholderServices.map((service) => [key(service), service]));
+    const placeholders = new Map(knative.placeholderServices.map((service) => [objectKey(service), service]));
     for (const k of new Set([...placeholders.keys(), ...this.placeholders.keys()])) {
       const before = this.placeholders.get(k);
       const after = placeholders.get(k);
@@ -322,10 +322,6 @@ export class Reconciler {
     }
     this.conflicted = next;
   }
-}
-
-function key(object: { metadata: { namespace?: string; name: string } }): string {
-  return flatJoin('/', object.metadata.namespace ?? '', object.metadata.name);
 }
 
 /** The first pass gives the event loop a turn after at most about this much translation. */

@@ -16,6 +16,8 @@ export type ChangeListener = (changes: readonly ObjectChange[]) => void;
 export class Store {
   private readonly objects = new Map<ObjectKind, Map<string, ObjectsByKind[ObjectKind]>>(OBJECT_KINDS.map((kind) => [kind, new Map()]));
   private readonly listeners = new Set<ChangeListener>();
+  /** list()'s key order per kind; dropped when a key of the kind is added or removed. */
+  private readonly sortedKeys = new Map<ObjectKind, string[]>();
   private readonly slicesByService = new ObjectIndex<EndpointSlice>((slice) => {
     const service = slice.metadata.labels?.[SERVICE_NAME_LABEL];
     return service ? [flatJoin('/', slice.metadata.namespace ?? '', service)] : [];
@@ -36,10 +38,19 @@ export class Store {
     return this.bucket(kind).get(key);
   }
 
-  /** All objects of a kind, in key order so that results are deterministic. */
+  /**
+   * All objects of a kind, in key order so that results are deterministic. The order is kept between calls and
+   * sorted again only after a key came or went: an update (the usual change) leaves it, so Knative translation, which
+   * lists every KIngress and Service on each of its passes, no longer sorts ~40k keys at 10k Knative Services.
+   */
   list<K extends ObjectKind>(kind: K): ObjectsByKind[K][] {
-    const entries = [...this.bucket(kind).entries()].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
-    return entries.map(([, object]) => object);
+    const bucket = this.bucket(kind);
+    let keys = this.sortedKeys.get(kind);
+    if (keys === undefined) {
+      keys = [...bucket.keys()].sort();
+      this.sortedKeys.set(kind, keys);
+    }
+    return keys.map((key) => bucket.get(key)!);
   }
 
   count(kind: ObjectKind): number {
@@ -68,6 +79,7 @@ export class Store {
     const previous = bucket.get(key);
     if (previous !== undefined && isDeepStrictEqual(previous, object)) return undefined;
     if (previous !== undefined) this.unindex(kind, key, previous);
+    else this.sortedKeys.delete(kind);
     bucket.set(key, object);
     this.index(kind, key, object);
     return { kind, key, type: previous === undefined ? 'added' : 'updated', object, previous } as ObjectChange;
@@ -78,6 +90,7 @@ export class Store {
     const previous = bucket.get(key);
     if (previous === undefined) return undefined;
     bucket.delete(key);
+    this.sortedKeys.delete(kind);
     this.unindex(kind, key, previous);
     return { kind, key, type: 'deleted', previous } as ObjectChange;
   }

@@ -17,6 +17,8 @@ export interface XdsResource {
   readonly bytes: Uint8Array;
   /** The same bytes wrapped in google.protobuf.Any {type_url, value}. */
   readonly any: Uint8Array;
+  /** The length of `any`, without making its view (responses are sized before they are written). */
+  readonly size: number;
   /** Content hash of `bytes` (hex, 16 chars): the resource's version in delta xDS. */
   readonly hash: string;
 }

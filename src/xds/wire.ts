@@ -78,7 +78,7 @@ class FieldWriter {
 /** envoy.service.discovery.v3.DiscoveryResponse: version_info=1, resources=2, type_url=4, nonce=5. */
 export function encodeDiscoveryResponse(versionInfo: string, resources: readonly XdsResource[], typeUrl: string, nonce: string): Buffer {
   let size = stringFieldSize(versionInfo) + stringFieldSize(typeUrl) + stringFieldSize(nonce);
-  for (const resource of resources) size += fieldSize(resource.any.length);
+  for (const resource of resources) size += fieldSize(resource.size);
   const writer = new FieldWriter(Buffer.allocUnsafe(size));
   writer.optionalString(1, versionInfo);
   for (const resource of resources) writer.bytes(2, resource.any);
@@ -89,7 +89,7 @@ export function encodeDiscoveryResponse(versionInfo: string, resources: readonly
 
 /** envoy.service.discovery.v3.Resource: version=1, resource=2 (Any), name=3. */
 function deltaResourceSize(resource: XdsResource): number {
-  return stringFieldSize(resource.hash) + fieldSize(resource.any.length) + stringFieldSize(resource.name);
+  return stringFieldSize(resource.hash) + fieldSize(resource.size) + stringFieldSize(resource.name);
 }
 
 function writeDeltaResource(writer: FieldWriter, resource: XdsResource): void {
@@ -106,13 +106,14 @@ export function encodeDeltaDiscoveryResponse(
   systemVersionInfo: string, resources: readonly XdsResource[], removed: readonly string[], typeUrl: string, nonce: string,
 ): Buffer {
   let size = stringFieldSize(systemVersionInfo) + stringFieldSize(typeUrl) + stringFieldSize(nonce);
-  for (const resource of resources) size += fieldSize(deltaResourceSize(resource));
+  const sizes = new Array<number>(resources.length);
+  for (let i = 0; i < resources.length; i++) size += fieldSize((sizes[i] = deltaResourceSize(resources[i]!)));
   for (const name of removed) size += fieldSize(Buffer.byteLength(name, 'utf8'));
   const writer = new FieldWriter(Buffer.allocUnsafe(size));
   writer.optionalString(1, systemVersionInfo);
-  for (const resource of resources) {
-    writer.head(2, deltaResourceSize(resource));
-    writeDeltaResource(writer, resource);
+  for (let i = 0; i < resources.length; i++) {
+    writer.head(2, sizes[i]!);
+    writeDeltaResource(writer, resources[i]!);
   }
   writer.optionalString(4, typeUrl);
   writer.optionalString(5, nonce);

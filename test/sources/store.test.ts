@@ -29,4 +29,20 @@ describe('Store', () => {
     expect(store.endpointSlicesForService('default', 'one').map((s) => s.metadata.name)).toEqual(['a']);
     expect(store.endpointSlicesForService('default', 'two').map((s) => s.metadata.name)).toEqual(['b']);
   });
+
+  it('lists in key order, with the current object of each key, across adds, updates, deletes and re-adds', () => {
+    const store = new Store();
+    const listed = (): string[] => store.list('EndpointSlice').map((s) => `${s.metadata.name}:${s.endpoints[0]!.addresses[0]}`);
+    store.apply([{ kind: 'EndpointSlice', object: slice('c', 'svc') }, { kind: 'EndpointSlice', object: slice('a', 'svc') }]);
+    expect(listed()).toEqual(['a:10.0.0.1', 'c:10.0.0.1']);
+    store.apply([{ kind: 'EndpointSlice', object: slice('c', 'svc', '10.0.0.3') }]);
+    expect(listed()).toEqual(['a:10.0.0.1', 'c:10.0.0.3']);
+    store.apply([{ kind: 'EndpointSlice', object: slice('b', 'svc') }]);
+    expect(listed()).toEqual(['a:10.0.0.1', 'b:10.0.0.1', 'c:10.0.0.3']);
+    store.apply([{ kind: 'EndpointSlice', key: 'default/a', delete: true }]);
+    expect(listed()).toEqual(['b:10.0.0.1', 'c:10.0.0.3']);
+    store.apply([{ kind: 'EndpointSlice', object: slice('a', 'svc', '10.0.0.9') }]);
+    expect(listed()).toEqual(['a:10.0.0.9', 'b:10.0.0.1', 'c:10.0.0.3']);
+    expect(store.list('Route')).toEqual([]);
+  });
 });
