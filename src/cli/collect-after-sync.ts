@@ -53,7 +53,8 @@ export interface SyncEvents {
  * bench's end: 324 MB with no collection, ~270 with one `gc()`, ~240 with releaseMemory (the new space shrunk too).
  * Gateways are in sync then, so it delays no update. Any full collection here (or V8's own, later) also discards the
  * optimised code of ~85 functions whose embedded maps died with the first pass's objects (`--trace-deopt`: "weak
- * objects"); V8 optimises them again over the first changes (~170 ms of its compiler thread at 10k).
+ * objects"); V8 optimises them again over the first changes, along with the change path's first optimisations
+ * (~190 ms of its compiler threads over the first 240 changes at 10k, about half of it for functions seen before).
  * Call once the first pass is handed over; it runs on a later turn of the event loop, not inside an ACK. If the
  * gateways are not in sync within `fallbackMs` (none connected, or one that keeps NACKing), it collects then: the
  * first pass runs with V8's default heap growth, so until a full collection its garbage stays resident.

@@ -6,8 +6,8 @@ import { setFlagsFromString } from 'node:v8';
  * at 10k KIngresses for ~130 MB live, and a cap there means more full GCs (at 50%: ~0.4 s more of Ferry's CPU in the
  * bench's cold start). Afterwards Ferry allocates slowly, and from a slow allocation rate V8 infers that full GCs are
  * cheap: it lets the heap grow by ~10% only, so a full GC of the whole ~120 MB heap came every ~300 changes at 10k
- * (Ferry CPU per change in the bench's second round: 3.3 ms, against ~2 with the cap). 50% keeps them ~5× rarer,
- * for at most ~60 MB of garbage between them.
+ * (Ferry CPU per change in the bench's second round: 3.2-3.4 ms, against 1.7-2.3 with the cap). 50% makes them
+ * several times rarer, for at most ~60 MB of garbage between them.
  */
 export const HEAP_GROWING_PERCENT = 50;
 
