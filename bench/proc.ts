@@ -1,13 +1,12 @@
 import { readFileSync } from 'node:fs';
 import { cpus, totalmem } from 'node:os';
+import { statFieldsAfterName } from '../src/serve/thread-priority.js';
 
 const CLOCK_TICKS_PER_SECOND = 100;
 
 /** A process's user+system CPU seconds so far, from /proc/<pid>/stat (10 ms resolution). */
 export function processCpuSeconds(pid: number): number {
-  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-  // Fields after the command name, which is in parentheses and may hold spaces.
-  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  const fields = statFieldsAfterName(readFileSync(`/proc/${pid}/stat`, 'utf8'));
   return (Number(fields[11]) + Number(fields[12])) / CLOCK_TICKS_PER_SECOND;
 }
 

@@ -38,10 +38,16 @@ export function lowerHelperThreadPriority(pid: number = process.pid, by: number 
 /** A thread's nice value (field 19 of /proc/<pid>/task/<tid>/stat), or undefined if it is gone. */
 export function threadNiceness(pid: number, tid: number): number | undefined {
   try {
-    const stat = readFileSync(`/proc/${pid}/task/${tid}/stat`, 'utf8');
-    // The command name (field 2) may hold spaces: fields are counted after its closing parenthesis.
-    return Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[16]);
+    return Number(statFieldsAfterName(readFileSync(`/proc/${pid}/task/${tid}/stat`, 'utf8'))[16]);
   } catch {
     return undefined;
   }
+}
+
+/**
+ * The fields of a /proc/<pid>/stat (or task stat) line after the command name, field 3 first: the name (field 2)
+ * is in parentheses and may hold spaces, so fields are counted after its closing parenthesis.
+ */
+export function statFieldsAfterName(stat: string): string[] {
+  return stat.slice(stat.lastIndexOf(')') + 2).split(' ');
 }
