@@ -52,6 +52,10 @@ export class FerryMetrics {
   });
   readonly resources = new ScrapedGauge({ name: 'ferry_xds_resources', help: 'Envoy resources held in the cache, by gateway role and type', labelNames: ['role', 'type'], registers: [this.registry] });
   readonly objects = new ScrapedGauge({ name: 'ferry_objects', help: 'Objects read from the source, by kind', labelNames: ['kind'], registers: [this.registry] });
+  readonly kubeRelists = new Counter({ name: 'ferry_kube_relists_total', help: 'Kube mode: complete lists after a watch could not resume (410 Gone, a broken stream), by kind', labelNames: ['kind'], registers: [this.registry] });
+  readonly kubeWatchRestarts = new Counter({ name: 'ferry_kube_watch_restarts_total', help: 'Kube mode: watch streams opened again, by kind and why (closed, error)', labelNames: ['kind', 'reason'], registers: [this.registry] });
+  readonly kubeStatusWrites = new Counter({ name: 'ferry_kube_status_writes_total', help: 'Kube mode: KIngress status writes, by result', labelNames: ['result'], registers: [this.registry] });
+  readonly kubeLeader = new Gauge({ name: 'ferry_kube_status_leader', help: 'Kube mode: 1 while this replica holds the status-writer Lease', registers: [this.registry] });
   readonly errors = new Counter({ name: 'ferry_errors_total', help: 'Errors, by reason', labelNames: ['reason'], registers: [this.registry] });
 
   constructor(options: { processMetrics?: boolean } = {}) {

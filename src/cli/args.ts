@@ -17,3 +17,25 @@ export function parseHostPort(flag: string, value: string): { host: string; port
   if (!match) throw new UsageError(`${flag} ${value}: expected HOST:PORT, e.g. 127.0.0.1:18001`);
   return { host: match[1]!, port: parsePort(flag, match[2]!) };
 }
+
+type OptionSpec = { type: 'string' | 'boolean'; short?: string; default?: string | boolean; multiple?: boolean };
+
+/**
+ * Each flag's default taken from FERRY_<FLAG> when that is set (e.g. FERRY_ROUTE_TABLES for --route-tables): in a
+ * cluster, Ferry's ConfigMap reaches it as environment variables. A flag on the command line still wins.
+ */
+export function withEnvironmentDefaults<T extends Record<string, OptionSpec>>(options: T, env: NodeJS.ProcessEnv = process.env): T {
+  const out: Record<string, OptionSpec> = {};
+  for (const [name, spec] of Object.entries(options)) {
+    const value = env[`FERRY_${name.toUpperCase().replace(/-/g, '_')}`];
+    if (value === undefined || value === '' || name === 'help') {
+      out[name] = spec;
+      continue;
+    }
+    if (spec.type === 'boolean') {
+      if (value !== 'true' && value !== 'false') throw new UsageError(`FERRY_${name.toUpperCase().replace(/-/g, '_')}=${value}: expected true or false`);
+      out[name] = { ...spec, default: value === 'true' };
+    } else out[name] = { ...spec, default: value };
+  }
+  return out as T;
+}

@@ -1,24 +1,35 @@
+import { hostname } from 'node:os';
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { createLogger } from '../log.js';
 import { repositoryRoot, type XdsMode } from '../envoy/bootstrap.js';
-import { Ferry } from '../serve/ferry.js';
+import { Ferry, type FerrySourceOptions } from '../serve/ferry.js';
 import { HELPER_THREADS_NICENESS, lowerHelperThreadPriority } from '../serve/thread-priority.js';
 import { collectGarbageOnceSynced, releaseMemory } from './collect-after-sync.js';
 import { limitHeapGrowth } from './heap-growth.js';
-import { parseHostPort, parsePort, UsageError } from './args.js';
+import { parseHostPort, parsePort, UsageError, withEnvironmentDefaults } from './args.js';
 import { TRANSLATE_FLAG_OPTIONS, TRANSLATE_FLAGS_USAGE, translateConfigFromFlags } from './translate-flags.js';
 
 export const SERVE_USAGE = `Usage: ferry serve [flags]
 
-Runs the control plane: reads Knative manifests from a directory (files mode), serves them to Envoy over xDS,
-and by default runs a local gateway Envoy that serves both roles.
+Runs the control plane: reads Knative manifests from a directory (files mode) or a Kubernetes API server (kube
+mode), serves them to Envoy over xDS, and by default runs a local gateway Envoy that serves both roles.
+Every flag can also be set as an environment variable FERRY_<FLAG> (e.g. FERRY_ROUTE_TABLES=single); a flag wins.
 
 Flags:
-  --manifests DIR            manifests to serve (default: the bundled examples/hello)
+  --source files|kube        where the desired state comes from (default files)
+  --manifests DIR            files mode: manifests to serve (default: the bundled examples/hello)
+  --kubeconfig PATH          kube mode: the cluster to read (default: the Pod's service account)
+  --system-namespace NS      kube mode: Ferry's namespace (its Lease, config-ferry, gateway Services; default
+                             $POD_NAMESPACE, else ferry-system)
+  --pod-name NAME            kube mode: this replica's name in the status-writer Lease (default $POD_NAME, else the host name)
+  --knative-translation      kube mode: also read Knative Services, Routes, DomainMappings and ClusterDomainClaims and
+                             translate them to KIngresses itself, for clusters without Knative Serving's controllers
+  --lease-duration SECONDS   kube mode: how long the status-writer Lease holds without renewal (default 15)
+  --status-writes-per-second N  kube mode: bound on KIngress status writes (default 100)
   --envoy managed|none       run a local Envoy (default managed), or the control plane alone
   --xds-mode delta|sotw      protocol of the managed Envoy (default delta)
-  --xds-address HOST:PORT    xDS gRPC listen address (default 127.0.0.1:18000)
+  --xds-address HOST:PORT    xDS gRPC listen address (default 127.0.0.1:18000; unix:/PATH for a unix socket)
   --admin-address HOST:PORT  Ferry's admin HTTP address (default 127.0.0.1:18001)
   --envoy-admin-port PORT    the managed Envoy's admin port on 127.0.0.1 (default 9901)
 ${TRANSLATE_FLAGS_USAGE}  --log-level LEVEL          trace|debug|info|warn|error (default info; FERRY_LOG_LEVEL)
@@ -27,8 +38,15 @@ ${TRANSLATE_FLAGS_USAGE}  --log-level LEVEL          trace|debug|info|warn|error
 export async function serve(argv: string[]): Promise<void> {
   const { values } = parseArgs({
     args: argv,
-    options: {
+    options: withEnvironmentDefaults({
+      source: { type: 'string', default: 'files' },
       manifests: { type: 'string' },
+      kubeconfig: { type: 'string' },
+      'system-namespace': { type: 'string', default: process.env.POD_NAMESPACE ?? 'ferry-system' },
+      'pod-name': { type: 'string', default: process.env.POD_NAME ?? hostname() },
+      'knative-translation': { type: 'boolean', default: false },
+      'lease-duration': { type: 'string', default: '15' },
+      'status-writes-per-second': { type: 'string', default: '100' },
       'xds-mode': { type: 'string', default: 'delta' },
       'xds-address': { type: 'string', default: '127.0.0.1:18000' },
       'admin-address': { type: 'string', default: '127.0.0.1:18001' },
@@ -36,7 +54,7 @@ export async function serve(argv: string[]): Promise<void> {
       ...TRANSLATE_FLAG_OPTIONS,
       'log-level': { type: 'string' },
       help: { type: 'boolean', short: 'h' },
-    },
+    }),
   });
   if (values.help) {
     process.stdout.write(SERVE_USAGE);
@@ -46,7 +64,7 @@ export async function serve(argv: string[]): Promise<void> {
   const logger = createLogger({ level: values['log-level'] });
   const translateConfig = translateConfigFromFlags(values);
   const ferry = new Ferry({
-    manifests: resolve(values.manifests ?? resolve(repositoryRoot(), 'examples', 'hello')),
+    source: sourceFromFlags(values),
     xdsAddress: values['xds-address'],
     adminAddress: parseHostPort('--admin-address', values['admin-address']),
     translateConfig,
@@ -81,4 +99,29 @@ export async function serve(argv: string[]): Promise<void> {
   });
   const ports = translateConfig.ports;
   logger.info(`ready: try  curl -H "Host: hello.default.example.com" localhost:${ports.external.http}   (admin: http://127.0.0.1:${ferry.adminPort}/debug/status)`);
+}
+
+function sourceFromFlags(values: {
+  source?: string; manifests?: string; kubeconfig?: string; 'system-namespace'?: string; 'pod-name'?: string;
+  'knative-translation'?: boolean; 'lease-duration'?: string; 'status-writes-per-second'?: string;
+}): FerrySourceOptions {
+  if (values.source === 'files') return { kind: 'files', manifests: resolve(values.manifests ?? resolve(repositoryRoot(), 'examples', 'hello')) };
+  if (values.source !== 'kube') throw new UsageError(`--source ${values.source}: expected files or kube`);
+  if (values.manifests) throw new UsageError('--manifests is for --source files; in kube mode Ferry reads the API server');
+  const leaseSeconds = positiveNumber('--lease-duration', values['lease-duration']!);
+  return {
+    kind: 'kube', kubeconfig: values.kubeconfig, systemNamespace: values['system-namespace']!, knativeTranslation: values['knative-translation'],
+    status: {
+      identity: values['pod-name']!,
+      // client-go's proportions: renew deadline 2/3 and retry period 2/15 of the Lease's duration.
+      leaseDurationMs: leaseSeconds * 1000, renewDeadlineMs: leaseSeconds * 667, retryPeriodMs: leaseSeconds * 133,
+      writesPerSecond: positiveNumber('--status-writes-per-second', values['status-writes-per-second']!),
+    },
+  };
+}
+
+function positiveNumber(flag: string, value: string): number {
+  const n = Number(value);
+  if (!Number.isFinite(n) || n <= 0) throw new UsageError(`${flag} ${value}: expected a positive number`);
+  return n;
 }

@@ -1,7 +1,7 @@
 import { buildConfigDump, type ConfigDumpQuery, type EnvoyConfigDump } from '../admin/config-dump.js';
 import { isExternalRule, type IngressStatus, type KIngress } from '../model/ingress.js';
 import { formatValidationError } from '../model/validation-error.js';
-import type { FilesSource } from '../sources/files.js';
+import type { SourceProblem } from '../sources/source.js';
 import { GatewaySyncTracker, type RoleSync } from '../status/gateway-sync.js';
 import { ingressStatus } from '../status/ingress-status.js';
 import { DEFAULT_LOAD_BALANCER_HOSTS, type LoadBalancerHosts } from '../status/load-balancers.js';
@@ -15,7 +15,7 @@ import type { NackStore } from '../xds/nacks.js';
 import { API_NAME, SHORT_NAME } from '../xds/resource-types.js';
 import type { GatewayRole } from '../xds/roles.js';
 import type { XdsServer } from '../xds/server.js';
-import type { ReconcileState, ServedIngress } from './reconciler.js';
+import type { ReconcileState, ServedIngress } from '../status/served-ingress.js';
 import type { Reconciler } from './reconciler.js';
 
 export interface FerryViewSources {
@@ -24,7 +24,7 @@ export interface FerryViewSources {
   xds: XdsServer;
   nacks: NackStore;
   reconciler: Reconciler;
-  source: FilesSource;
+  source: { problems(): SourceProblem[] };
   loadBalancers?: LoadBalancerHosts;
 }
 
@@ -90,8 +90,8 @@ export class FerryView {
   }
 
   /** The status Ferry would write to a KIngress now (`sync`: each role's gateway sync, when already known). */
-  ingressStatus(served: ServedIngress, sync: (role: GatewayRole) => RoleSync = (role) => this.sync.role(role)): IngressStatus {
-    return ingressStatus(served, sync, this.loadBalancers);
+  ingressStatus(served: ServedIngress, sync: (role: GatewayRole) => RoleSync = (role) => this.sync.role(role), programmed = false): IngressStatus {
+    return ingressStatus(served, sync, this.loadBalancers, programmed);
   }
 
   objects(kind: string): ObjectRow[] {

@@ -5,6 +5,11 @@ import type { XdsMode } from '../envoy/bootstrap.js';
 import { FerryMetrics } from '../metrics.js';
 import type { ObjectKind } from '../model/kinds.js';
 import { FilesSource } from '../sources/files.js';
+import { KubeSource } from '../sources/kube/kube-source.js';
+import type { Source, SourceProblem } from '../sources/source.js';
+import { KubeClient } from '../kube/kube-client.js';
+import { DEFAULT_LOAD_BALANCER_HOSTS, type LoadBalancerHosts } from '../status/load-balancers.js';
+import { KubeStatus, type KubeStatusOptions } from './kube-status.js';
 import { Store } from '../store/store.js';
 import type { TranslateConfig } from '../translate/envoy/index.js';
 import { XdsCache } from '../xds/cache.js';
@@ -22,8 +27,24 @@ const COUNTED_KINDS: readonly ObjectKind[] = ['KIngress', 'KnativeService', 'Rou
  */
 export const FIRST_PASS_BATCH = 400;
 
+/** Where desired state comes from: a folder of manifests, or a Kubernetes API server. */
+export type FerrySourceOptions =
+  | { kind: 'files'; manifests: string; watch?: boolean }
+  | {
+    kind: 'kube';
+    /** A kubeconfig file; absent: the Pod's service account. */
+    kubeconfig?: string;
+    /** Ferry's namespace: its ConfigMap, its status-writer Lease, and its gateway Services' names. */
+    systemNamespace: string;
+    knativeTranslation?: boolean;
+    /** Leader election and status writing (identity: the Pod's name). */
+    status: Omit<KubeStatusOptions, 'client' | 'logger' | 'namespace'>;
+    /** Informer knobs for tests. */
+    watchTimeoutSeconds?: number;
+  };
+
 export interface FerryOptions {
-  manifests: string;
+  source: FerrySourceOptions;
   xdsAddress: string;
   adminAddress: { host: string; port: number };
   translateConfig: TranslateConfig;
@@ -35,7 +56,6 @@ export interface FerryOptions {
   holdOffMs?: number;
   /** KIngresses per batch of the first pass (default FIRST_PASS_BATCH). */
   firstPassBatch?: number;
-  watch?: boolean;
 }
 
 /**
@@ -49,7 +69,12 @@ export class Ferry {
   readonly nacks = new NackStore();
   readonly xds: XdsServer;
   readonly reconciler: Reconciler;
-  readonly source: FilesSource;
+  readonly source: Source & { problems(): SourceProblem[] };
+  /** The same source, by its kind. */
+  readonly files: FilesSource | undefined;
+  readonly kube: KubeSource | undefined;
+  /** Kube mode: leader election and the KIngress status writer. */
+  readonly kubeStatus: KubeStatus | undefined;
   readonly view: FerryView;
   readonly admin: AdminServer;
   envoy: ManagedEnvoy | undefined;
@@ -63,8 +88,27 @@ export class Ferry {
     this.cache = new XdsCache({ metrics: this.metrics, complete: false });
     this.xds = new XdsServer({ cache: this.cache, logger, metrics: this.metrics, nackStore: this.nacks });
     this.reconciler = new Reconciler({ store: this.store, cache: this.cache, translateConfig: options.translateConfig, logger, metrics: this.metrics, holdOffMs: options.holdOffMs ?? 0 });
-    this.source = new FilesSource({ directory: options.manifests, store: this.store, logger, watch: options.watch });
-    this.view = new FerryView({ store: this.store, cache: this.cache, xds: this.xds, nacks: this.nacks, reconciler: this.reconciler, source: this.source });
+    const source = options.source;
+    let loadBalancers: LoadBalancerHosts = DEFAULT_LOAD_BALANCER_HOSTS;
+    if (source.kind === 'files') {
+      this.source = this.files = new FilesSource({ directory: source.manifests, store: this.store, logger, watch: source.watch });
+    } else {
+      const client = KubeClient.load(source.kubeconfig);
+      const { activator, defaultCertificate } = options.translateConfig;
+      const kube = new KubeSource({
+        client, store: this.store, logger, systemNamespace: source.systemNamespace, knativeTranslation: source.knativeTranslation,
+        watchTimeoutSeconds: source.watchTimeoutSeconds, metrics: this.metrics,
+        alwaysNeeded: {
+          services: activator ? [`${activator.namespace}/${activator.name}`] : [],
+          secrets: defaultCertificate ? [`${defaultCertificate.namespace}/${defaultCertificate.name}`] : [],
+        },
+      });
+      this.source = this.kube = kube;
+      loadBalancers = gatewayServiceHosts(source.systemNamespace);
+      this.kubeStatus = new KubeStatus({ ...source.status, client, logger, namespace: source.systemNamespace, metrics: this.metrics }, kube);
+    }
+    this.view = new FerryView({ store: this.store, cache: this.cache, xds: this.xds, nacks: this.nacks, reconciler: this.reconciler, source: this.source, loadBalancers });
+    this.kubeStatus?.connect({ reconciler: this.reconciler, xds: this.xds, view: this.view });
     this.admin = new AdminServer({ logger, metrics: this.metrics, providers: {
       notReadyReason: () => (this.synced ? undefined : 'sources have not synced yet'),
       configDump: (query) => this.view.configDump(query),
@@ -84,11 +128,14 @@ export class Ferry {
     // clusters and routes while Ferry still translates. Gateways never lose anything to an incomplete cache.
     // (A start failure is kept, not left unhandled, and thrown once the configuration is built.)
     const envoy = this.options.envoy !== 'none' ? this.startEnvoy(this.options.envoy).then(() => undefined, (err: unknown) => err) : undefined;
-    logger.info({ directory: this.options.manifests }, 'loading manifests');
+    const source = this.options.source;
+    if (source.kind === 'files') logger.info({ directory: source.manifests }, 'loading manifests');
+    else logger.info({ systemNamespace: source.systemNamespace, knativeTranslation: source.knativeTranslation ?? false }, 'listing from the API server');
     await this.source.start();
     await this.reconciler.startInBatches(this.options.firstPassBatch ?? FIRST_PASS_BATCH);
     this.cache.markComplete();
     this.synced = true;
+    this.kubeStatus?.start();
     const state = this.reconciler.current();
     logger.info({ ingresses: state.ingresses.size, xdsPort: this.xdsPort, adminPort: this.adminPort }, 'configuration built; serving xDS');
     const failure = await envoy;
@@ -97,6 +144,7 @@ export class Ferry {
 
   async stop(): Promise<void> {
     await this.envoy?.stop();
+    await this.kubeStatus?.stop();
     this.reconciler.stop();
     this.view.stop();
     await this.source.stop();
@@ -115,4 +163,9 @@ export class Ferry {
     await this.envoy.start();
     this.options.logger.info({ admin: this.envoy.adminAddress, pid: this.envoy.pid }, 'managed Envoy started (roles external and local)');
   }
+}
+
+/** The gateway Services of a Ferry install (deploy/kubernetes/ferry.yaml) in its namespace, as KIngress status names them. */
+export function gatewayServiceHosts(namespace: string): LoadBalancerHosts {
+  return { public: `ferry.${namespace}.svc.cluster.local`, private: `ferry-internal.${namespace}.svc.cluster.local` };
 }

@@ -10,11 +10,14 @@ import type { Store } from '../store/store.js';
 import { GatewayAssembler, type GatewayDirty } from '../translate/envoy/gateway-assembler.js';
 import { SharedBuilds } from '../translate/envoy/shared-builds.js';
 import { translateIngress, type HostConflict, type IngressTranslation, type TranslateConfig, type TranslateContext } from '../translate/envoy/index.js';
-import { KnativeMemo, knativeInputsFromStore, sameObject, translateKnative, type KnativeStatus, type TranslatedIngress } from '../translate/knative/index.js';
+import { KnativeMemo, knativeInputsFromStore, sameObject, translateKnative, type TranslatedIngress } from '../translate/knative/index.js';
 import type { XdsCache } from '../xds/cache.js';
 import { GATEWAY_ROLES, type GatewayRole } from '../xds/roles.js';
 import { StringSets } from '../string-sets.js';
 import { CoalescingScheduler } from './coalescing-scheduler.js';
+import type { ReconcileState } from '../status/served-ingress.js';
+
+export type { ReconcileState, ServedIngress } from '../status/served-ingress.js';
 
 export interface ReconcilerOptions {
   store: Store;
@@ -26,22 +29,6 @@ export interface ReconcilerOptions {
   holdOffMs?: number;
   /** Longest a change waits under a continuous burst. */
   maxDelayMs?: number;
-}
-
-/** One KIngress as Ferry serves it, with where it came from and what translation said of it. */
-export interface ServedIngress extends TranslatedIngress {
-  probeHash: string;
-  warnings: string[];
-  conflict: HostConflict | undefined;
-  /** The reconcile pass in which this KIngress last changed: it is Ready once the gateways took that pass. */
-  changedInPass: number;
-}
-
-export interface ReconcileState {
-  pass: number;
-  ingresses: Map<string, ServedIngress>;
-  statuses: KnativeStatus[];
-  warnings: string[];
 }
 
 /** Kinds whose change re-runs Knative's Service/Route/DomainMapping translation. */

@@ -1,4 +1,4 @@
-import type { ReconcileState } from '../serve/reconciler.js';
+import type { ReconcileState } from './served-ingress.js';
 import type { StreamInfo } from '../xds/stream-info.js';
 import { GATEWAY_ROLES, type GatewayRole } from '../xds/roles.js';
 import { streamSynced, type CurrentVersion, type HasResources } from './sync-state.js';

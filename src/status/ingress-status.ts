@@ -1,6 +1,6 @@
 import { isExternalRule, type KIngress, type IngressStatus } from '../model/ingress.js';
 import type { Condition } from '../model/meta.js';
-import type { ServedIngress } from '../serve/reconciler.js';
+import type { ServedIngress } from './served-ingress.js';
 import type { GatewayRole } from '../xds/roles.js';
 import type { RoleSync } from './gateway-sync.js';
 import type { LoadBalancerHosts } from './load-balancers.js';
@@ -15,10 +15,12 @@ export function rolesOfIngress(ingress: KIngress): GatewayRole[] {
  * A KIngress's status as Knative reads it: NetworkConfigured (Ferry translated it), LoadBalancerReady (every
  * connected gateway of its roles ACKed a configuration that includes its latest change), Ready (both).
  * The loser of a host conflict gets DomainConflict, naming the older KIngress that keeps the host.
+ * `programmed`: the gateways already took this very change (kube mode keeps a generation Ready once it was, whatever
+ * gateways come and go later).
  */
-export function ingressStatus(served: ServedIngress, sync: (role: GatewayRole) => RoleSync, hosts: LoadBalancerHosts): IngressStatus {
+export function ingressStatus(served: ServedIngress, sync: (role: GatewayRole) => RoleSync, hosts: LoadBalancerHosts, programmed = false): IngressStatus {
   const networkConfigured = condition('NetworkConfigured', 'True');
-  const loadBalancer = loadBalancerCondition(served, sync);
+  const loadBalancer = programmed && !served.conflict ? condition('LoadBalancerReady', 'True') : loadBalancerCondition(served, sync);
   const ready = loadBalancer.status === 'True' ? condition('Ready', 'True') : { ...loadBalancer, type: 'Ready' };
   return {
     observedGeneration: served.ingress.metadata.generation,

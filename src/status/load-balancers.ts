@@ -7,6 +7,6 @@ export interface LoadBalancerHosts {
 }
 
 export const DEFAULT_LOAD_BALANCER_HOSTS: LoadBalancerHosts = {
-  public: 'ferry-gateway.ferry-system.svc.cluster.local',
+  public: 'ferry.ferry-system.svc.cluster.local',
   private: 'ferry-internal.ferry-system.svc.cluster.local',
 };

@@ -1,6 +1,6 @@
 import type { IngressStatus } from '../model/ingress.js';
 import type { Condition } from '../model/meta.js';
-import type { ServedIngress } from '../serve/reconciler.js';
+import type { ServedIngress } from './served-ingress.js';
 import type { KnativeStatus } from '../translate/knative/index.js';
 import { condition } from './ingress-status.js';
 

@@ -31,8 +31,8 @@ export async function startObservedFerry(manifests: Record<string, string>): Pro
     ports: { external: { http: await freePort(), https: await freePort() }, local: { http: await freePort(), https: await freePort() } },
   };
   const ferry = new Ferry({
-    manifests: dir, xdsAddress: '127.0.0.1:0', adminAddress: { host: '127.0.0.1', port: 0 }, translateConfig, envoy: 'none',
-    logger: pino({ level: 'debug' }, sink), metrics: new FerryMetrics({ processMetrics: false }), watch: true,
+    source: { kind: 'files', manifests: dir, watch: true }, xdsAddress: '127.0.0.1:0', adminAddress: { host: '127.0.0.1', port: 0 }, translateConfig, envoy: 'none',
+    logger: pino({ level: 'debug' }, sink), metrics: new FerryMetrics({ processMetrics: false }),
   });
   await ferry.start();
   const envoy = await startEnvoy({ xdsPort: ferry.xdsPort, role: 'both', mode: 'delta', waitReady: true, nodeId: 'gateway-both' });

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { KIngress } from '../../src/model/ingress.js';
-import type { ServedIngress } from '../../src/serve/reconciler.js';
+import type { ServedIngress } from '../../src/status/served-ingress.js';
 import type { RoleSync } from '../../src/status/gateway-sync.js';
 import { ingressStatus, rolesOfIngress } from '../../src/status/ingress-status.js';
 import { DEFAULT_LOAD_BALANCER_HOSTS } from '../../src/status/load-balancers.js';
@@ -22,7 +22,7 @@ describe('KIngress status from the gateways\' ACKs', () => {
     expect(status).toEqual({
       observedGeneration: 7,
       conditions: [{ type: 'LoadBalancerReady', status: 'True' }, { type: 'NetworkConfigured', status: 'True' }, { type: 'Ready', status: 'True' }],
-      publicLoadBalancer: { ingress: [{ domainInternal: 'ferry-gateway.ferry-system.svc.cluster.local' }] },
+      publicLoadBalancer: { ingress: [{ domainInternal: 'ferry.ferry-system.svc.cluster.local' }] },
       privateLoadBalancer: { ingress: [{ domainInternal: 'ferry-internal.ferry-system.svc.cluster.local' }] },
     });
   });

@@ -146,7 +146,7 @@ describe('operating Ferry: dump, status, get, validate and metrics against a rea
     expect(byName.get('latecomer')!.message).toContain('older KIngress default/secure');
     expect(byName.get('secure')!.status).toMatchObject({
       observedGeneration: 3,
-      publicLoadBalancer: { ingress: [{ domainInternal: 'ferry-gateway.ferry-system.svc.cluster.local' }] },
+      publicLoadBalancer: { ingress: [{ domainInternal: 'ferry.ferry-system.svc.cluster.local' }] },
       privateLoadBalancer: { ingress: [{ domainInternal: 'ferry-internal.ferry-system.svc.cluster.local' }] },
     });
     expect(byName.get('secure')!.status.conditions.map((c: Json) => `${c.type}=${c.status}`).sort()).toEqual(['LoadBalancerReady=True', 'NetworkConfigured=True', 'Ready=True']);

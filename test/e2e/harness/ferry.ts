@@ -51,7 +51,7 @@ export async function startFerry(options: StartFerryOptions = {}): Promise<Ferry
   const xdsPort = options.envoyFirst ? await freePort() : 0;
   const early = options.envoyFirst ? await startEnvoy({ xdsPort, role: options.role ?? 'both', mode }) : undefined;
   const ferry = new Ferry({
-    manifests: dir,
+    source: { kind: 'files', manifests: dir, watch: true },
     xdsAddress: `127.0.0.1:${xdsPort}`,
     firstPassBatch: options.envoyFirst?.firstPassBatch,
     adminAddress: { host: '127.0.0.1', port: 0 },
@@ -59,7 +59,6 @@ export async function startFerry(options: StartFerryOptions = {}): Promise<Ferry
     envoy: 'none',
     logger,
     metrics: new FerryMetrics({ processMetrics: false }),
-    watch: true,
   });
   if (early) {
     // The pass is milliseconds here: it starts once the gateway is connected, so that it really takes batches.
@@ -80,7 +79,7 @@ export async function startFerry(options: StartFerryOptions = {}): Promise<Ferry
     async writeManifest(file, yaml) {
       const before = ferry.reconciler.current().pass;
       writeFileSync(join(dir, file), yaml);
-      await ferry.source.rescan();
+      await ferry.files!.rescan();
       // The reconciler coalesces changes; wait for the pass that includes this file.
       await new Promise<void>((resolve) => {
         if (ferry.reconciler.current().pass > before) return resolve();

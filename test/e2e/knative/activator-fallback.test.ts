@@ -234,7 +234,7 @@ describe('activator fallback through Ferry and a real Envoy', () => {
 
   it('falls back to the activator when the revision endpoints are deleted, and returns when they come back', async () => {
     rmSync(join(env.dir, 'revision-endpoints.yaml'));
-    await env.ferry.source.rescan();
+    await env.ferry.files!.rescan();
     await answeredBy('activator');
     // A client cannot make the activator wake another revision: the route overwrites these headers.
     const spoofed = await request(env.ports.external.http, HOST, '/', { 'Knative-Serving-Revision': 'someone-else', 'Knative-Serving-Namespace': 'kube-system' });

@@ -1,0 +1,141 @@
+import { request as httpRequest, type IncomingMessage } from 'node:http';
+import { request as httpsRequest, type RequestOptions } from 'node:https';
+import { createInterface } from 'node:readline';
+import { KubeConfig } from '@kubernetes/client-node';
+
+/** An API server answer that was not 2xx: its HTTP code and the Status message the server gave. */
+export class KubeApiError extends Error {
+  constructor(readonly statusCode: number, readonly reason: string, message: string) {
+    super(message);
+  }
+}
+
+/** One line of a watch stream. */
+export interface WatchEvent {
+  type: 'ADDED' | 'MODIFIED' | 'DELETED' | 'BOOKMARK' | 'ERROR';
+  object: Record<string, unknown>;
+}
+
+export interface WatchHandle {
+  /** Resolves when the stream ends: undefined when the server closed it, the error otherwise. */
+  readonly done: Promise<Error | undefined>;
+  abort(): void;
+}
+
+/**
+ * The few API calls Ferry makes, as JSON over HTTP(S) with the credentials of a kubeconfig (or the Pod's service
+ * account). Typed clients are not used on purpose: lists of thousands of objects are parsed once as plain JSON and
+ * trimmed at once, instead of being copied into generated model classes.
+ */
+export class KubeClient {
+  readonly server: string;
+
+  private constructor(private readonly config: KubeConfig) {
+    const cluster = config.getCurrentCluster();
+    if (!cluster) throw new Error('the kubeconfig has no current cluster; set its current-context');
+    this.server = cluster.server.replace(/\/$/, '');
+  }
+
+  /** From a kubeconfig file, or, without one, the in-cluster service account (KUBERNETES_SERVICE_HOST). */
+  static load(kubeconfig?: string): KubeClient {
+    const config = new KubeConfig();
+    if (kubeconfig) config.loadFromFile(kubeconfig);
+    else if (process.env.KUBERNETES_SERVICE_HOST) config.loadFromCluster();
+    else throw new Error('no --kubeconfig given and not running in a cluster (KUBERNETES_SERVICE_HOST is unset): pass --kubeconfig PATH');
+    return new KubeClient(config);
+  }
+
+  async get<T = Record<string, unknown>>(path: string, query: Record<string, string | number | boolean | undefined> = {}): Promise<T> {
+    return (await this.call('GET', path, query)) as T;
+  }
+
+  /** A JSON merge patch (or, with a resourceVersion inside, an optimistic-concurrency update of what it names). */
+  async mergePatch<T = Record<string, unknown>>(path: string, patch: unknown): Promise<T> {
+    return (await this.call('PATCH', path, {}, patch, 'application/merge-patch+json')) as T;
+  }
+
+  async create<T = Record<string, unknown>>(path: string, object: unknown): Promise<T> {
+    return (await this.call('POST', path, {}, object)) as T;
+  }
+
+  async replace<T = Record<string, unknown>>(path: string, object: unknown): Promise<T> {
+    return (await this.call('PUT', path, {}, object)) as T;
+  }
+
+  /**
+   * A watch stream: each event is handed over as it arrives. The server ends it after timeoutSeconds; an ERROR event
+   * (410 Gone: the resourceVersion is too old) is handed over like any other, the caller decides to relist.
+   */
+  async watch(path: string, query: Record<string, string | number | boolean | undefined>, onEvent: (event: WatchEvent) => void): Promise<WatchHandle> {
+    const response = await this.open('GET', path, { ...query, watch: true });
+    let resolveDone!: (error: Error | undefined) => void;
+    const done = new Promise<Error | undefined>((resolve) => (resolveDone = resolve));
+    if (response.statusCode !== 200) {
+      resolveDone(await errorOf(response, path));
+      return { done, abort: () => undefined };
+    }
+    let aborted = false;
+    const lines = createInterface({ input: response, crlfDelay: Infinity });
+    lines.on('line', (line) => {
+      if (aborted || line.trim() === '') return;
+      try {
+        onEvent(JSON.parse(line) as WatchEvent);
+      } catch (error) {
+        aborted = true;
+        response.destroy();
+        resolveDone(error instanceof Error ? error : new Error(String(error)));
+      }
+    });
+    response.on('error', (error) => resolveDone(error));
+    response.on('close', () => resolveDone(response.complete || aborted ? undefined : new Error(`the watch of ${path} was cut`)));
+    return {
+      done,
+      abort: () => {
+        aborted = true;
+        response.destroy();
+      },
+    };
+  }
+
+  private async call(method: string, path: string, query: Record<string, string | number | boolean | undefined>, body?: unknown, contentType = 'application/json'): Promise<unknown> {
+    const response = await this.open(method, path, query, body, contentType);
+    if (response.statusCode === undefined || response.statusCode < 200 || response.statusCode >= 300) throw await errorOf(response, `${method} ${path}`);
+    const chunks: Buffer[] = [];
+    for await (const chunk of response) chunks.push(chunk as Buffer);
+    return JSON.parse(Buffer.concat(chunks).toString('utf8'));
+  }
+
+  private async open(method: string, path: string, query: Record<string, string | number | boolean | undefined>, body?: unknown, contentType = 'application/json'): Promise<IncomingMessage> {
+    const url = new URL(this.server + path);
+    for (const [key, value] of Object.entries(query)) if (value !== undefined) url.searchParams.set(key, String(value));
+    const options: RequestOptions = { method, headers: { Accept: 'application/json' } };
+    await this.config.applyToHTTPSOptions(options);
+    const payload = body === undefined ? undefined : Buffer.from(JSON.stringify(body));
+    if (payload) Object.assign(options.headers!, { 'Content-Type': contentType, 'Content-Length': payload.length });
+    const send = url.protocol === 'http:' ? httpRequest : httpsRequest;
+    return new Promise((resolve, reject) => {
+      const req = send(url, options, resolve);
+      req.on('error', (error) => reject(new Error(`cannot reach the API server at ${this.server} (${method} ${url.pathname}): ${error.message}`)));
+      req.end(payload);
+    });
+  }
+}
+
+async function errorOf(response: IncomingMessage, what: string): Promise<KubeApiError> {
+  const chunks: Buffer[] = [];
+  for await (const chunk of response) chunks.push(chunk as Buffer);
+  const text = Buffer.concat(chunks).toString('utf8');
+  let reason = '';
+  let message = text.slice(0, 500);
+  try {
+    const status = JSON.parse(text) as { reason?: string; message?: string };
+    reason = status.reason ?? '';
+    message = status.message ?? message;
+  } catch {
+    // Not a Status object: the raw text says it.
+  }
+  const code = response.statusCode ?? 0;
+  const hint = code === 401 ? ': the credentials were refused; check the kubeconfig or the service account token'
+    : code === 403 ? ': Ferry\'s service account lacks this permission; apply deploy/kubernetes/ferry.yaml\'s RBAC' : '';
+  return new KubeApiError(code, reason, `${what}: ${code} ${reason} ${message}${hint}`.replace(/ +/g, ' '));
+}

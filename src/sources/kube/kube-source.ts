@@ -1,0 +1,386 @@
+import { EventEmitter } from 'node:events';
+import type { Logger } from '../../log.js';
+import type { FerryMetrics } from '../../metrics.js';
+import { silentLogger } from '../../log.js';
+import { KNATIVE_CONFIG_MAPS, KNATIVE_NAMESPACE } from '../../model/config.js';
+import type { IngressStatus } from '../../model/ingress.js';
+import type { ObjectKind, ObjectsByKind } from '../../model/kinds.js';
+import { SERVICE_NAME_LABEL, TLS_SECRET_TYPE } from '../../model/kube.js';
+import { flatJoin, objectKey } from '../../model/meta.js';
+import { manifestKindName, validateObject } from '../../model/validate.js';
+import { formatValidationError } from '../../model/validation-error.js';
+import type { StoreUpdate } from '../../store/changes.js';
+import type { Store } from '../../store/store.js';
+import type { Source, SourceProblem } from '../source.js';
+import { Informer, type Arrived, type InformerOptions, type ObjectName } from './informer.js';
+import { KubeApiError, type KubeClient } from '../../kube/kube-client.js';
+import { ReferenceCounts, referencesOf } from './references.js';
+import { statusOf, TRIMMERS } from './trim.js';
+
+export interface KubeSourceOptions {
+  client: KubeClient;
+  store: Store;
+  logger?: Logger;
+  /** Where Ferry's own ConfigMap (config-ferry) lives. */
+  systemNamespace: string;
+  /**
+   * Also read Knative Services, Routes, DomainMappings and ClusterDomainClaims and translate them as files mode
+   * does (for clusters without Knative Serving's controllers). Every Service, EndpointSlice and TLS Secret is kept
+   * then: which ones the translated KIngresses need is known only after translation.
+   */
+  knativeTranslation?: boolean;
+  /** Services and Secrets needed whatever the KIngresses name ('ns/name'): the activator, the default certificate. */
+  alwaysNeeded?: { services: readonly string[]; secrets: readonly string[] };
+  metrics?: FerryMetrics;
+  /** Informer knobs for tests (page size, watch timeout). */
+  pageSize?: number;
+  watchTimeoutSeconds?: number;
+}
+
+interface Collection {
+  kind: ObjectKind;
+  path: string;
+  fieldSelector?: string;
+}
+
+export const FERRY_CONFIG_MAP = 'config-ferry';
+
+/**
+ * The Kubernetes source: one informer per kind Ferry reads, filling the Store with trimmed, validated objects, the
+ * same ones the files source gives. KIngresses of another class never enter. Services, EndpointSlices and TLS
+ * Secrets are kept only while a KIngress of Ferry's names them (one named for the first time is fetched before the
+ * KIngress is applied, so that the KIngress is never translated without it). 'synced' is emitted once every
+ * informer's first list is in the Store, in one batch.
+ */
+export class KubeSource extends EventEmitter implements Source {
+  private readonly logger: Logger;
+  private readonly informers = new Map<ObjectKind | 'FerryConfig', Informer<unknown>>();
+  private readonly references: ReferenceCounts;
+  private readonly filtered: boolean;
+  /** Everything that changes the Store runs in this order: a fetch for a new reference holds what comes after it. */
+  private queue: Promise<void> = Promise.resolve();
+  /** Invalid objects by 'Kind:key': their last good version stays in the Store. */
+  private readonly invalid = new Map<string, SourceProblem>();
+  /** The generation of each invalid KIngress, for the observedGeneration of its status. */
+  private readonly invalidGenerations = new Map<string, number | undefined>();
+  /** Each KIngress's status as the API server has it, for the status writer. */
+  private readonly observed = new Map<string, IngressStatus | undefined>();
+  private readonly statusListeners = new Set<(key: string) => void>();
+  /** resourceVersions of objects fetched on demand: an older watch event still queued must not replace them. */
+  private readonly fetchedVersions = new Map<string, bigint>();
+  private ferryConfig: string | undefined;
+  private readonly informerMetrics: InformerOptions<unknown>['metrics'];
+  private stopped = false;
+
+  constructor(private readonly options: KubeSourceOptions) {
+    super();
+    this.logger = (options.logger ?? silentLogger).child({ source: 'kube' });
+    this.filtered = !options.knativeTranslation;
+    this.references = new ReferenceCounts(options.alwaysNeeded ?? { services: [], secrets: [] });
+    const metrics = options.metrics;
+    this.informerMetrics = metrics && {
+      relisted: (kind) => metrics.kubeRelists.inc({ kind }),
+      watchRestarted: (kind, reason) => metrics.kubeWatchRestarts.inc({ kind, reason }),
+    };
+  }
+
+  async start(): Promise<void> {
+    const collections: Collection[] = [
+      { kind: 'KIngress', path: '/apis/networking.internal.knative.dev/v1alpha1/ingresses' },
+      { kind: 'Service', path: '/api/v1/services' },
+      { kind: 'EndpointSlice', path: '/apis/discovery.k8s.io/v1/endpointslices' },
+      // Only TLS Secrets ever reach Ferry: the API server filters the others out.
+      { kind: 'Secret', path: '/api/v1/secrets', fieldSelector: `type=${TLS_SECRET_TYPE}` },
+      { kind: 'ConfigMap', path: `/api/v1/namespaces/${KNATIVE_NAMESPACE}/configmaps` },
+    ];
+    if (this.options.knativeTranslation) {
+      collections.push(
+        { kind: 'KnativeService', path: '/apis/serving.knative.dev/v1/services' },
+        { kind: 'Route', path: '/apis/serving.knative.dev/v1/routes' },
+        { kind: 'DomainMapping', path: '/apis/serving.knative.dev/v1beta1/domainmappings' },
+        { kind: 'ClusterDomainClaim', path: '/apis/networking.internal.knative.dev/v1alpha1/clusterdomainclaims' },
+      );
+    }
+    const started = Date.now();
+    const lists = await Promise.all(collections.map(async (collection) => {
+      const informer = this.informer(collection);
+      const items = await informer.list().catch((error: unknown) => {
+        throw new Error(`listing ${collection.kind === 'KIngress' ? 'KIngresses' : `${manifestKindName(collection.kind)}s`} (${collection.path}) failed: ${error instanceof Error ? error.message : String(error)}`);
+      });
+      return { kind: collection.kind, items };
+    }));
+    const config = this.ferryConfigInformer();
+    const configItems = await config.list();
+    this.ferryConfig = JSON.stringify(configItems[0]?.object ?? null);
+
+    // KIngresses first: they decide which Services, EndpointSlices and Secrets are kept.
+    const updates: StoreUpdate[] = [];
+    for (const { kind, items } of lists.sort((a, b) => Number(b.kind === 'KIngress') - Number(a.kind === 'KIngress'))) {
+      updates.push(...this.replaceUpdates(kind, items as Array<Arrived<ObjectsByKind[ObjectKind]>>));
+    }
+    this.options.store.apply(updates);
+    const counts = Object.fromEntries(lists.map(({ kind, items }) => [kind, items.length]));
+    this.logger.info({ ms: Date.now() - started, listed: counts, kept: updates.length }, 'informers synced');
+    for (const informer of this.informers.values()) informer.start();
+    this.emit('synced');
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    await Promise.all([...this.informers.values()].map((informer) => informer.stop()));
+    await this.queue;
+  }
+
+  /** The problems of the objects the API server holds now (invalid objects), by object. */
+  problems(): SourceProblem[] {
+    return [...this.invalid.values()];
+  }
+
+  /** Why a KIngress ('ns/name') in the API server is not served as it is, for its status. */
+  invalidIngress(key: string): { problem: SourceProblem; generation: number | undefined } | undefined {
+    const problem = this.invalid.get(flatJoin(':', 'KIngress', key));
+    return problem && { problem, generation: this.invalidGenerations.get(key) };
+  }
+
+  /** A KIngress's status in the API server as last seen (undefined: none yet, or not Ferry's). */
+  observedStatus(key: string): IngressStatus | undefined {
+    return this.observed.get(key);
+  }
+
+  /** Called with a KIngress key whenever its status in the API server, or its validity, changed (or it came or went). */
+  onObservedStatus(listener: (key: string) => void): () => void {
+    this.statusListeners.add(listener);
+    return () => this.statusListeners.delete(listener);
+  }
+
+  private informer(collection: Collection): Informer<unknown> {
+    const { kind } = collection;
+    const trim = TRIMMERS[kind] as (raw: Record<string, unknown>) => ObjectsByKind[ObjectKind] | undefined;
+    const informer = new Informer<ObjectsByKind[ObjectKind]>({
+      client: this.options.client, logger: this.logger, kind, path: collection.path, fieldSelector: collection.fieldSelector,
+      pageSize: this.options.pageSize, watchTimeoutSeconds: this.options.watchTimeoutSeconds, metrics: this.informerMetrics,
+      trim: (raw) => {
+        if (kind === 'ConfigMap' && !KNATIVE_CONFIG_MAPS.includes(((raw.metadata ?? {}) as { name?: string }).name ?? '')) return undefined;
+        const object = trim(raw);
+        if (kind === 'KIngress' && object) this.observe(objectKey(object), statusOf(raw));
+        return object;
+      },
+    }, {
+      replace: (items) => this.enqueue(() => this.relisted(kind, items)),
+      added: (item) => this.enqueue(() => this.added(kind, item)),
+      deleted: (name, resourceVersion) => this.enqueue(() => this.deleted(kind, name, resourceVersion)),
+    });
+    this.informers.set(kind, informer as Informer<unknown>);
+    return informer as Informer<unknown>;
+  }
+
+  /** Ferry's own ConfigMap is read at start (as environment variables); a later change is only pointed out. */
+  private ferryConfigInformer(): Informer<unknown> {
+    const informer = new Informer({
+      client: this.options.client, logger: this.logger, kind: 'ConfigMap', path: `/api/v1/namespaces/${this.options.systemNamespace}/configmaps`,
+      fieldSelector: `metadata.name=${FERRY_CONFIG_MAP}`, trim: TRIMMERS.ConfigMap, watchTimeoutSeconds: this.options.watchTimeoutSeconds, metrics: this.informerMetrics,
+    }, {
+      replace: (items) => this.ferryConfigChanged(items[0]?.object),
+      added: (item) => this.ferryConfigChanged(item.object),
+      deleted: () => this.ferryConfigChanged(undefined),
+    });
+    this.informers.set('FerryConfig', informer as Informer<unknown>);
+    return informer as Informer<unknown>;
+  }
+
+  private ferryConfigChanged(object: unknown): void {
+    const text = JSON.stringify(object ?? null);
+    if (text === this.ferryConfig) return;
+    this.ferryConfig = text;
+    this.logger.warn({ configMap: `${this.options.systemNamespace}/${FERRY_CONFIG_MAP}` },
+      `${FERRY_CONFIG_MAP} changed; Ferry reads it at start: restart Ferry to apply it (kubectl -n ${this.options.systemNamespace} rollout restart deployment/ferry-controller)`);
+  }
+
+  private enqueue(step: () => void | Promise<void>): void {
+    this.queue = this.queue.then(step).catch((error: unknown) => {
+      this.logger.error({ err: error }, 'applying a change from the API server failed');
+    });
+  }
+
+  private observe(key: string, status: IngressStatus | undefined): void {
+    this.observed.set(key, status);
+    this.notifyStatus(key);
+  }
+
+  private notifyStatus(key: string): void {
+    for (const listener of this.statusListeners) listener(key);
+  }
+
+  /** A relist at run time: applied whole, with what its KIngresses name for the first time fetched first. */
+  private async relisted<K extends ObjectKind>(kind: K, items: Array<Arrived<ObjectsByKind[K]>>): Promise<void> {
+    const needed = { services: [] as string[], secrets: [] as string[] };
+    const updates = this.replaceUpdates(kind, items, needed);
+    if (this.filtered) updates.unshift(...(await this.fetchNeeded(needed.services, needed.secrets)));
+    this.options.store.apply(updates);
+  }
+
+  /**
+   * A kind's complete list as Store updates: what it holds now (valid and still needed), and the deletions of the
+   * rest. What the listed KIngresses name for the first time is added to `needed` (fetched by the caller).
+   */
+  private replaceUpdates<K extends ObjectKind>(kind: K, items: Array<Arrived<ObjectsByKind[K]>>, needed?: { services: string[]; secrets: string[] }): StoreUpdate[] {
+    const updates: StoreUpdate[] = [];
+    const listed = new Set<string>();
+    for (const { object } of items) {
+      const key = objectKey(object);
+      listed.add(key);
+      if (!this.validate(kind, object)) continue;
+      if (kind === 'KIngress') {
+        const { added, removed } = this.references.set(key, referencesOf(object as ObjectsByKind['KIngress']));
+        needed?.services.push(...added.services);
+        needed?.secrets.push(...added.secrets);
+        if (this.filtered) this.dropUnneeded(removed.services, removed.secrets, updates);
+      } else if (!this.needed(kind, object)) continue;
+      updates.push({ kind, object } as StoreUpdate);
+    }
+    const keep = new Set(updates.map((update) => ('delete' in update ? '' : objectKey(update.object))));
+    for (const object of this.options.store.list(kind)) {
+      const key = objectKey(object);
+      // An invalid object that is still listed keeps its last good version.
+      if (keep.has(key) || (listed.has(key) && this.invalid.has(flatJoin(':', kind, key)))) continue;
+      updates.push({ kind, key, delete: true });
+      if (kind === 'KIngress') this.dropIngress(key, updates);
+    }
+    for (const key of [...this.observed.keys()]) if (kind === 'KIngress' && !listed.has(key)) this.observed.delete(key);
+    for (const key of [...this.invalid.keys()]) if (key.startsWith(`${kind}:`) && !listed.has(key.slice(kind.length + 1))) this.invalid.delete(key);
+    return updates;
+  }
+
+  private async added<K extends ObjectKind>(kind: K, { object, resourceVersion }: Arrived<ObjectsByKind[K]>): Promise<void> {
+    if (this.stopped) return;
+    const key = objectKey(object);
+    if (this.staleAfterFetch(kind, key, resourceVersion)) return;
+    if (!this.validate(kind, object)) return;
+    const updates: StoreUpdate[] = [];
+    if (kind === 'KIngress') {
+      const { added, removed } = this.references.set(key, referencesOf(object as ObjectsByKind['KIngress']));
+      if (this.filtered) {
+        updates.push(...(await this.fetchNeeded(added.services, added.secrets)));
+        this.dropUnneeded(removed.services, removed.secrets, updates);
+      }
+    } else if (!this.needed(kind, object)) return;
+    updates.push({ kind, object } as StoreUpdate);
+    this.options.store.apply(updates);
+  }
+
+  private deleted(kind: ObjectKind, name: ObjectName, resourceVersion: string): void {
+    const key = name.namespace ? flatJoin('/', name.namespace, name.name) : name.name;
+    if (this.staleAfterFetch(kind, key, resourceVersion)) return;
+    this.invalid.delete(flatJoin(':', kind, key));
+    const updates: StoreUpdate[] = [{ kind, key, delete: true }];
+    if (kind === 'KIngress') {
+      this.dropIngress(key, updates);
+      if (this.observed.delete(key)) this.notifyStatus(key);
+    }
+    this.options.store.apply(updates);
+  }
+
+  private dropIngress(key: string, updates: StoreUpdate[]): void {
+    const { removed } = this.references.set(key, undefined);
+    if (this.filtered) this.dropUnneeded(removed.services, removed.secrets, updates);
+  }
+
+  /** Whether the Store should hold this Service, EndpointSlice or Secret now. */
+  private needed(kind: ObjectKind, object: ObjectsByKind[ObjectKind]): boolean {
+    if (!this.filtered) return true;
+    const key = objectKey(object);
+    if (kind === 'Service') return this.references.hasService(key);
+    if (kind === 'Secret') return this.references.hasSecret(key);
+    if (kind === 'EndpointSlice') {
+      const service = object.metadata.labels?.[SERVICE_NAME_LABEL];
+      return service !== undefined && this.references.hasService(flatJoin('/', object.metadata.namespace ?? '', service));
+    }
+    return true;
+  }
+
+  private dropUnneeded(services: readonly string[], secrets: readonly string[], updates: StoreUpdate[]): void {
+    const { store } = this.options;
+    for (const key of services) {
+      const [namespace, name] = key.split('/') as [string, string];
+      if (store.get('Service', key)) updates.push({ kind: 'Service', key, delete: true });
+      for (const slice of store.endpointSlicesForService(namespace, name)) updates.push({ kind: 'EndpointSlice', key: objectKey(slice), delete: true });
+    }
+    for (const key of secrets) if (store.get('Secret', key)) updates.push({ kind: 'Secret', key, delete: true });
+  }
+
+  /** Services (with their EndpointSlices) and Secrets a KIngress names for the first time, read from the API server. */
+  private async fetchNeeded(services: readonly string[], secrets: readonly string[]): Promise<StoreUpdate[]> {
+    const { client, store } = this.options;
+    const updates: StoreUpdate[] = [];
+    const fetched: Array<Promise<void>> = [];
+    const keep = (kind: ObjectKind, raw: Record<string, unknown>): void => {
+      const object = TRIMMERS[kind](raw);
+      if (!object || !this.validate(kind, object)) return;
+      const version = (raw.metadata as { resourceVersion?: string }).resourceVersion;
+      if (version && /^\d+$/.test(version)) this.fetchedVersions.set(flatJoin(':', kind, objectKey(object)), BigInt(version));
+      updates.push({ kind, object } as StoreUpdate);
+    };
+    for (const key of services) {
+      if (store.get('Service', key)) continue;
+      const [namespace, name] = key.split('/') as [string, string];
+      fetched.push(absentIsUndefined(client.get(`/api/v1/namespaces/${namespace}/services/${name}`)).then((raw) => {
+        if (raw) keep('Service', raw);
+      }));
+      fetched.push(client.get<{ items: Array<Record<string, unknown>> }>(`/apis/discovery.k8s.io/v1/namespaces/${namespace}/endpointslices`, { labelSelector: `${SERVICE_NAME_LABEL}=${name}` })
+        .then((list) => list.items.forEach((raw) => keep('EndpointSlice', raw))));
+    }
+    for (const key of secrets) {
+      if (store.get('Secret', key)) continue;
+      const [namespace, name] = key.split('/') as [string, string];
+      fetched.push(absentIsUndefined(client.get(`/api/v1/namespaces/${namespace}/secrets/${name}`))
+        .then((raw) => {
+          if (raw?.type === TLS_SECRET_TYPE) keep('Secret', raw);
+        }));
+    }
+    const results = await Promise.allSettled(fetched);
+    for (const result of results) if (result.status === 'rejected') this.logger.warn({ err: String(result.reason) }, 'reading an object a KIngress names failed; it arrives with its next change');
+    return updates;
+  }
+
+  /** An event older than the version fetched on demand is dropped; a newer one ends the check. */
+  private staleAfterFetch(kind: ObjectKind, key: string, resourceVersion: string): boolean {
+    const id = flatJoin(':', kind, key);
+    const fetched = this.fetchedVersions.get(id);
+    if (fetched === undefined || !/^\d+$/.test(resourceVersion)) return false;
+    if (BigInt(resourceVersion) < fetched) return true;
+    this.fetchedVersions.delete(id);
+    return false;
+  }
+
+  /** Valid objects pass; an invalid one is reported with its field and keeps its last good version. */
+  private validate(kind: ObjectKind, object: ObjectsByKind[ObjectKind]): boolean {
+    const id = flatJoin(':', kind, objectKey(object));
+    const errors = validateObject(kind, object as never);
+    const key = objectKey(object);
+    if (kind === 'KIngress') this.invalidGenerations.delete(key);
+    if (errors.length === 0) {
+      // A KIngress that was invalid and is valid again gets its status from translation now.
+      if (this.invalid.delete(id) && kind === 'KIngress') this.notifyStatus(key);
+      return true;
+    }
+    if (kind === 'KIngress') this.invalidGenerations.set(key, object.metadata.generation);
+    const problem: SourceProblem = { severity: 'error', ...errors[0]!, message: errors.map((e) => (e === errors[0] ? e.message : `${e.field}: ${e.message}`)).join('; ') };
+    const before = this.invalid.get(id);
+    this.invalid.set(id, problem);
+    if (before?.message !== problem.message) {
+      if (kind === 'KIngress') this.notifyStatus(key);
+      this.logger.error({ object: problem.object, field: problem.field }, `${formatValidationError(problem)} (its last good version, if any, keeps serving)`);
+      this.emit('problem', problem);
+    }
+    return false;
+  }
+}
+
+async function absentIsUndefined<T>(request: Promise<T>): Promise<T | undefined> {
+  try {
+    return await request;
+  } catch (error) {
+    if (error instanceof KubeApiError && error.statusCode === 404) return undefined;
+    throw error;
+  }
+}
