@@ -2,18 +2,22 @@ import { parseArgs } from 'node:util';
 import type { ObjectRow } from '../status/views.js';
 import { UsageError } from './args.js';
 import { DEFAULT_ADMIN_ADDRESS, getAdminJson } from './admin-client.js';
+import { listFromApiServer, loadKubeconfig } from './kube-get.js';
 import { formatStructured, formatTable, parseOutputFormat, type CommandResult, type OutputFormat } from './output.js';
 
-export const GET_USAGE = `Usage: ferry get ingresses|routes|domainmappings [-n NAMESPACE | -A] [-o json|yaml] [--admin HOST:PORT]
+export const GET_USAGE = `Usage: ferry get ingresses|routes|domainmappings [-n NAMESPACE | -A] [-o json|yaml] [--admin HOST:PORT | --kubeconfig PATH]
 
 Lists the objects a running Ferry serves with their readiness, like kn: NAME, URL, READY, REASON.
 "routes" lists Routes and the Routes of Knative Services; READY is the KIngress's readiness: its gateways ACKed it.
+With --kubeconfig, the objects come from the cluster's API server instead: KIngresses of Ferry's class with the
+status Ferry wrote to them, Routes and DomainMappings with the status Knative Serving wrote.
 
 Flags:
-  -n, --namespace NS      only this namespace (default: default)
+  -n, --namespace NS      only this namespace (default: default; with --kubeconfig, the context's namespace)
   -A, --all-namespaces    every namespace (adds a NAMESPACE column)
   -o json|yaml            the whole status instead of a table
   --admin HOST:PORT       Ferry's admin address (default ${DEFAULT_ADMIN_ADDRESS})
+  --kubeconfig PATH       read the objects from the API server of this kubeconfig's current context
 `;
 
 const KINDS: Record<string, 'ingresses' | 'routes' | 'domainmappings'> = {
@@ -41,10 +45,14 @@ export interface GetOptions {
   /** undefined: all namespaces. */
   namespace: string | undefined;
   output: OutputFormat;
+  /** Read from this kubeconfig's API server instead of Ferry's admin endpoint. */
+  kubeconfig?: string;
 }
 
 export async function runGet(options: GetOptions): Promise<CommandResult> {
-  const all = await getAdminJson<ObjectRow[]>(options.admin, `/debug/objects?kind=${options.kind}`);
+  const all = options.kubeconfig !== undefined
+    ? await listFromApiServer({ kubeconfig: options.kubeconfig, kind: options.kind, namespace: options.namespace })
+    : await getAdminJson<ObjectRow[]>(options.admin, `/debug/objects?kind=${options.kind}`);
   const rows = all
     .filter((row) => options.namespace === undefined || row.namespace === options.namespace)
     .sort((a, b) => a.namespace.localeCompare(b.namespace) || a.name.localeCompare(b.name));
@@ -58,15 +66,17 @@ export async function get(argv: string[]): Promise<CommandResult> {
     args: argv,
     allowPositionals: true,
     options: {
-      namespace: { type: 'string', short: 'n', default: 'default' }, 'all-namespaces': { type: 'boolean', short: 'A' },
-      output: { type: 'string', short: 'o' }, admin: { type: 'string', default: DEFAULT_ADMIN_ADDRESS },
+      namespace: { type: 'string', short: 'n' }, 'all-namespaces': { type: 'boolean', short: 'A' },
+      output: { type: 'string', short: 'o' }, admin: { type: 'string', default: DEFAULT_ADMIN_ADDRESS }, kubeconfig: { type: 'string' },
       help: { type: 'boolean', short: 'h' },
     },
   });
   if (values.help) return { stdout: GET_USAGE, exitCode: 0 };
   if (positionals.length > 1) throw new UsageError(`expected one kind, got ${positionals.join(' ')}`);
-  return runGet({
-    admin: values.admin, kind: parseKind(positionals[0]),
-    namespace: values['all-namespaces'] ? undefined : values.namespace, output: parseOutputFormat(values.output),
-  });
+  const kind = parseKind(positionals[0]);
+  const output = parseOutputFormat(values.output);
+  const { kubeconfig } = values;
+  // Like kubectl: without -n, the kubeconfig context's namespace.
+  const namespace = values['all-namespaces'] ? undefined : values.namespace ?? (kubeconfig !== undefined ? loadKubeconfig(kubeconfig).namespace : 'default');
+  return runGet({ admin: values.admin, kind, namespace, output, kubeconfig });
 }
