@@ -62,6 +62,10 @@ export class KubeClient {
     return (await this.call('PUT', path, {}, object)) as T;
   }
 
+  async delete(path: string): Promise<void> {
+    await this.call('DELETE', path, {});
+  }
+
   /**
    * A watch stream: each event is handed over as it arrives. The server ends it after timeoutSeconds; an ERROR event
    * (410 Gone: the resourceVersion is too old) is handed over like any other, the caller decides to relist.
@@ -86,6 +90,8 @@ export class KubeClient {
         resolveDone(error instanceof Error ? error : new Error(String(error)));
       }
     });
+    // readline passes the stream's errors on (a connection cut: 'aborted'); either listener ends the watch.
+    lines.on('error', (error) => resolveDone(error));
     response.on('error', (error) => resolveDone(error));
     response.on('close', () => resolveDone(response.complete || aborted ? undefined : new Error(`the watch of ${path} was cut`)));
     return {

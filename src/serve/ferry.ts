@@ -153,6 +153,9 @@ export class Ferry {
   }
 
   private async startEnvoy(envoy: Exclude<FerryOptions['envoy'], 'none'>): Promise<void> {
+    if (this.options.xdsAddress.startsWith('unix:')) {
+      throw new Error(`--xds-address ${this.options.xdsAddress}: the managed Envoy connects over TCP; use a HOST:PORT address, or --envoy none for gateways that reach the unix socket`);
+    }
     const xdsHost = this.options.xdsAddress.replace(/:\d+$/, '').replace(/^\[|\]$/g, '');
     this.envoy = new ManagedEnvoy({
       bootstrap: { mode: envoy.mode, values: { nodeId: 'ferry-local-gateway', role: 'both', xdsAddress: xdsHost === '0.0.0.0' || xdsHost === '::' ? '127.0.0.1' : xdsHost, xdsPort: this.xdsPort, adminPort: envoy.adminPort } },

@@ -58,14 +58,21 @@ export class XdsServer {
     });
   }
 
-  /** Binds e.g. '127.0.0.1:18000' or '0.0.0.0:0'; resolves to the bound port. */
+  /**
+   * Binds e.g. '127.0.0.1:18000', '0.0.0.0:0' or a unix domain socket 'unix:/run/ferry/xds.sock' (for gateways that
+   * share a filesystem but not a network, e.g. an Envoy in another network namespace); resolves to the bound port, 0
+   * for a unix socket.
+   */
   listen(address: string): Promise<number> {
+    const unix = address.startsWith('unix:');
     return new Promise((resolve, reject) => {
       this.server.bindAsync(address, ServerCredentials.createInsecure(), (err, port) => {
         if (err) reject(new Error(`xds server: cannot listen on ${address}: ${err.message}; choose a free address with --xds-address`));
         else {
-          this.context.logger.info({ address, port }, 'xDS server listening');
-          resolve(port);
+          // grpc-js reports a placeholder port for unix sockets.
+          const bound = unix ? 0 : port;
+          this.context.logger.info({ address, port: bound }, 'xDS server listening');
+          resolve(bound);
         }
       });
     });
