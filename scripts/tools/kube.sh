@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Builds the real Kubernetes pieces of the kube-mode tests from their Go modules: kube-apiserver and kubectl
-# (k8s.io/kubernetes, tools/kube-apiserver) and etcd (go.etcd.io/etcd/server/v3, tools/etcd), and finds Knative's networking CRDs.
+# (k8s.io/kubernetes, tools/kube-apiserver) and etcd (go.etcd.io/etcd/server/v3, tools/etcd), and finds Knative's networking
+# and serving CRDs.
 # The binaries are cached outside the clone, keyed by each module's go.mod and go.sum, so that a second run on
 # the same machine (a CI clone too) builds nothing; a new machine builds them in about 5 minutes on 2 cores.
 # Prints nothing when up to date. FERRY_TOOLS_DIR overrides the cache folder.
@@ -44,7 +45,16 @@ if [ ! -f "$networking_dir/config/ingress.yaml" ]; then
   exit 1
 fi
 
+# Knative Serving's CRDs (Service, Route, Configuration, Revision, DomainMapping, ...), for the tests of
+# --knative-translation: the release tools/knative-serving pins, from the Go module cache as well (a download of
+# about 13 MB the first time, instant afterwards).
+serving_dir=$(cd tools/knative-serving && go mod download -json knative.dev/serving | sed -n 's/^[[:space:]]*"Dir": "\(.*\)",\{0,1\}$/\1/p')
+if [ ! -f "$serving_dir/config/core/300-resources/service.yaml" ]; then
+  echo "kube: knative.dev/serving has no config/core/300-resources/service.yaml in the Go module cache (${serving_dir:-not downloaded})" >&2
+  exit 1
+fi
+
 # The tests find the binaries and the CRDs through this file (test/kube/harness reads it).
 mkdir -p .cache
-printf 'KUBE_APISERVER=%s\nKUBECTL=%s\nETCD=%s\nKNATIVE_NETWORKING_CRDS=%s\n' "$kube_dir/kube-apiserver" "$kube_dir/kubectl" "$etcd_dir/etcd" \
-  "$networking_dir/config" > .cache/kube-tools.env
+printf 'KUBE_APISERVER=%s\nKUBECTL=%s\nETCD=%s\nKNATIVE_NETWORKING_CRDS=%s\nKNATIVE_SERVING_CRDS=%s\n' "$kube_dir/kube-apiserver" "$kube_dir/kubectl" "$etcd_dir/etcd" \
+  "$networking_dir/config" "$serving_dir/config/core/300-resources" > .cache/kube-tools.env

@@ -11,9 +11,16 @@ import type { ReconcileState, ServedIngress } from '../../src/status/served-ingr
 
 /** The writer in isolation: a recording client, a reconcile state and gateway sync set by each test. */
 function setup() {
-  const patches: Array<{ path: string; status: IngressStatus }> = [];
-  const observed = new Map<string, IngressStatus>();
-  const client = { mergePatch: async (path: string, body: { status: IngressStatus }) => { patches.push({ path, status: body.status }); return {}; } } as unknown as KubeClient;
+  const patches: Array<{ path: string; status: IngressStatus; resourceVersion: string }> = [];
+  const observed = new Map<string, { status: IngressStatus | undefined; resourceVersion: string }>();
+  let version = 100;
+  const client = {
+    mergePatch: async (path: string, body: { status: IngressStatus }) => {
+      const resourceVersion = String(++version);
+      patches.push({ path, status: body.status, resourceVersion });
+      return { metadata: { resourceVersion } };
+    },
+  } as unknown as KubeClient;
   const state: ReconcileState = { pass: 1, ingresses: new Map(), statuses: [], warnings: [] };
   const world = { leader: true, gateways: 1, syncedPass: 1, invalid: undefined as undefined | { problem: { object: string; field: string; message: string }; generation: number } };
   const sync = (): RoleSync => ({ gateways: world.gateways, syncedPass: world.syncedPass, behind: [] });
@@ -27,12 +34,12 @@ function setup() {
       isLeader: () => world.leader,
     },
   });
-  /** The informer sees each write come back. */
+  /** The informer sees each write come back (in the order the API server applied them). */
   const echo = async (): Promise<void> => {
     await sleep(20);
-    for (const { path, status } of patches.splice(0)) {
+    for (const { path, status, resourceVersion } of patches.splice(0)) {
       const key = path.replace(/^.*namespaces\/([^/]+)\/ingresses\/([^/]+)\/status$/, '$1/$2');
-      observed.set(key, { ...observed.get(key), ...status });
+      observed.set(key, { status: { ...observed.get(key)?.status, ...status }, resourceVersion });
       writer.observedChanged(key);
     }
   };
@@ -66,16 +73,41 @@ describe('KIngress status written back in kube mode', () => {
     expect(t.patches).toEqual([]);
   });
 
-  it('waits for the gateways, then writes Ready when they ACK the KIngress\'s pass', async () => {
+  it('waits for the gateways (saying so after a second), then writes Ready when they ACK the KIngress\'s pass', async () => {
     const t = setup();
     t.world.syncedPass = 0;
     t.state.ingresses.set('default/hello', served(2, 1));
     t.writer.passDone(t.state);
     await sleep(20);
+    expect(t.patches).toEqual([]);
+    await sleep(1100);
     expect(ready(t.patches[0]?.status)).toMatchObject({ status: 'Unknown', reason: 'GatewaysNotSynced' });
     await t.echo();
     t.world.syncedPass = 1;
     t.writer.gatewaysChanged();
+    await sleep(20);
+    expect(ready(t.patches[0]?.status)?.status).toBe('True');
+  });
+
+  it('is not fooled by the echo of its own older write arriving after a newer write', async () => {
+    const t = setup();
+    t.world.syncedPass = 0;
+    t.state.ingresses.set('default/hello', served(1, 1));
+    t.writer.passDone(t.state);
+    await sleep(1100);
+    t.world.syncedPass = 1;
+    t.writer.gatewaysChanged();
+    await sleep(20);
+    const [older, newer] = t.patches.splice(0);
+    expect([ready(older!.status)?.status, ready(newer!.status)?.status]).toEqual(['Unknown', 'True']);
+    // The informer now delivers the older write: the writer knows its newer one is applied and writes nothing.
+    t.observed.set('default/hello', { status: older!.status, resourceVersion: older!.resourceVersion });
+    t.writer.observedChanged('default/hello');
+    await sleep(20);
+    expect(t.patches).toEqual([]);
+    // Someone else sets a status after Ferry's last write: Ferry puts its own back.
+    t.observed.set('default/hello', { status: { observedGeneration: 1, conditions: [] }, resourceVersion: '999' });
+    t.writer.observedChanged('default/hello');
     await sleep(20);
     expect(ready(t.patches[0]?.status)?.status).toBe('True');
   });
@@ -93,7 +125,7 @@ describe('KIngress status written back in kube mode', () => {
     t.state.pass = 2;
     t.state.ingresses.set('default/hello', served(2, 2));
     t.writer.passDone(t.state);
-    await sleep(20);
+    await sleep(1100);
     expect(t.patches[0]!.status.observedGeneration).toBe(2);
     expect(ready(t.patches[0]!.status)).toMatchObject({ status: 'Unknown', reason: 'NoGateway' });
   });

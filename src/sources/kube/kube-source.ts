@@ -44,6 +44,18 @@ interface Collection {
 }
 
 export const FERRY_CONFIG_MAP = 'config-ferry';
+/** How often a KIngress held back for an object it names that could not be read is tried again. */
+const HOLD_RETRY_MS = 1_000;
+
+/** A KIngress's status in the API server, with the resourceVersion it was seen at. */
+export interface ObservedStatus {
+  status: IngressStatus | undefined;
+  resourceVersion: string;
+}
+
+function resourceVersionOf(raw: Record<string, unknown>): string {
+  return (raw.metadata as { resourceVersion?: string } | undefined)?.resourceVersion ?? '';
+}
 
 /**
  * The Kubernetes source: one informer per kind Ferry reads, filling the Store with trimmed, validated objects, the
@@ -64,10 +76,15 @@ export class KubeSource extends EventEmitter implements Source {
   /** The generation of each invalid KIngress, for the observedGeneration of its status. */
   private readonly invalidGenerations = new Map<string, number | undefined>();
   /** Each KIngress's status as the API server has it, for the status writer. */
-  private readonly observed = new Map<string, IngressStatus | undefined>();
+  private readonly observed = new Map<string, ObservedStatus>();
   private readonly statusListeners = new Set<(key: string) => void>();
   /** resourceVersions of objects fetched on demand: an older watch event still queued must not replace them. */
   private readonly fetchedVersions = new Map<string, bigint>();
+  /**
+   * KIngress versions held back because what they name for the first time could not be read (the API server was
+   * away): the version before keeps serving, and each is tried again every HOLD_RETRY_MS until a newer event replaces it.
+   */
+  private readonly held = new Map<string, Arrived<ObjectsByKind['KIngress']>>();
   private ferryConfig: string | undefined;
   private readonly informerMetrics: InformerOptions<unknown>['metrics'];
   private stopped = false;
@@ -143,7 +160,7 @@ export class KubeSource extends EventEmitter implements Source {
   }
 
   /** A KIngress's status in the API server as last seen (undefined: none yet, or not Ferry's). */
-  observedStatus(key: string): IngressStatus | undefined {
+  observedStatus(key: string): ObservedStatus | undefined {
     return this.observed.get(key);
   }
 
@@ -162,7 +179,7 @@ export class KubeSource extends EventEmitter implements Source {
       trim: (raw) => {
         if (kind === 'ConfigMap' && !KNATIVE_CONFIG_MAPS.includes(((raw.metadata ?? {}) as { name?: string }).name ?? '')) return undefined;
         const object = trim(raw);
-        if (kind === 'KIngress' && object) this.observe(objectKey(object), statusOf(raw));
+        if (kind === 'KIngress' && object) this.observe(objectKey(object), { status: statusOf(raw), resourceVersion: resourceVersionOf(raw) });
         return object;
       },
     }, {
@@ -202,7 +219,7 @@ export class KubeSource extends EventEmitter implements Source {
     });
   }
 
-  private observe(key: string, status: IngressStatus | undefined): void {
+  private observe(key: string, status: ObservedStatus): void {
     this.observed.set(key, status);
     this.notifyStatus(key);
   }
@@ -215,7 +232,7 @@ export class KubeSource extends EventEmitter implements Source {
   private async relisted<K extends ObjectKind>(kind: K, items: Array<Arrived<ObjectsByKind[K]>>): Promise<void> {
     const needed = { services: [] as string[], secrets: [] as string[] };
     const updates = this.replaceUpdates(kind, items, needed);
-    if (this.filtered) updates.unshift(...(await this.fetchNeeded(needed.services, needed.secrets)));
+    if (this.filtered) updates.unshift(...(await this.fetchNeeded(needed.services, needed.secrets)).updates);
     this.options.store.apply(updates);
   }
 
@@ -226,6 +243,8 @@ export class KubeSource extends EventEmitter implements Source {
   private replaceUpdates<K extends ObjectKind>(kind: K, items: Array<Arrived<ObjectsByKind[K]>>, needed?: { services: string[]; secrets: string[] }): StoreUpdate[] {
     const updates: StoreUpdate[] = [];
     const listed = new Set<string>();
+    // A relist brings every KIngress's current version: none is held back any more.
+    if (kind === 'KIngress') this.held.clear();
     for (const { object } of items) {
       const key = objectKey(object);
       listed.add(key);
@@ -251,16 +270,26 @@ export class KubeSource extends EventEmitter implements Source {
     return updates;
   }
 
-  private async added<K extends ObjectKind>(kind: K, { object, resourceVersion }: Arrived<ObjectsByKind[K]>): Promise<void> {
+  private async added<K extends ObjectKind>(kind: K, arrived: Arrived<ObjectsByKind[K]>): Promise<void> {
+    const { object, resourceVersion } = arrived;
     if (this.stopped) return;
     const key = objectKey(object);
+    if (kind === 'KIngress') this.held.delete(key);
     if (this.staleAfterFetch(kind, key, resourceVersion)) return;
     if (!this.validate(kind, object)) return;
     const updates: StoreUpdate[] = [];
     if (kind === 'KIngress') {
       const { added, removed } = this.references.set(key, referencesOf(object as ObjectsByKind['KIngress']));
       if (this.filtered) {
-        updates.push(...(await this.fetchNeeded(added.services, added.secrets)));
+        const fetched = await this.fetchNeeded(added.services, added.secrets);
+        if (fetched.failed) {
+          // Never translated without them: its last version keeps serving (and counting its references).
+          const stored = this.options.store.get('KIngress', key);
+          this.references.set(key, stored && referencesOf(stored));
+          this.hold(key, arrived as Arrived<ObjectsByKind['KIngress']>);
+          return;
+        }
+        updates.push(...fetched.updates);
         this.dropUnneeded(removed.services, removed.secrets, updates);
       }
     } else if (!this.needed(kind, object)) return;
@@ -268,8 +297,18 @@ export class KubeSource extends EventEmitter implements Source {
     this.options.store.apply(updates);
   }
 
+  /** Tries a held KIngress version again later, unless a newer event (or a relist) replaced it meanwhile. */
+  private hold(key: string, arrived: Arrived<ObjectsByKind['KIngress']>): void {
+    this.held.set(key, arrived);
+    const retry = (): void => {
+      if (this.held.get(key) === arrived) this.enqueue(() => (this.held.get(key) === arrived ? this.added('KIngress', arrived) : undefined));
+    };
+    setTimeout(retry, HOLD_RETRY_MS).unref();
+  }
+
   private deleted(kind: ObjectKind, name: ObjectName, resourceVersion: string): void {
     const key = name.namespace ? flatJoin('/', name.namespace, name.name) : name.name;
+    if (kind === 'KIngress') this.held.delete(key);
     if (this.staleAfterFetch(kind, key, resourceVersion)) return;
     this.invalid.delete(flatJoin(':', kind, key));
     const updates: StoreUpdate[] = [{ kind, key, delete: true }];
@@ -308,8 +347,11 @@ export class KubeSource extends EventEmitter implements Source {
     for (const key of secrets) if (store.get('Secret', key)) updates.push({ kind: 'Secret', key, delete: true });
   }
 
-  /** Services (with their EndpointSlices) and Secrets a KIngress names for the first time, read from the API server. */
-  private async fetchNeeded(services: readonly string[], secrets: readonly string[]): Promise<StoreUpdate[]> {
+  /**
+   * Services (with their EndpointSlices) and Secrets a KIngress names for the first time, read from the API server;
+   * `failed` when one of the reads failed (an object that does not exist is no failure).
+   */
+  private async fetchNeeded(services: readonly string[], secrets: readonly string[]): Promise<{ updates: StoreUpdate[]; failed: boolean }> {
     const { client, store } = this.options;
     const updates: StoreUpdate[] = [];
     const fetched: Array<Promise<void>> = [];
@@ -338,8 +380,9 @@ export class KubeSource extends EventEmitter implements Source {
         }));
     }
     const results = await Promise.allSettled(fetched);
-    for (const result of results) if (result.status === 'rejected') this.logger.warn({ err: String(result.reason) }, 'reading an object a KIngress names failed; it arrives with its next change');
-    return updates;
+    const failures = results.filter((result) => result.status === 'rejected');
+    for (const result of failures) this.logger.warn({ err: String(result.reason) }, 'reading an object a KIngress names failed; the KIngress waits for it (its last version keeps serving)');
+    return { updates, failed: failures.length > 0 };
   }
 
   /** An event older than the version fetched on demand is dropped; a newer one ends the check. */

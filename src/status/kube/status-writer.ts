@@ -12,8 +12,8 @@ export interface StatusWriterInputs {
   current(): ReconcileState;
   /** The status Ferry would give a served KIngress now (`programmed`: its gateways already took this change). */
   statusOf(served: ServedIngress, programmed: boolean): IngressStatus;
-  /** The status the API server holds for a KIngress, as last seen by the informer. */
-  observedStatus(key: string): IngressStatus | undefined;
+  /** The status the API server holds for a KIngress, as last seen by the informer, with its resourceVersion. */
+  observedStatus(key: string): { status: IngressStatus | undefined; resourceVersion: string } | undefined;
   /** Why the KIngress in the API server is not served as it is (a validation error), with its generation. */
   invalid(key: string): { problem: ValidationError; generation: number | undefined } | undefined;
   isLeader(): boolean;
@@ -32,6 +32,7 @@ export interface StatusWriterOptions {
 }
 
 const INGRESS_PATH = '/apis/networking.internal.knative.dev/v1alpha1/namespaces';
+const NOT_READY_GRACE_MS = 1_000;
 
 /**
  * Writes each KIngress's status through the status subresource, only when it differs from what the API server
@@ -42,12 +43,14 @@ const INGRESS_PATH = '/apis/networking.internal.knative.dev/v1alpha1/namespaces'
  */
 export class KubeStatusWriter {
   private readonly dirty = new Set<string>();
-  /** KIngresses whose status is not final yet: looked at again whenever a gateway's sync changes. */
-  private readonly waiting = new Set<string>();
+  /** KIngresses whose status is not final yet, since when: looked at again whenever a gateway's sync changes. */
+  private readonly waiting = new Map<string, { since: number; generation: number | undefined }>();
   /** The pass in which each KIngress was last seen Ready: its readiness holds until it changes again. */
   private readonly readyInPass = new Map<string, number>();
-  /** What was written and not yet seen back from the informer. */
-  private readonly unseen = new Map<string, IngressStatus>();
+  /** What was written and not yet seen back from the informer, with the resourceVersion the write made. */
+  private readonly unseen = new Map<string, { status: IngressStatus; resourceVersion: string }>();
+  /** One write per KIngress at a time: two in flight could land in either order. */
+  private readonly writing = new Set<string>();
   private inFlight = 0;
   private timer: NodeJS.Timeout | undefined;
   private tokens: number;
@@ -65,18 +68,17 @@ export class KubeStatusWriter {
   /** After a reconcile pass: its changed KIngresses, those still waiting, and the removed ones forgotten. */
   passDone(state: ReconcileState): void {
     for (const [key, served] of state.ingresses) if (served.changedInPass === state.pass) this.markDirty(key);
-    for (const key of this.waiting) this.markDirty(key);
+    for (const key of this.waiting.keys()) this.markDirty(key);
     for (const key of this.readyInPass.keys()) if (!state.ingresses.has(key)) this.readyInPass.delete(key);
   }
 
   /** A gateway connected, ACKed, NACKed or left: the KIngresses waiting for gateways may be ready now. */
   gatewaysChanged(): void {
-    for (const key of this.waiting) this.markDirty(key);
+    for (const key of this.waiting.keys()) this.markDirty(key);
   }
 
   /** The API server's status of a KIngress changed (our own write coming back, or someone else's). */
   observedChanged(key: string): void {
-    this.unseen.delete(key);
     this.markDirty(key);
   }
 
@@ -104,7 +106,8 @@ export class KubeStatusWriter {
       return { observedGeneration: invalid.generation, conditions: [condition('LoadBalancerReady', 'Unknown', 'ValidationFailed', failed.message), failed, { ...failed, type: 'Ready' }] };
     }
     const served = inputs.current().ingresses.get(key);
-    if (!served) return undefined;
+    // A KIngress Ferry derived from Knative objects itself (--knative-translation) exists only in memory.
+    if (!served || served.origin.kind !== 'Ingress') return undefined;
     if (this.readyInPass.get(key) === served.changedInPass) return inputs.statusOf(served, true);
     const status = inputs.statusOf(served, false);
     if (readyOf(status)) this.readyInPass.set(key, served.changedInPass);
@@ -126,37 +129,70 @@ export class KubeStatusWriter {
     const now = Date.now();
     this.tokens = Math.min(this.rate, this.tokens + ((now - this.lastRefill) / 1000) * this.rate);
     this.lastRefill = now;
+    // Keys whose not-ready status waits out its grace: dirty again after the loop (adding them during it would never end).
+    const deferred: string[] = [];
+    try {
+      this.flushDirty(concurrency, now, deferred);
+    } finally {
+      for (const key of deferred) this.dirty.add(key);
+      if (deferred.length > 0) this.schedule(NOT_READY_GRACE_MS);
+    }
+  }
+
+  private flushDirty(concurrency: number, now: number, deferred: string[]): void {
     for (const key of this.dirty) {
       if (this.inFlight >= concurrency) return;
+      // Looked at again when its write is answered.
+      if (this.writing.has(key)) continue;
       this.dirty.delete(key);
       const desired = this.desired(key);
       if (!desired) {
         this.waiting.delete(key);
         continue;
       }
+      const known = this.known(key);
       if (readyOf(desired) || desired.conditions?.some((c) => c.reason === 'ValidationFailed' || c.reason === 'DomainConflict')) this.waiting.delete(key);
-      else this.waiting.add(key);
-      const observed = this.unseen.get(key) ?? inputs.observedStatus(key);
-      if (sameStatus(observed, desired)) continue;
+      else {
+        const previous = this.waiting.get(key);
+        const since = previous !== undefined && previous.generation === desired.observedGeneration ? previous.since : now;
+        this.waiting.set(key, { since, generation: desired.observedGeneration });
+        // A new generation is usually Ready within milliseconds: its not-ready status is written only if it is not
+        // by then, so that a burst of creates costs the API server one write each, not two.
+        if (known?.observedGeneration !== desired.observedGeneration && now - since < NOT_READY_GRACE_MS) {
+          deferred.push(key);
+          continue;
+        }
+      }
+      if (sameStatus(known, desired)) continue;
       if (this.tokens < 1) {
         this.dirty.add(key);
         this.schedule(Math.ceil(((1 - this.tokens) / this.rate) * 1000));
         return;
       }
       this.tokens -= 1;
-      void this.write(key, withTransitionTimes(desired, inputs.observedStatus(key)));
+      void this.write(key, withTransitionTimes(desired, this.known(key)));
     }
+  }
+
+  /** The KIngress's status in the API server: as the informer saw it, or as our newer write left it. */
+  private known(key: string): IngressStatus | undefined {
+    const observed = this.options.inputs.observedStatus(key);
+    const unseen = this.unseen.get(key);
+    if (unseen && (!observed || olderVersion(observed.resourceVersion, unseen.resourceVersion))) return unseen.status;
+    this.unseen.delete(key);
+    return observed?.status;
   }
 
   private async write(key: string, status: IngressStatus): Promise<void> {
     const [namespace, name] = key.split('/') as [string, string];
     this.inFlight++;
+    this.writing.add(key);
     try {
       if (!this.options.inputs.isLeader()) return;
-      await this.options.client.mergePatch(`${INGRESS_PATH}/${namespace}/ingresses/${name}/status`, {
+      const written = await this.options.client.mergePatch<{ metadata?: { resourceVersion?: string } }>(`${INGRESS_PATH}/${namespace}/ingresses/${name}/status`, {
         status: { publicLoadBalancer: null, privateLoadBalancer: null, ...status },
       });
-      this.unseen.set(key, status);
+      this.unseen.set(key, { status, resourceVersion: written.metadata?.resourceVersion ?? '' });
       this.options.written?.('written');
     } catch (error) {
       if (error instanceof KubeApiError && error.statusCode === 404) return;
@@ -166,9 +202,19 @@ export class KubeStatusWriter {
       this.schedule(1_000);
     } finally {
       this.inFlight--;
+      this.writing.delete(key);
       if (this.dirty.size > 0) this.schedule(0);
     }
   }
+}
+
+/**
+ * Whether resourceVersion a is older than b. They are etcd revisions: numbers that grow with every write. (The API
+ * calls them opaque; every client that must order its own write against a watch event compares them so.)
+ */
+function olderVersion(a: string, b: string): boolean {
+  if (!/^\d+$/.test(a) || !/^\d+$/.test(b)) return false;
+  return BigInt(a) < BigInt(b);
 }
 
 function readyOf(status: IngressStatus): boolean {

@@ -12,7 +12,7 @@ import { harnessTempDir, ManagedProcess } from './netns.js';
 
 /*
  * A real Kubernetes control plane for the kube tests: etcd and kube-apiserver as local processes on random loopback
- * ports, with Knative's networking CRDs installed. No controller-manager and no scheduler: nothing garbage-collects,
+ * ports, with Knative's networking CRDs installed (and Serving's, on request). No controller-manager and no scheduler: nothing garbage-collects,
  * finalises namespaces or creates default ServiceAccounts; tests create what they need and play the kubelet themselves.
  * One per test file (beforeAll): starting it costs about 3 s of the two cores.
  */
@@ -59,7 +59,22 @@ export interface KubeCluster {
 const ROOT = repositoryRoot();
 const TOOLS_ENV = join(ROOT, '.cache/kube-tools.env');
 
-interface KubeTools { KUBE_APISERVER: string; KUBECTL: string; ETCD: string; KNATIVE_NETWORKING_CRDS: string }
+interface KubeTools {
+  KUBE_APISERVER: string;
+  KUBECTL: string;
+  ETCD: string;
+  KNATIVE_NETWORKING_CRDS: string;
+  /** knative.dev/serving's config/core/300-resources; checked only by the tests that install them. */
+  KNATIVE_SERVING_CRDS?: string;
+}
+
+export interface KubeClusterOptions {
+  /**
+   * Also install Knative Serving's CRDs (serving.knative.dev Services, Routes, Configurations, Revisions,
+   * DomainMappings; autoscaling's too): for Ferry's --knative-translation. Their webhooks and controllers do not run.
+   */
+  knativeServingCrds?: boolean;
+}
 
 /** The binaries and CRD folder scripts/tools/kube.sh found or built. */
 export function kubeTools(): KubeTools {
@@ -74,8 +89,12 @@ export function kubeTools(): KubeTools {
 
 const running = new Set<KubeCluster>();
 
-export async function startKubeCluster(): Promise<KubeCluster> {
+export async function startKubeCluster(options: KubeClusterOptions = {}): Promise<KubeCluster> {
   const tools = kubeTools();
+  const servingCrds = tools.KNATIVE_SERVING_CRDS;
+  if (options.knativeServingCrds && (!servingCrds || !existsSync(servingCrds))) {
+    throw new Error(`kube tests: KNATIVE_SERVING_CRDS of ${TOOLS_ENV} (${servingCrds ?? 'not set'}) does not exist; run \`make test\` (scripts/tools/kube.sh downloads knative.dev/serving)`);
+  }
   const dir = harnessTempDir('ferry-kube');
   const t0 = Date.now();
   // A random admin token: an apiserver of another test run that happens to answer on our port rejects it.
@@ -167,7 +186,8 @@ export async function startKubeCluster(): Promise<KubeCluster> {
     }
     const started = Date.now();
     kubeconfigFor(adminToken, kubeconfig);
-    await installCrds(tools.KNATIVE_NETWORKING_CRDS, kubectl);
+    await installCrds(tools.KNATIVE_NETWORKING_CRDS, kubectl, 'crd/ingresses.networking.internal.knative.dev', 'networking');
+    if (options.knativeServingCrds) await installCrds(servingCrds!, kubectl, 'crd/services.serving.knative.dev', 'serving');
     if (process.env.FERRY_TEST_LOGS) console.error(`kube cluster ready in ${started - t0} ms (+${Date.now() - started} ms for the CRDs)`);
   } catch (error) {
     const tail = logTail();
@@ -222,7 +242,7 @@ export function printKubeLogsOnFailure(lines = 60, ...more: Array<() => string>)
 }
 
 /** Applies every CustomResourceDefinition file of the folder and waits until they are Established. */
-async function installCrds(folder: string, kubectl: KubeCluster['kubectl']): Promise<void> {
+async function installCrds(folder: string, kubectl: KubeCluster['kubectl'], required: string, what: string): Promise<void> {
   const names: string[] = [];
   const files: string[] = [];
   for (const file of readdirSync(folder).filter((f) => /\.ya?ml$/.test(f)).sort()) {
@@ -232,11 +252,11 @@ async function installCrds(folder: string, kubectl: KubeCluster['kubectl']): Pro
     files.push('-f', join(folder, file));
     names.push(...crds.map((crd) => `crd/${crd!.metadata!.name}`));
   }
-  if (!names.includes('crd/ingresses.networking.internal.knative.dev')) throw new Error(`no KIngress CRD in ${folder}`);
+  if (!names.includes(required)) throw new Error(`no ${required} in ${folder}`);
   const applied = await kubectl(['apply', ...files]);
-  if (applied.code !== 0) throw new Error(`applying the Knative networking CRDs failed: ${applied.stderr}`);
+  if (applied.code !== 0) throw new Error(`applying the Knative ${what} CRDs failed: ${applied.stderr}`);
   const established = await kubectl(['wait', '--for', 'condition=Established', '--timeout', '30s', ...names]);
-  if (established.code !== 0) throw new Error(`Knative networking CRDs not Established: ${established.stderr}`);
+  if (established.code !== 0) throw new Error(`Knative ${what} CRDs not Established: ${established.stderr}`);
 }
 
 /** Polls `ok` until true (→ true), `failed` (→ false) or the time is up (→ false). */

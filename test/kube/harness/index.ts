@@ -1,5 +1,5 @@
 /** The kube-mode test harness: a real kube-apiserver + etcd, network namespaces, a gateway Envoy and backends in them. */
-export { apiGet, kubeTools, printKubeLogsOnFailure, startKubeCluster, type KubeCluster, type KubectlResult } from './cluster.js';
+export { apiGet, kubeTools, printKubeLogsOnFailure, startKubeCluster, type KubeCluster, type KubeClusterOptions, type KubectlResult } from './cluster.js';
 export { createNetnsPair, GW_ADDRESS, ManagedProcess, POD_ADDRESS, type NetnsPair } from './netns.js';
 export {
   gatewayBootstrap, gatewayLogTails, startGateway, stopAllGateways, tempSocketPath,
