@@ -14,3 +14,10 @@ tool_key() {
 require_go() {
   command -v go >/dev/null || { echo "$1: Go is not installed; install Go 1.24+ (the tests build $1 from its Go module)" >&2; exit 1; }
 }
+
+# all_built DIR CMD...: whether every command has been built into DIR.
+all_built() {
+  local dir=$1 c
+  shift
+  for c in "$@"; do [ -x "$dir/$c" ] || return 1; done
+}

@@ -62,8 +62,9 @@ export class KubeClient {
     return (await this.call('PUT', path, {}, object)) as T;
   }
 
-  async delete(path: string): Promise<void> {
-    await this.call('DELETE', path, {});
+  /** DELETE, with DeleteOptions (grace period, preconditions) when given. */
+  async delete(path: string, options?: Record<string, unknown>): Promise<void> {
+    await this.call('DELETE', path, {}, options);
   }
 
   /**

@@ -74,6 +74,13 @@ export interface KubeClusterOptions {
    * DomainMappings; autoscaling's too): for Ferry's --knative-translation. Their webhooks and controllers do not run.
    */
   knativeServingCrds?: boolean;
+  /** More kube-apiserver flags, after the harness's own (a later flag wins); test/cluster's egress selector, say. */
+  apiServerArgs?: readonly string[];
+  /**
+   * Keep kube-apiserver's ServiceAccount admission plugin (off by default: these tests run no controller-manager to
+   * create the `default` ServiceAccounts that Pods need).
+   */
+  serviceAccountAdmission?: boolean;
 }
 
 /** The binaries and CRD folder scripts/tools/kube.sh found or built. */
@@ -141,7 +148,7 @@ export async function startKubeCluster(options: KubeClusterOptions = {}): Promis
     '--service-account-key-file', join(dir, 'sa.key'), '--service-account-signing-key-file', join(dir, 'sa.key'),
     '--service-cluster-ip-range', '10.96.0.0/16',
     // Pods without a `default` ServiceAccount (no controller-manager creates one) stay creatable.
-    '--disable-admission-plugins', 'ServiceAccount', '--profiling=false'];
+    ...(options.serviceAccountAdmission ? [] : ['--disable-admission-plugins', 'ServiceAccount']), '--profiling=false', ...(options.apiServerArgs ?? [])];
 
   const launchApiServer = async (): Promise<boolean> => {
     apiserver = new ManagedProcess(tools.KUBE_APISERVER, apiserverArgs(), { name: 'kube-apiserver', logFile: join(dir, 'kube-apiserver.log') });
@@ -269,7 +276,8 @@ async function until(ok: () => Promise<boolean>, failed: () => boolean, timeoutM
   }
 }
 
-function freeLoopbackPort(): Promise<number> {
+/** A free TCP port on 127.0.0.1 (free when asked: bind it soon). */
+export function freeLoopbackPort(): Promise<number> {
   return new Promise((resolvePromise, reject) => {
     const server = createServer();
     server.once('error', reject);

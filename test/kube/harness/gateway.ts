@@ -52,7 +52,8 @@ export function tempSocketPath(name = 'xds.sock'): string {
 }
 
 export interface StartGatewayOptions {
-  net: NetnsPair;
+  /** Only its gw namespace is used (test/cluster passes a namespace of its own). */
+  net: Pick<NetnsPair, 'gw'>;
   xdsSocket: string;
   role?: GatewayNodeRole;
   nodeId?: string;

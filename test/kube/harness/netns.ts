@@ -33,6 +33,13 @@ export interface NetnsPair {
 let counter = 0;
 const liveNamespaces = new Set<string>();
 
+/** Namespaces deleted when this process exits, however it exits (test/cluster's namespaces too). */
+export function trackNamespace(ns: string, live = true): void {
+  installExitHandler();
+  if (live) liveNamespaces.add(ns);
+  else liveNamespaces.delete(ns);
+}
+
 /** Creates the gw and pod namespaces with the veth pair between them; fails with what is missing when it cannot. */
 export async function createNetnsPair(): Promise<NetnsPair> {
   installExitHandler();
@@ -83,7 +90,8 @@ function ip(args: readonly string[]): Promise<string> {
   return run('ip', args);
 }
 
-function run(command: string, args: readonly string[]): Promise<string> {
+/** Runs a command to completion; rejects with its stderr. */
+export function run(command: string, args: readonly string[]): Promise<string> {
   return new Promise((resolve, reject) => {
     execFile(command, args, { encoding: 'utf8' }, (error, stdout, stderr) => {
       if (error) reject(new Error(`${command} ${args.join(' ')}: ${stderr.trim() || error.message}`));
@@ -92,7 +100,10 @@ function run(command: string, args: readonly string[]): Promise<string> {
   });
 }
 
-function deleteNamespaceSync(ns: string): void {
+/** Kills what runs in a namespace, then deletes it; a no-op when it does not exist. */
+export function deleteNamespaceSync(ns: string): void {
+  // Per-namespace resolver files (test/cluster writes /etc/netns/<ns>/hosts, which `ip netns exec` mounts on /etc/hosts).
+  rmSync(`/etc/netns/${ns}`, { recursive: true, force: true });
   if (!existsSync(`/run/netns/${ns}`)) return;
   killNamespaceProcesses(ns);
   try {
@@ -118,7 +129,7 @@ function killNamespaceProcesses(ns: string): void {
 }
 
 /** Namespaces of test processes that died without cleaning up (their pid is gone). */
-function sweepOrphans(): void {
+export function sweepOrphans(): void {
   let names: string[] = [];
   try {
     names = execFileSync('ip', ['netns', 'list'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).split('\n').map((l) => l.split(' ')[0]!);
@@ -126,7 +137,7 @@ function sweepOrphans(): void {
     return;
   }
   for (const name of names) {
-    const pid = /^ferry-(?:gw|pod)-(\d+)-\d+$/.exec(name)?.[1];
+    const pid = /^ferry-(?:gw|pod|c)-(\d+)-\d+$/.exec(name)?.[1];
     if (pid && Number(pid) !== process.pid && !processAlive(Number(pid))) deleteNamespaceSync(name);
   }
 }

@@ -1,0 +1,52 @@
+#!/usr/bin/env bash
+# Builds what the one-machine Knative cluster (test/cluster, `make cluster-demo`) runs besides the API server, from
+# their Go modules: Knative Serving's controller, webhook, autoscaler, activator and queue-proxy (knative.dev/serving,
+# tools/knative-serving) and the Knative CLI kn (knative.dev/client, tools/kn). kube-controller-manager and
+# kube-scheduler come from scripts/tools/kube.sh, which this script runs first.
+# Cached outside the clone like kube.sh's builds, keyed by each module's go.mod and go.sum; a new machine builds them
+# in about 4 minutes on 2 cores. Writes .cache/cluster-tools.env; prints nothing when up to date.
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+bash scripts/tools/kube.sh
+source scripts/tools/go-cache.sh
+require_go knative-serving
+
+module_dir() { # module-folder module-path: where the Go module cache holds that dependency (downloaded if missing)
+  (cd "$1" && go mod download -json "$2" | sed -n 's/^[[:space:]]*"Dir": "\(.*\)",\{0,1\}$/\1/p')
+}
+
+serving_version=$(sed -n 's/^require knative.dev\/serving \(v[^ ]*\)$/\1/p' tools/knative-serving/go.mod)
+serving_key=$(tool_key tools/knative-serving)
+serving_bin="$FERRY_TOOLS_DIR/knative-serving-$serving_version-$serving_key"
+commands="activator autoscaler controller queue webhook"
+if ! all_built "$serving_bin" $commands; then
+  echo "knative: building Knative Serving $serving_version ($commands) into $serving_bin (about 2.5 minutes on 2 cores)" >&2
+  mkdir -p "$serving_bin.tmp"
+  (cd tools/knative-serving && go build -trimpath -ldflags "-s -w" -o "$serving_bin.tmp/" $(for c in $commands; do echo knative.dev/serving/cmd/$c; done))
+  rm -rf "$serving_bin" && mv "$serving_bin.tmp" "$serving_bin"
+fi
+
+kn_key=$(tool_key tools/kn)
+kn_bin="$FERRY_TOOLS_DIR/kn-$kn_key"
+if [ ! -x "$kn_bin/kn" ]; then
+  echo "knative: building kn into $kn_bin (about 1.5 minutes on 2 cores)" >&2
+  mkdir -p "$kn_bin.tmp"
+  (cd tools/kn && go build -trimpath -ldflags "-s -w" -o "$kn_bin.tmp/kn" knative.dev/client/cmd/kn)
+  rm -rf "$kn_bin" && mv "$kn_bin.tmp" "$kn_bin"
+fi
+
+# Knative Serving's release configuration (config/core: namespace, RBAC, CRDs, ConfigMaps, Deployments, Services,
+# webhooks) and the CRDs it takes from knative.dev/networking and knative.dev/caching, at the versions its go.mod pins:
+# read from the Go module cache, never copied into the repository.
+serving_config="$(module_dir tools/knative-serving knative.dev/serving)/config/core"
+networking_config="$(module_dir tools/knative-serving knative.dev/networking)/config"
+caching_config="$(module_dir tools/knative-serving knative.dev/caching)/config"
+for f in "$serving_config/deployments/controller.yaml" "$networking_config/ingress.yaml" "$caching_config/image.yaml"; do
+  [ -f "$f" ] || { echo "knative: $f is missing from the Go module cache" >&2; exit 1; }
+done
+
+mkdir -p .cache
+{
+  printf 'KNATIVE_SERVING_VERSION=%s\nKNATIVE_SERVING_BIN=%s\nKN=%s\n' "$serving_version" "$serving_bin" "$kn_bin/kn"
+  printf 'KNATIVE_SERVING_CONFIG=%s\nKNATIVE_NETWORKING_CONFIG=%s\nKNATIVE_CACHING_CONFIG=%s\n' "$serving_config" "$networking_config" "$caching_config"
+} > .cache/cluster-tools.env
