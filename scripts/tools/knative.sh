@@ -11,6 +11,17 @@ bash scripts/tools/kube.sh
 source scripts/tools/go-cache.sh
 require_go knative-serving
 
+# kube-proxy (iptables mode, inside the cluster's hub network namespace) needs the iptables command: Debian's package.
+if ! command -v iptables >/dev/null; then
+  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
+    echo "knative: installing iptables (Debian's package) for kube-proxy" >&2
+    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq iptables >/dev/null
+  else
+    echo "knative: kube-proxy needs iptables; install Debian's iptables package (as root: apt-get install iptables)" >&2
+    exit 1
+  fi
+fi
+
 module_dir() { # module-folder module-path: where the Go module cache holds that dependency (downloaded if missing)
   (cd "$1" && go mod download -json "$2" | sed -n 's/^[[:space:]]*"Dir": "\(.*\)",\{0,1\}$/\1/p')
 }

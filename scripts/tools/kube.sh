@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
-# Builds the real Kubernetes pieces of the kube-mode tests from their Go modules: kube-apiserver and kubectl, and the
-# kube-controller-manager and kube-scheduler of the one-machine cluster (k8s.io/kubernetes, tools/kube-apiserver) and etcd (go.etcd.io/etcd/server/v3, tools/etcd), and finds Knative's networking
-# and serving CRDs.
+# Builds the real Kubernetes pieces of the kube-mode tests from their Go modules: kube-apiserver and kubectl, the
+# kube-controller-manager, kube-scheduler and kube-proxy of the one-machine cluster (k8s.io/kubernetes,
+# tools/kube-apiserver), and etcd (go.etcd.io/etcd/server/v3, tools/etcd); and finds Knative's networking and serving CRDs.
 # The binaries are cached outside the clone, keyed by each module's go.mod and go.sum, so that a second run on
 # the same machine (a CI clone too) builds nothing; a new machine builds them in about 5 minutes on 2 cores.
 # Prints nothing when up to date. FERRY_TOOLS_DIR overrides the cache folder.
@@ -12,7 +12,7 @@ source scripts/tools/go-cache.sh
 kube_version=v1.34.4
 kube_key=$(tool_key tools/kube-apiserver)
 kube_dir="$FERRY_TOOLS_DIR/kube-$kube_version-$kube_key"
-kube_commands="kube-apiserver kubectl kube-controller-manager kube-scheduler"
+kube_commands="kube-apiserver kubectl kube-controller-manager kube-scheduler kube-proxy"
 if ! all_built "$kube_dir" $kube_commands; then
   require_go kube-apiserver
   echo "kube: building $kube_commands $kube_version into $kube_dir (about 6 minutes on 2 cores from empty caches)" >&2
@@ -56,7 +56,7 @@ fi
 
 # The tests find the binaries and the CRDs through this file (test/kube/harness reads it).
 mkdir -p .cache
-printf 'KUBE_CONTROLLER_MANAGER=%s\nKUBE_SCHEDULER=%s\n' "$kube_dir/kube-controller-manager" "$kube_dir/kube-scheduler" > .cache/kube-tools.env.tmp
+printf 'KUBE_CONTROLLER_MANAGER=%s\nKUBE_SCHEDULER=%s\nKUBE_PROXY=%s\n' "$kube_dir/kube-controller-manager" "$kube_dir/kube-scheduler" "$kube_dir/kube-proxy" > .cache/kube-tools.env.tmp
 printf 'KUBE_APISERVER=%s\nKUBECTL=%s\nETCD=%s\nKNATIVE_NETWORKING_CRDS=%s\nKNATIVE_SERVING_CRDS=%s\n' "$kube_dir/kube-apiserver" "$kube_dir/kubectl" "$etcd_dir/etcd" \
   "$networking_dir/config" "$serving_dir/config/core/300-resources" >> .cache/kube-tools.env.tmp
 mv .cache/kube-tools.env.tmp .cache/kube-tools.env

@@ -34,10 +34,13 @@ Knative Serving is running with Ferry as its ingress (${((Date.now() - started) 
 
 Logs: ${cluster.dir} (components) and ${join(cluster.dir, 'logs')} (Pods). Ctrl-C stops everything.
 `);
+let stopping = false;
 const stop = async (): Promise<void> => {
+  if (stopping) return console.error('still stopping (Pods get their grace period, at most 2 s here)...');
+  stopping = true;
   console.error('stopping...');
   await cluster.stop();
   process.exit(0);
 };
-process.once('SIGINT', () => void stop());
-process.once('SIGTERM', () => void stop());
+process.on('SIGINT', () => void stop());
+process.on('SIGTERM', () => void stop());

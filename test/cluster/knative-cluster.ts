@@ -11,11 +11,11 @@ import { freeLoopbackPort, startKubeCluster, type KubeCluster, type KubectlResul
 import { startGateway, tempSocketPath, type Gateway } from '../kube/harness/gateway.js';
 import { harnessTempDir, ManagedProcess } from '../kube/harness/netns.js';
 import { createClusterNetwork, HUB_ADDRESS, type ClusterNetwork } from './network.js';
-import { NodeStandIn, type Program } from './node.js';
+import { NodeStandIn, writeKubeconfig, type Program } from './node.js';
 
 /*
  * Knative Serving on one machine, with Ferry as its ingress: etcd, kube-apiserver, kube-controller-manager and
- * kube-scheduler (k8s.io/kubernetes), Knative Serving's release configuration applied with kubectl as an operator
+ * kube-scheduler (k8s.io/kubernetes), kube-proxy in the network's hub, Knative Serving's release configuration applied with kubectl as an operator
  * would (its controller, webhook, autoscaler and activator then run as Pods of their Deployments), one Node played
  * by the node stand-in (node.ts), Ferry in kube mode and two gateway Envoys (external and cluster-local) in network
  * namespaces of their own. Nothing a real component writes is written here: the harness writes what an installer
@@ -33,6 +33,7 @@ const NODE_NAME = 'ferry-node';
 interface ClusterTools {
   KUBE_CONTROLLER_MANAGER: string;
   KUBE_SCHEDULER: string;
+  KUBE_PROXY: string;
   KNATIVE_SERVING_VERSION: string;
   KNATIVE_SERVING_BIN: string;
   KN: string;
@@ -50,7 +51,7 @@ export function clusterTools(): ClusterTools {
   const missing = (what: string): Error => new Error(`Knative cluster: ${what}; run \`make test\` (or bash scripts/tools/knative.sh), which builds Knative Serving, kn, kube-controller-manager and kube-scheduler`);
   if (!existsSync(CLUSTER_TOOLS_ENV)) throw missing(`${CLUSTER_TOOLS_ENV} is missing`);
   const values = { ...readEnvFile(join(ROOT, '.cache/kube-tools.env')), ...readEnvFile(CLUSTER_TOOLS_ENV) };
-  for (const key of ['KUBE_CONTROLLER_MANAGER', 'KUBE_SCHEDULER', 'KNATIVE_SERVING_BIN', 'KN', 'KNATIVE_SERVING_CONFIG', 'KNATIVE_NETWORKING_CONFIG', 'KNATIVE_CACHING_CONFIG']) {
+  for (const key of ['KUBE_CONTROLLER_MANAGER', 'KUBE_SCHEDULER', 'KUBE_PROXY', 'KNATIVE_SERVING_BIN', 'KN', 'KNATIVE_SERVING_CONFIG', 'KNATIVE_NETWORKING_CONFIG', 'KNATIVE_CACHING_CONFIG']) {
     if (!values[key] || !existsSync(values[key])) throw missing(`${key} (${values[key] ?? 'not set'}) does not exist`);
   }
   return values as unknown as ClusterTools;
@@ -62,6 +63,8 @@ export interface KnativeClusterOptions {
   progress?: (line: string) => void;
   /** Extra data for config-network (e.g. autocreate-cluster-domain-claims). */
   configNetwork?: Record<string, string>;
+  /** Extra data for config-autoscaler (e.g. a short stable-window and scale-to-zero-grace-period). */
+  configAutoscaler?: Record<string, string>;
 }
 
 export interface KnativeCluster {
@@ -138,12 +141,19 @@ export async function startKnativeCluster(options: KnativeClusterOptions = {}): 
       apiServer: { server: `https://${HUB_ADDRESS}:6443`, caFile: kube.caFile, tlsServerName: '127.0.0.1' },
       extraResolverNamespaces: () => resolverNamespaces,
     });
-    progress(`node stand-in (Node ${NODE_NAME})`);
+    progress(`node stand-in (Node ${NODE_NAME}) and kube-proxy`);
     await node.start();
     stops.push(() => node.stop());
+    // The node's kube-proxy, in the hub where ClusterIP traffic is routed; masquerading all of it, so that a reply
+    // from a pod on the same bridge comes back through the hub's conntrack.
+    const proxyKubeconfig = writeKubeconfig(join(dir, 'kubeconfig-kube-proxy'), { server: `https://${HUB_ADDRESS}:6443`, caFile: kube.caFile, tlsServerName: '127.0.0.1', token: kube.adminToken, namespace: 'kube-system' });
+    component('kube-proxy', 'ip', ['netns', 'exec', network.hub, tools.KUBE_PROXY, '--kubeconfig', proxyKubeconfig, '--hostname-override', NODE_NAME,
+      '--proxy-mode', 'iptables', '--masquerade-all', '--cluster-cidr', '10.215.0.0/16', '--conntrack-max-per-core', '0',
+      '--conntrack-tcp-timeout-established', '0', '--conntrack-tcp-timeout-close-wait', '0', '--metrics-bind-address', '127.0.0.1:10249',
+      '--healthz-bind-address', '127.0.0.1:10256', '--v=1']);
 
     progress(`Knative Serving ${tools.KNATIVE_SERVING_VERSION} (kubectl apply of its release configuration)`);
-    await installKnativeServing(kube, tools, options.configNetwork ?? {}, progress);
+    await installKnativeServing(kube, tools, { 'config-network': options.configNetwork ?? {}, 'config-autoscaler': options.configAutoscaler ?? {} }, progress);
 
     progress('Ferry (kube mode) and its two gateway Envoys');
     const externalNs = await network.attach('gw-external', EXTERNAL_GATEWAY_ADDRESS);
@@ -172,6 +182,8 @@ export async function startKnativeCluster(options: KnativeClusterOptions = {}): 
       const child = execFile(command, [...args], { encoding: 'utf8', maxBuffer: 64 * 1024 * 1024, timeout: timeoutMs, env: { ...process.env, HOME: dir } }, (error, stdout, stderr) => {
         resolve({ stdout, stderr, code: error ? (typeof error.code === 'number' ? error.code : 1) : 0 });
       });
+      // A tool that exits without reading its input (curl) must not fail the caller with EPIPE.
+      child.stdin?.on('error', () => {});
       child.stdin?.end(stdin ?? '');
     });
     progress('ready');
@@ -221,7 +233,7 @@ function yamlFiles(folder: string): string[] {
  * as an operator of this cluster changes them: Ferry's ingress class, the example.com domain, and no registry lookups
  * for image digests (there is no registry here).
  */
-async function installKnativeServing(kube: KubeCluster, tools: ClusterTools, configNetwork: Record<string, string>, progress: (line: string) => void): Promise<void> {
+async function installKnativeServing(kube: KubeCluster, tools: ClusterTools, config: Record<string, Record<string, string>>, progress: (line: string) => void): Promise<void> {
   const core = tools.KNATIVE_SERVING_CONFIG;
   const docs = [
     ...['ingress.yaml', 'serverlessservice.yaml', 'certificate.yaml', 'domain-claim.yaml', 'config-network.yaml'].flatMap((f) => yamlDocs(join(tools.KNATIVE_NETWORKING_CONFIG, f))),
@@ -239,7 +251,8 @@ async function installKnativeServing(kube: KubeCluster, tools: ClusterTools, con
     found.data ??= {};
     return found;
   };
-  Object.assign(configMap('config-network').data, { 'ingress-class': INGRESS_CLASS, ...configNetwork });
+  Object.assign(configMap('config-network').data, { 'ingress-class': INGRESS_CLASS });
+  for (const [name, data] of Object.entries(config)) Object.assign(configMap(name).data, data);
   Object.assign(configMap('config-domain').data, { 'example.com': '' });
   Object.assign(configMap('config-deployment').data, { 'registries-skipping-tag-resolving': 'kind.local,ko.local,dev.local,ferry.local,index.docker.io,docker.io' });
   // One activator is enough here (its HPA is not installed: there is no metrics server).

@@ -1,4 +1,4 @@
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { repositoryRoot } from '../../src/envoy/bootstrap.js';
 import { deleteNamespaceSync, ManagedProcess, run, sweepOrphans, trackNamespace } from '../kube/harness/netns.js';
@@ -9,12 +9,17 @@ import { deleteNamespaceSync, ManagedProcess, run, sweepOrphans, trackNamespace 
  * 10.215.0.0/16 and no default route: they reach each other on one L2 segment and nothing else. The host's own
  * interfaces and routes are never touched: the bridge and the veths are created inside the namespaces.
  *
+ * Service ClusterIPs (10.96.0.0/16) are routed to the hub, where the real kube-proxy (iptables mode, masquerading all
+ * service traffic so that replies come back through the hub) translates them to endpoints, as on a node.
+ *
  * The API server stays on the host's loopback. Pods reach it at 10.215.0.1:6443 through two relays (one in the hub
  * listening on that address, one on the host on a unix socket, since a path crosses namespaces); the API server
  * reaches pods (the Knative webhook) through its egress selector: an HTTP CONNECT proxy in the hub, on a unix socket.
  */
 
 export const HUB_ADDRESS = '10.215.0.1';
+/** kube-apiserver's --service-cluster-ip-range (test/kube/harness/cluster.ts): routed to the hub, where kube-proxy runs. */
+export const SERVICE_CIDR = '10.96.0.0/16';
 const PREFIX = 16;
 const RELAY = join(repositoryRoot(), 'test', 'cluster', 'relay.mjs');
 
@@ -58,6 +63,8 @@ export async function createClusterNetwork(): Promise<ClusterNetwork> {
   await run('ip', ['-n', hub, 'link', 'add', 'br0', 'type', 'bridge']);
   await run('ip', ['-n', hub, 'addr', 'add', `${HUB_ADDRESS}/${PREFIX}`, 'dev', 'br0']);
   await run('ip', ['-n', hub, 'link', 'set', 'br0', 'up']);
+  // Per namespace: this is the hub's forwarding only, never the host's.
+  await run('ip', ['netns', 'exec', hub, 'sysctl', '-qw', 'net.ipv4.ip_forward=1']);
 
   const network: ClusterNetwork = {
     hub,
@@ -70,6 +77,7 @@ export async function createClusterNetwork(): Promise<ClusterNetwork> {
       await run('ip', ['-n', hub, 'link', 'set', hubSide, 'up']);
       await run('ip', ['-n', ns, 'addr', 'add', `${address}/${PREFIX}`, 'dev', 'eth0']);
       await run('ip', ['-n', ns, 'link', 'set', 'eth0', 'up']);
+      await run('ip', ['-n', ns, 'route', 'add', SERVICE_CIDR, 'via', HUB_ADDRESS]);
       network.writeHosts(ns, new Map());
       return ns;
     },
@@ -83,6 +91,8 @@ export async function createClusterNetwork(): Promise<ClusterNetwork> {
       const lines = ['127.0.0.1 localhost', '::1 localhost', ...[...entries].map(([name, address]) => `${address} ${name}`)];
       // In place (same inode): a running process's mount of the file sees the new content.
       writeFileSync(`/etc/netns/${ns}/hosts`, `${lines.join('\n')}\n`);
+      // No DNS server: a name the hosts file lacks fails at once instead of trying the host's resolver.
+      if (!existsSync(`/etc/netns/${ns}/resolv.conf`)) writeFileSync(`/etc/netns/${ns}/resolv.conf`, 'nameserver 127.0.0.1\noptions timeout:1 attempts:1\n');
     },
     relay: async ({ in: inNamespace, listen, connect, httpConnect, name }) => {
       const args = [RELAY, '--listen', listen, ...(connect ? ['--connect', connect] : []), ...(httpConnect ? ['--http-connect'] : [])];

@@ -17,11 +17,9 @@ import type { ClusterNetwork } from './network.js';
  * getting EndpointSlices, serverless services flipping between the activator and the pods: all of that is done by
  * the real components; this writes only what a kubelet writes (its Node, its Lease, its Pods' status).
  *
- * It also stands in for the two node-level services a cluster has and this machine lacks, cluster DNS and
- * kube-proxy: every Pod's /etc/hosts maps `<service>.<namespace>.svc.cluster.local` to a ready endpoint of that
- * Service (an ExternalName Service to what its target maps to). Ports are not translated: a Service reached by name
- * must expose its target port (Knative's autoscaler, Ferry's local gateway on 80). Knative's activator and
- * autoscaler reach revision pods by their IPs, as they do in any cluster where pods are addressable.
+ * It also stands in for the cluster's DNS add-on, which this machine lacks: every Pod's /etc/hosts maps
+ * `<service>.<namespace>.svc.cluster.local` to the Service's ClusterIP (resolverEntries), which the real kube-proxy,
+ * in the hub namespace, translates.
  */
 
 export interface Program {
@@ -337,14 +335,7 @@ export class NodeStandIn {
       apiVersion: 'authentication.k8s.io/v1', kind: 'TokenRequest',
       spec: { expirationSeconds: 86_400, boundObjectRef: { apiVersion: 'v1', kind: 'Pod', name: pod.metadata.name, uid: pod.metadata.uid } },
     });
-    const file = join(dir, `kubeconfig-${namespace}-${pod.metadata.name}`);
-    writeFileSync(file, JSON.stringify({
-      apiVersion: 'v1', kind: 'Config', 'current-context': 'pod',
-      clusters: [{ name: 'cluster', cluster: { server: apiServer.server, 'certificate-authority': apiServer.caFile, 'tls-server-name': apiServer.tlsServerName } }],
-      users: [{ name: 'pod', user: { token: request.status.token } }],
-      contexts: [{ name: 'pod', context: { cluster: 'cluster', user: 'pod', namespace } }],
-    }));
-    return file;
+    return writeKubeconfig(join(dir, `kubeconfig-${namespace}-${pod.metadata.name}`), { ...apiServer, token: request.status.token, namespace });
   }
 
   // ---- probes and status ----
@@ -491,29 +482,44 @@ export class NodeStandIn {
   }
 }
 
-/** `<svc>.<ns>.svc.cluster.local` (and shorter forms) → one ready endpoint address; ExternalName → what its target maps to. */
+/**
+ * Cluster DNS: `<svc>.<ns>.svc.cluster.local` (and the shorter forms) → the Service's ClusterIP (kube-proxy in the hub
+ * takes it from there); a headless Service → one ready endpoint; an ExternalName Service → what its target maps to.
+ */
 export function resolverEntries(services: ReadonlyMap<string, Json>, slices: ReadonlyMap<string, Json>): Map<string, string> {
-  const addresses = new Map<string, string>();
+  const endpoints = new Map<string, string>();
   for (const slice of slices.values()) {
     const service = slice.metadata?.labels?.['kubernetes.io/service-name'];
-    if (!service) continue;
-    const key = `${slice.metadata.namespace}/${service}`;
-    if (addresses.has(key)) continue;
+    const key = `${slice.metadata?.namespace}/${service}`;
+    if (!service || endpoints.has(key)) continue;
     const ready = ((slice.endpoints ?? []) as Json[]).find((e) => e.conditions?.ready !== false && e.addresses?.length);
-    if (ready) addresses.set(key, ready.addresses[0]);
+    if (ready) endpoints.set(key, ready.addresses[0]);
   }
   const entries = new Map<string, string>();
   const names = (ns: string, name: string) => [`${name}.${ns}.svc.cluster.local`, `${name}.${ns}.svc`, `${name}.${ns}`];
-  for (const [key, address] of [...addresses].sort()) {
-    const [ns, name] = key.split('/') as [string, string];
-    for (const host of names(ns, name)) entries.set(host, address);
+  const sorted = [...services.values()].sort((a, b) => objectKey(a).localeCompare(objectKey(b)));
+  for (const service of sorted) {
+    const clusterIP = service.spec?.clusterIP as string | undefined;
+    const address = clusterIP && clusterIP !== 'None' ? clusterIP : endpoints.get(objectKey(service));
+    if (address && service.spec?.type !== 'ExternalName') for (const host of names(service.metadata.namespace, service.metadata.name)) entries.set(host, address);
   }
-  for (const service of services.values()) {
+  for (const service of sorted) {
     if (service.spec?.type !== 'ExternalName') continue;
     const target = entries.get(String(service.spec.externalName).replace(/\.$/, ''));
     if (target) for (const host of names(service.metadata.namespace, service.metadata.name)) entries.set(host, target);
   }
   return entries;
+}
+
+/** A kubeconfig for a process inside the cluster network (the API server through the hub's relay). */
+export function writeKubeconfig(file: string, values: { server: string; caFile: string; tlsServerName: string; token: string; namespace: string }): string {
+  writeFileSync(file, JSON.stringify({
+    apiVersion: 'v1', kind: 'Config', 'current-context': 'in-cluster',
+    clusters: [{ name: 'cluster', cluster: { server: values.server, 'certificate-authority': values.caFile, 'tls-server-name': values.tlsServerName } }],
+    users: [{ name: 'user', user: { token: values.token } }],
+    contexts: [{ name: 'in-cluster', context: { cluster: 'cluster', user: 'user', namespace: values.namespace } }],
+  }));
+  return file;
 }
 
 function objectKey(object: Json): string {

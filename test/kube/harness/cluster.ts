@@ -172,6 +172,7 @@ export async function startKubeCluster(options: KubeClusterOptions = {}): Promis
       { encoding: 'utf8', maxBuffer: 64 * 1024 * 1024, timeout: 60_000 }, (error, stdout, stderr) => {
         resolvePromise({ stdout, stderr, code: error ? (typeof error.code === 'number' ? error.code : 1) : 0 });
       });
+    child.stdin?.on('error', () => {}); // kubectl may exit before reading its input
     child.stdin?.end(stdin ?? '');
   });
   const apply = async (yaml: string): Promise<void> => {

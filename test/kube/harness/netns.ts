@@ -137,7 +137,7 @@ export function sweepOrphans(): void {
     return;
   }
   for (const name of names) {
-    const pid = /^ferry-(?:gw|pod|c)-(\d+)-\d+$/.exec(name)?.[1];
+    const pid = /^ferry-(?:gw|pod|c)-(\d+)-\d+(?:-[\w-]+)?$/.exec(name)?.[1];
     if (pid && Number(pid) !== process.pid && !processAlive(Number(pid))) deleteNamespaceSync(name);
   }
 }
