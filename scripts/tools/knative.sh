@@ -37,6 +37,19 @@ if ! all_built "$serving_bin" $commands; then
   rm -rf "$serving_bin" && mv "$serving_bin.tmp" "$serving_bin"
 fi
 
+# Knative's ingress conformance suite (knative.dev/networking, test/conformance/ingress, the e2e build tag) and its
+# test images (test/test_images/*), at the networking version Serving's go.mod pins: the one-machine cluster's node
+# stand-in runs the images as Pods, and the suite runs against Ferry (test/cluster).
+conformance_bin="$FERRY_TOOLS_DIR/knative-networking-conformance-$serving_key"
+images="runtime httpproxy timeout wsserver grpc-ping retry"
+if ! all_built "$conformance_bin" ingress.test $images; then
+  echo "knative: building Knative's ingress conformance suite and its test images into $conformance_bin (about 1 minute on 2 cores)" >&2
+  mkdir -p "$conformance_bin.tmp"
+  (cd tools/knative-serving && go test -c -tags e2e -trimpath -o "$conformance_bin.tmp/ingress.test" knative.dev/networking/test/conformance/ingress \
+    && go build -trimpath -o "$conformance_bin.tmp/" $(for i in $images; do echo knative.dev/networking/test/test_images/$i; done))
+  rm -rf "$conformance_bin" && mv "$conformance_bin.tmp" "$conformance_bin"
+fi
+
 kn_key=$(tool_key tools/kn)
 kn_bin="$FERRY_TOOLS_DIR/kn-$kn_key"
 if [ ! -x "$kn_bin/kn" ]; then
@@ -58,6 +71,6 @@ done
 
 mkdir -p .cache
 {
-  printf 'KNATIVE_SERVING_VERSION=%s\nKNATIVE_SERVING_BIN=%s\nKN=%s\n' "$serving_version" "$serving_bin" "$kn_bin/kn"
+  printf 'KNATIVE_SERVING_VERSION=%s\nKNATIVE_SERVING_BIN=%s\nKN=%s\nKNATIVE_CONFORMANCE_BIN=%s\n' "$serving_version" "$serving_bin" "$kn_bin/kn" "$conformance_bin"
   printf 'KNATIVE_SERVING_CONFIG=%s\nKNATIVE_NETWORKING_CONFIG=%s\nKNATIVE_CACHING_CONFIG=%s\n' "$serving_config" "$networking_config" "$caching_config"
 } > .cache/cluster-tools.env

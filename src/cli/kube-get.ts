@@ -1,5 +1,5 @@
 import { ApiException, CustomObjectsApi, KubeConfig } from '@kubernetes/client-node';
-import { FERRY_INGRESS_CLASS, INGRESS_CLASS_ANNOTATION, isExternalRule, type KIngress } from '../model/ingress.js';
+import { isExternalRule, isFerryClass, type KIngress } from '../model/ingress.js';
 import type { Condition } from '../model/meta.js';
 import type { DomainMapping, Route } from '../model/serving.js';
 import { readyOf, type ObjectRow } from '../status/views.js';
@@ -16,9 +16,9 @@ const RESOURCES: Record<GetKind, { group: string; version: string; plural: strin
 /** Objects per list call: a cluster with 10k KIngresses is read in pages, not in one answer of tens of megabytes. */
 const PAGE_SIZE = 500;
 
-/** A KIngress of another class is not Ferry's (no annotation: Ferry's, as `ferry serve` reads it). */
+/** A KIngress of another class, or without one, is not Ferry's (as `ferry serve --source kube` reads them). */
 export function isFerryIngress(ingress: KIngress): boolean {
-  return (ingress.metadata.annotations?.[INGRESS_CLASS_ANNOTATION] ?? FERRY_INGRESS_CLASS) === FERRY_INGRESS_CLASS;
+  return isFerryClass(ingress.metadata, false);
 }
 
 /**

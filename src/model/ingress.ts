@@ -5,6 +5,16 @@ export const INGRESS_API_VERSION = 'networking.internal.knative.dev/v1alpha1';
 export const FERRY_INGRESS_CLASS = 'ferry.ingress.networking.knative.dev';
 export const INGRESS_CLASS_ANNOTATION = 'networking.knative.dev/ingress.class';
 
+/**
+ * Whether a KIngress is Ferry's. In a cluster only one annotated with Ferry's class is (Knative always writes the
+ * annotation, and its ingress conformance suite checks that an ingress leaves unannotated KIngresses alone, as
+ * net-kourier and net-istio do); in a folder of manifests an unannotated one is too (`allowUnset`), for hand-written files.
+ */
+export function isFerryClass(metadata: { annotations?: Record<string, string> } | undefined, allowUnset: boolean): boolean {
+  const value = metadata?.annotations?.[INGRESS_CLASS_ANNOTATION];
+  return value === undefined ? allowUnset : value === FERRY_INGRESS_CLASS;
+}
+
 export type Visibility = 'ExternalIP' | 'ClusterLocal';
 export type HttpOption = 'Enabled' | 'Redirected';
 

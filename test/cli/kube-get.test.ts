@@ -56,13 +56,13 @@ describe('ferry get --kubeconfig: rows from the objects the API server returns',
     expect(row).toMatchObject({ ready: 'False', reason: 'DomainConflict', message: conflict.message });
   });
 
-  it('lists only KIngresses of Ferry\'s class (an unannotated one counts as Ferry\'s, as `ferry serve` reads it)', () => {
+  it('lists only KIngresses of Ferry\'s class (an unannotated one is not Ferry\'s in a cluster, as `ferry serve --source kube` reads it)', () => {
     const rows = rowsFromObjects('ingresses', [
       kingress('ours'),
       kingress('kourier', { annotations: { 'networking.knative.dev/ingress.class': 'kourier.ingress.networking.knative.dev' } }),
       kingress('bare', { annotations: {} }),
     ]);
-    expect(rows.map((row) => row.name)).toEqual(['ours', 'bare']);
+    expect(rows.map((row) => row.name)).toEqual(['ours']);
   });
 
   it('builds Route and DomainMapping rows from status.url and status.conditions', () => {

@@ -2,7 +2,7 @@ import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { repositoryRoot } from '../../src/envoy/bootstrap.js';
-import { EXTERNAL_GATEWAY_ADDRESS, startKnativeCluster, type KnativeCluster } from './knative-cluster.js';
+import { CONFORMANCE_IMAGE_REPOSITORY, EXTERNAL_GATEWAY_ADDRESS, startKnativeCluster, type KnativeCluster } from './knative-cluster.js';
 
 /*
  * Knative's getting-started session, replayed against Ferry with Knative Serving's own components
@@ -182,4 +182,27 @@ describe('Knative getting-started, against Ferry and Knative Serving\'s own comp
     expect(revisions.find((r) => r.NAME === 'hello-world')?.TRAFFIC ?? '').toBe('');
     console.log(`rollout to hello-world-002: ${codes.length} requests, all 200`);
   });
+});
+
+describe('Knative\'s ingress conformance suite (knative.dev/networking test/conformance/ingress) against Ferry', () => {
+  it('passes every stable, beta and alpha test', async () => {
+    for (const namespace of ['serving-tests', 'serving-tests-alt']) await kubectl(['create', 'namespace', namespace]);
+    // The suite's own binary, built from Knative's module, in the cluster network; its test images run as Pods.
+    const result = await cluster.inCluster(join(cluster.tools.KNATIVE_CONFORMANCE_BIN, 'ingress.test'), [
+      '-test.v', '-test.timeout', '15m', '-ingressClass', 'ferry.ingress.networking.knative.dev', '-enable-beta', '-enable-alpha',
+      '-dockerrepo', CONFORMANCE_IMAGE_REPOSITORY, '-tag', 'latest',
+    ], 16 * 60_000);
+    const outcomes = new Map<string, string>();
+    for (const match of result.stdout.matchAll(/^ {4}--- (PASS|FAIL|SKIP): TestIngressConformance\/(\S+)/gm)) outcomes.set(match[2]!, match[1]!);
+    const summary = [...outcomes].map(([name, outcome]) => `${outcome} ${name}`).sort().join('\n');
+    console.log(`Knative ingress conformance against Ferry:\n${summary}`);
+    if (result.code !== 0) console.error(result.stdout.split('\n').filter((line) => !line.includes('Endpoints is deprecated')).slice(-200).join('\n'));
+    // run.go's lists: 22 stable (grouped here by top-level name), 2 beta, 1 alpha.
+    for (const name of ['basics', 'basics/http2', 'grpc', 'grpc/split', 'headers/pre-split', 'headers/post-split', 'headers/probe', 'hosts/multiple',
+      'dispatch/path', 'dispatch/percentage', 'dispatch/path_and_percentage', 'dispatch/rule', 'retry', 'timeout', 'tls', 'update', 'visibility',
+      'visibility/split', 'visibility/path', 'ingressclass', 'websocket', 'websocket/split', 'host-rewrite', 'headers/tags', 'httpoption']) {
+      expect(outcomes.get(name), name).toBe('PASS');
+    }
+    expect(result.code).toBe(0);
+  }, 17 * 60_000);
 });

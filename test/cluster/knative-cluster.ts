@@ -37,6 +37,7 @@ interface ClusterTools {
   KNATIVE_SERVING_VERSION: string;
   KNATIVE_SERVING_BIN: string;
   KN: string;
+  KNATIVE_CONFORMANCE_BIN: string;
   KNATIVE_SERVING_CONFIG: string;
   KNATIVE_NETWORKING_CONFIG: string;
   KNATIVE_CACHING_CONFIG: string;
@@ -51,7 +52,7 @@ export function clusterTools(): ClusterTools {
   const missing = (what: string): Error => new Error(`Knative cluster: ${what}; run \`make test\` (or bash scripts/tools/knative.sh), which builds Knative Serving, kn, kube-controller-manager and kube-scheduler`);
   if (!existsSync(CLUSTER_TOOLS_ENV)) throw missing(`${CLUSTER_TOOLS_ENV} is missing`);
   const values = { ...readEnvFile(join(ROOT, '.cache/kube-tools.env')), ...readEnvFile(CLUSTER_TOOLS_ENV) };
-  for (const key of ['KUBE_CONTROLLER_MANAGER', 'KUBE_SCHEDULER', 'KUBE_PROXY', 'KNATIVE_SERVING_BIN', 'KN', 'KNATIVE_SERVING_CONFIG', 'KNATIVE_NETWORKING_CONFIG', 'KNATIVE_CACHING_CONFIG']) {
+  for (const key of ['KUBE_CONTROLLER_MANAGER', 'KUBE_SCHEDULER', 'KUBE_PROXY', 'KNATIVE_SERVING_BIN', 'KN', 'KNATIVE_CONFORMANCE_BIN', 'KNATIVE_SERVING_CONFIG', 'KNATIVE_NETWORKING_CONFIG', 'KNATIVE_CACHING_CONFIG']) {
     if (!values[key] || !existsSync(values[key])) throw missing(`${key} (${values[key] ?? 'not set'}) does not exist`);
   }
   return values as unknown as ClusterTools;
@@ -79,6 +80,12 @@ export interface KnativeCluster {
   kubectl(args: readonly string[], stdin?: string): Promise<KubectlResult>;
   /** curl from a client namespace joined to the cluster network (resolving cluster names as pods do). */
   curl(args: readonly string[]): Promise<KubectlResult>;
+  /**
+   * Runs a program in that client namespace with KUBECONFIG set to an admin kubeconfig that works from there (the
+   * API server through the hub's relay): Knative's conformance suite, say.
+   */
+  inCluster(command: string, args: readonly string[], timeoutMs: number): Promise<KubectlResult>;
+  readonly tools: ClusterTools;
   /** The tails of every component's log, for a failing test. */
   logTails(lines?: number): string;
   stop(): Promise<void>;
@@ -166,7 +173,8 @@ export async function startKnativeCluster(options: KnativeClusterOptions = {}): 
     if (!existsSync(ferryMain)) throw new Error(`Knative cluster: ${ferryMain} is missing; run \`make test\` (or npx tsc), which builds Ferry`);
     const ferry = component('ferry', process.execPath, [ferryMain, 'serve', '--source', 'kube', '--kubeconfig', kube.kubeconfig,
       '--system-namespace', 'ferry-system', '--pod-name', 'ferry-0', '--envoy', 'none', '--xds-address', `unix:${xdsSocket}`,
-      '--admin-address', `127.0.0.1:${await freeLoopbackPort()}`, '--external-http-port', '80', '--local-http-port', '80', '--log-level', 'info']);
+      '--admin-address', `127.0.0.1:${await freeLoopbackPort()}`, '--external-http-port', '80', '--local-http-port', '80',
+      '--external-https-port', '443', '--local-https-port', '443', '--log-level', 'info']);
     const xdsDeadline = Date.now() + 30_000;
     while (!existsSync(xdsSocket)) {
       if (!ferry.alive || Date.now() > xdsDeadline) throw new Error(`Ferry did not open ${xdsSocket}: ${ferry.logTail(30)}`);
@@ -178,8 +186,9 @@ export async function startKnativeCluster(options: KnativeClusterOptions = {}): 
     stops.push(() => localGateway.stop());
     await Promise.all([externalGateway.ready(), localGateway.ready()]);
 
-    const runTool = (command: string, args: readonly string[], stdin?: string, timeoutMs = 60_000): Promise<KubectlResult> => new Promise((resolve) => {
-      const child = execFile(command, [...args], { encoding: 'utf8', maxBuffer: 64 * 1024 * 1024, timeout: timeoutMs, env: { ...process.env, HOME: dir } }, (error, stdout, stderr) => {
+    const inClusterKubeconfig = writeKubeconfig(join(dir, 'kubeconfig-in-cluster'), { server: `https://${HUB_ADDRESS}:6443`, caFile: kube.caFile, tlsServerName: '127.0.0.1', token: kube.adminToken, namespace: 'default' });
+    const runTool = (command: string, args: readonly string[], stdin?: string, timeoutMs = 60_000, env: Record<string, string> = {}): Promise<KubectlResult> => new Promise((resolve) => {
+      const child = execFile(command, [...args], { encoding: 'utf8', maxBuffer: 256 * 1024 * 1024, timeout: timeoutMs, env: { ...process.env, HOME: dir, ...env } }, (error, stdout, stderr) => {
         resolve({ stdout, stderr, code: error ? (typeof error.code === 'number' ? error.code : 1) : 0 });
       });
       // A tool that exits without reading its input (curl) must not fail the caller with EPIPE.
@@ -188,7 +197,8 @@ export async function startKnativeCluster(options: KnativeClusterOptions = {}): 
     });
     progress('ready');
     return {
-      kube, network, node, dir, externalGateway, localGateway,
+      kube, network, node, dir, externalGateway, localGateway, tools,
+      inCluster: (command, args, timeoutMs) => runTool('ip', ['netns', 'exec', clientNs, command, ...args], undefined, timeoutMs, { KUBECONFIG: inClusterKubeconfig }),
       kn: (args) => runTool(tools.KN, ['--kubeconfig', kube.kubeconfig, ...args]),
       kubectl: (args, stdin) => kube.kubectl(args, stdin),
       curl: (args) => runTool('ip', ['netns', 'exec', clientNs, 'curl', '-sS', '--max-time', '30', ...args], undefined, 40_000),
@@ -206,12 +216,18 @@ export async function startKnativeCluster(options: KnativeClusterOptions = {}): 
   }
 }
 
+export const CONFORMANCE_IMAGE_REPOSITORY = 'ferry.local/knative-networking-test';
+
 /** Image → program: Knative's commands from the Go build, the hello-world sample as a Node server. */
 function programTable(tools: ClusterTools): (image: string) => Program | undefined {
   const knative = /^ferry\.local\/knative-serving\/([a-z-]+)(?::|@|$)/;
+  // Knative's conformance suite names its images {{.Repository}}/{{.Name}}:{{.Tag}} (--dockerrepo, --tag).
+  const conformance = new RegExp(`^${CONFORMANCE_IMAGE_REPOSITORY.replace(/\./g, '\\.')}/([a-z-]+)(?::|@|$)`);
   return (image) => {
     const command = knative.exec(image)?.[1];
     if (command) return { command: join(tools.KNATIVE_SERVING_BIN, command) };
+    const testImage = conformance.exec(image)?.[1];
+    if (testImage) return { command: join(tools.KNATIVE_CONFORMANCE_BIN, testImage) };
     if (/(^|\/)helloworld-go(:|@|$)/.test(image)) return { command: process.execPath, args: [join(ROOT, 'test/cluster/images/helloworld.mjs')] };
     return undefined;
   };
@@ -280,15 +296,22 @@ async function applyDocs(kube: KubeCluster, docs: readonly Doc[]): Promise<void>
 /**
  * Ferry's gateway Services, as deploy/kubernetes/ferry.yaml names them, pointing at the two gateway namespaces: the
  * gateways run beside the cluster, not as its Pods, so their EndpointSlices are written here (by their installer).
+ * The external one is of type LoadBalancer with the external gateway's address as its load balancer's, as a
+ * load-balancer provider would set it: `kubectl get svc -n ferry-system ferry` shows the address to curl, and
+ * Knative's conformance suite dials it.
  */
 async function installGatewayServices(kube: KubeCluster): Promise<void> {
   const docs: Doc[] = [{ apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'ferry-system' } }];
-  for (const [name, address] of [['ferry', EXTERNAL_GATEWAY_ADDRESS], ['ferry-internal', LOCAL_GATEWAY_ADDRESS]] as const) {
-    docs.push({ apiVersion: 'v1', kind: 'Service', metadata: { name, namespace: 'ferry-system' }, spec: { ports: [{ name: 'http', port: 80, targetPort: 80 }] } });
+  const ports = [{ name: 'http', port: 80 }, { name: 'https', port: 443 }];
+  for (const [name, address, type] of [['ferry', EXTERNAL_GATEWAY_ADDRESS, 'LoadBalancer'], ['ferry-internal', LOCAL_GATEWAY_ADDRESS, 'ClusterIP']] as const) {
+    docs.push({ apiVersion: 'v1', kind: 'Service', metadata: { name, namespace: 'ferry-system' }, spec: { type, ports: ports.map((p) => ({ ...p, targetPort: p.port })) } });
     docs.push({
       apiVersion: 'discovery.k8s.io/v1', kind: 'EndpointSlice', metadata: { name: `${name}-gateway`, namespace: 'ferry-system', labels: { 'kubernetes.io/service-name': name, 'endpointslice.kubernetes.io/managed-by': 'ferry-cluster-harness' } },
-      addressType: 'IPv4', ports: [{ name: 'http', port: 80, protocol: 'TCP' }], endpoints: [{ addresses: [address], conditions: { ready: true } }],
+      addressType: 'IPv4', ports: ports.map((p) => ({ ...p, protocol: 'TCP' })), endpoints: [{ addresses: [address], conditions: { ready: true } }],
     });
   }
   await applyDocs(kube, docs);
+  const patched = await kube.kubectl(['patch', 'service', 'ferry', '-n', 'ferry-system', '--subresource', 'status', '--type', 'merge',
+    '-p', JSON.stringify({ status: { loadBalancer: { ingress: [{ ip: EXTERNAL_GATEWAY_ADDRESS }] } } })]);
+  if (patched.code !== 0) throw new Error(`setting the ferry Service's load balancer address failed: ${patched.stderr}`);
 }

@@ -75,7 +75,6 @@ const HEARTBEAT_MS = 10_000;
 
 export class NodeStandIn {
   private readonly pods = new Map<string, RunningPod>();
-  private readonly freeAddresses: string[] = [];
   private nextAddress: number;
   private heartbeat: NodeJS.Timeout | undefined;
   private podInformer: Informer<Json> | undefined;
@@ -226,9 +225,11 @@ export class NodeStandIn {
     void this.startPod(pod).catch((error) => this.options.logger.error({ err: error, pod: key }, 'node stand-in: cannot start pod'));
   }
 
+  /**
+   * Never an address a Pod had before: the gateways' and the hub's neighbour caches would keep sending to the old
+   * Pod's MAC address for tens of seconds (connect timeouts). A /16 leaves room for 65,000 Pods per cluster.
+   */
   private allocateAddress(): string {
-    const reused = this.freeAddresses.shift();
-    if (reused) return reused;
     const n = this.nextAddress++;
     return [n >>> 24, (n >>> 16) & 255, (n >>> 8) & 255, n & 255].join('.');
   }
@@ -436,7 +437,6 @@ export class NodeStandIn {
     await Promise.all(running.containers.map((c) => c.process?.stop(grace)));
     if (running.netns) this.options.network.detach(running.netns);
     if (this.pods.get(running.key) === running) this.pods.delete(running.key);
-    this.freeAddresses.push(running.ip);
     this.options.logger.info({ pod: running.key }, 'node stand-in: pod stopped');
     if (removeObject && !this.stopped) await this.deletePodObject(running.pod);
   }

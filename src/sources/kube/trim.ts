@@ -1,4 +1,4 @@
-import { FERRY_INGRESS_CLASS, INGRESS_API_VERSION, INGRESS_CLASS_ANNOTATION, type IngressStatus, type KIngress } from '../../model/ingress.js';
+import { INGRESS_API_VERSION, isFerryClass, type IngressStatus, type KIngress } from '../../model/ingress.js';
 import type { ObjectKind, ObjectsByKind } from '../../model/kinds.js';
 import { SERVICE_NAME_LABEL, type ConfigMap, type EndpointSlice, type Secret, type Service } from '../../model/kube.js';
 import type { ObjectMeta } from '../../model/meta.js';
@@ -32,14 +32,13 @@ function meta(raw: Raw, { labels = true, annotations = true, lifecycle = true } 
   return out;
 }
 
-/** Ferry's KIngresses only (no class annotation means Ferry's, as in files mode); others are dropped unread. */
-export function isFerryClass(raw: Raw): boolean {
-  const annotations = ((raw.metadata ?? {}) as ObjectMeta).annotations;
-  return (annotations?.[INGRESS_CLASS_ANNOTATION] ?? FERRY_INGRESS_CLASS) === FERRY_INGRESS_CLASS;
+/** Ferry's KIngresses only: in a cluster, those annotated with Ferry's class; others are dropped unread. */
+export function isFerryKIngress(raw: Raw): boolean {
+  return isFerryClass(raw.metadata as ObjectMeta | undefined, false);
 }
 
 export function trimKIngress(raw: Raw): KIngress | undefined {
-  if (!isFerryClass(raw)) return undefined;
+  if (!isFerryKIngress(raw)) return undefined;
   return { apiVersion: INGRESS_API_VERSION, kind: 'Ingress', metadata: meta(raw), spec: (raw.spec ?? {}) as KIngress['spec'] };
 }
 

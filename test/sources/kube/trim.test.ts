@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { TRIMMERS, isFerryClass } from '../../../src/sources/kube/trim.js';
+import { TRIMMERS, isFerryKIngress } from '../../../src/sources/kube/trim.js';
 
 const managed = { managedFields: [{ manager: 'kubectl', fieldsV1: { 'f:spec': {} } }], resourceVersion: '42', selfLink: 'x', ownerReferences: [{ uid: 'u' }] };
 
@@ -21,10 +21,12 @@ describe('objects trimmed on arrival from the API server', () => {
     });
   });
 
-  it('drops KIngresses of other classes; one without a class is Ferry\'s', () => {
+  it('drops KIngresses of other classes and without a class (Knative always writes it; its conformance suite checks)', () => {
     const of = (annotations?: Record<string, string>) => ({ metadata: { name: 'x', namespace: 'n', ...(annotations ? { annotations } : {}) }, spec: {} });
     expect(TRIMMERS.KIngress(of({ 'networking.knative.dev/ingress.class': 'kourier.ingress.networking.knative.dev' }))).toBeUndefined();
-    expect(isFerryClass(of())).toBe(true);
+    expect(TRIMMERS.KIngress(of())).toBeUndefined();
+    expect(TRIMMERS.KIngress(of({ 'networking.knative.dev/ingress.class': '' }))).toBeUndefined();
+    expect(isFerryKIngress(of({ 'networking.knative.dev/ingress.class': 'ferry.ingress.networking.knative.dev' }))).toBe(true);
   });
 
   it('keeps of a Service its type, ExternalName and ports; of an EndpointSlice its addresses, readiness, ports and Service label', () => {
