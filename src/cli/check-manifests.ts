@@ -1,9 +1,10 @@
-import { readdir, readFile, stat } from 'node:fs/promises';
-import { basename, join, relative } from 'node:path';
+import { stat } from 'node:fs/promises';
+import { basename, relative } from 'node:path';
 import { silentLogger } from '../log.js';
 import type { ObjectKind } from '../model/kinds.js';
 import { describeObject, type ValidationError } from '../model/validation-error.js';
 import { Reconciler, type ReconcileState } from '../serve/reconciler.js';
+import { listManifestFiles, readErrorText, readManifestFile, type ManifestListing } from '../sources/manifest-files.js';
 import { parseManifests, type ManifestObject, type ManifestProblem } from '../sources/parse-manifests.js';
 import { Store } from '../store/store.js';
 import type { StoreUpdate } from '../store/changes.js';
@@ -19,26 +20,29 @@ export interface ManifestCheck {
   state: ReconcileState;
 }
 
-const MANIFEST_FILE = /\.ya?ml$/i;
-
 /**
  * Reads manifests as `ferry serve` would (the files source's parser and validation), then translates them, so
  * that mistakes only translation sees (a Route whose traffic names nothing, a host conflict) are reported too.
  */
 export async function checkManifests(path: string, translateConfig: TranslateConfig, defaultNamespace = 'default'): Promise<ManifestCheck> {
-  const { files, root } = await manifestFiles(path);
-  const problems: ManifestProblem[] = [];
+  const { files, root, unreadable } = await manifestFiles(path);
+  const name = (file: string): string => (root === undefined ? basename(file) : relative(root, file));
+  const problems: ManifestProblem[] = unreadable.map((folder) => cannotRead(name(folder.path), folder.reason));
   const where = new Map<string, { file: string; object: ManifestObject }>();
   for (const file of files) {
-    const name = root === undefined ? basename(file) : relative(root, file);
-    const parsed = parseManifests(await readFile(file, 'utf8'), name, defaultNamespace);
+    const read = await readManifestFile(file).catch((error: unknown) => ({ unreadable: readErrorText(error) }));
+    if ('unreadable' in read) {
+      problems.push(cannotRead(name(file), read.unreadable));
+      continue;
+    }
+    const parsed = parseManifests(read.text, name(file), defaultNamespace);
     problems.push(...parsed.problems);
     for (const object of parsed.objects) {
       const first = where.get(object.id);
       if (first) {
-        problems.push({ severity: 'error', file: name, document: object.document, object: describeManifestObject(object), field: '',
+        problems.push({ severity: 'error', file: name(file), document: object.document, object: describeManifestObject(object), field: '',
           message: `also defined in ${first.file} (document ${first.object.document}); remove one of them` });
-      } else where.set(object.id, { file: name, object });
+      } else where.set(object.id, { file: name(file), object });
     }
   }
   const store = new Store();
@@ -76,12 +80,16 @@ function describeManifestObject(object: ManifestObject): string {
   return describeObject(object.object.kind, object.object.metadata);
 }
 
-async function manifestFiles(path: string): Promise<{ files: string[]; root: string | undefined }> {
+function cannotRead(file: string, reason: string): ManifestProblem {
+  return { severity: 'error', file, object: '', field: '', message: `cannot be read: ${reason}` };
+}
+
+/** The files `ferry serve` would read for this path: the file itself, or the manifests under a directory. */
+async function manifestFiles(path: string): Promise<{ files: string[]; root: string | undefined; unreadable: ManifestListing['unreadable'] }> {
   const info = await stat(path).catch(() => {
     throw new Error(`${path}: no such file or directory; give a manifest file or a directory of them`);
   });
-  if (!info.isDirectory()) return { files: [path], root: undefined };
-  const entries = await readdir(path, { recursive: true, withFileTypes: true });
-  const files = entries.filter((e) => e.isFile() && MANIFEST_FILE.test(e.name) && !e.name.startsWith('.')).map((e) => join(e.parentPath, e.name)).sort();
-  return { files, root: path };
+  if (!info.isDirectory()) return { files: [path], root: undefined, unreadable: [] };
+  const { paths, unreadable } = await listManifestFiles(path);
+  return { files: paths, root: path, unreadable };
 }

@@ -1,5 +1,5 @@
 import type { IngressBackendSplit, KIngress } from './ingress.js';
-import { dns1123LabelProblem } from './names.js';
+import { dns1123LabelProblem, dns1123SubdomainProblem, headerNameProblem, headerValueProblem, ingressHostProblem, urlPathProblem } from './names.js';
 import { ErrorCollector, describeObject, type ValidationError } from './validation-error.js';
 
 /** The rules of Knative's webhook for networking.internal.knative.dev/v1alpha1 Ingress. */
@@ -15,7 +15,7 @@ export function validateKIngress(ingress: KIngress): ValidationError[] {
     const at = `spec.rules[${r}]`;
     if (!isObject(rule)) return errors.add(at, 'must be an object');
     if (!Array.isArray(rule.hosts) || rule.hosts.length === 0) errors.add(`${at}.hosts`, 'must not be empty');
-    else rule.hosts.forEach((host, h) => { if (typeof host !== 'string' || host === '') errors.add(`${at}.hosts[${h}]`, 'must be a non-empty host name'); });
+    else rule.hosts.forEach((host, h) => validateHost(host, `${at}.hosts[${h}]`, errors));
     if (rule.visibility !== undefined && rule.visibility !== 'ExternalIP' && rule.visibility !== 'ClusterLocal') {
       errors.add(`${at}.visibility`, `"${String(rule.visibility)}" is not one of ExternalIP, ClusterLocal`);
     }
@@ -24,11 +24,21 @@ export function validateKIngress(ingress: KIngress): ValidationError[] {
     rule.http.paths.forEach((path, p) => {
       const pathAt = `${at}.http.paths[${p}]`;
       if (!isObject(path)) return errors.add(pathAt, 'must be an object');
-      if (path.headers !== undefined) {
-        for (const [name, match] of Object.entries(path.headers)) {
-          if (!isObject(match) || typeof match.exact !== 'string' || match.exact === '') errors.add(`${pathAt}.headers[${name}].exact`, 'must be set');
-        }
+      if (path.path !== undefined && path.path !== '') {
+        const problem = typeof path.path === 'string' ? urlPathProblem(path.path) : 'must be a string';
+        if (problem) errors.add(`${pathAt}.path`, problem);
       }
+      for (const [name, match] of mapAt(path.headers, `${pathAt}.headers`, errors) as Array<[string, { exact?: unknown }]>) {
+        const problem = headerNameProblem(name, false);
+        if (problem) errors.add(`${pathAt}.headers[${name}]`, problem);
+        else if (!isObject(match) || typeof match.exact !== 'string' || match.exact === '') errors.add(`${pathAt}.headers[${name}].exact`, 'must be set');
+        else validateHeaderValue(match.exact, `${pathAt}.headers[${name}].exact`, errors);
+      }
+      if (path.rewriteHost !== undefined && path.rewriteHost !== '') {
+        const problem = typeof path.rewriteHost === 'string' ? dns1123SubdomainProblem(path.rewriteHost) : 'must be a string';
+        if (problem) errors.add(`${pathAt}.rewriteHost`, problem);
+      }
+      validateAppendHeaders(path.appendHeaders, `${pathAt}.appendHeaders`, errors);
       if (!Array.isArray(path.splits) || path.splits.length === 0) return errors.add(`${pathAt}.splits`, 'must not be empty: give at least one backend');
       let total = 0;
       path.splits.forEach((split, s) => {
@@ -41,11 +51,14 @@ export function validateKIngress(ingress: KIngress): ValidationError[] {
       }
     });
   });
+  if (spec.tls !== undefined && !Array.isArray(spec.tls)) errors.add('spec.tls', 'must be a list');
   (Array.isArray(spec.tls) ? spec.tls : []).forEach((tls, t) => {
     const at = `spec.tls[${t}]`;
     if (!isObject(tls)) return errors.add(at, 'must be an object');
     if (typeof tls.secretName !== 'string' || tls.secretName === '') errors.add(`${at}.secretName`, 'must be set');
     if (typeof tls.secretNamespace !== 'string' || tls.secretNamespace === '') errors.add(`${at}.secretNamespace`, 'must be set');
+    if (tls.hosts !== undefined && !Array.isArray(tls.hosts)) errors.add(`${at}.hosts`, 'must be a list');
+    else (tls.hosts ?? []).forEach((host, h) => validateHost(host, `${at}.hosts[${h}]`, errors));
   });
   if (spec.httpOption !== undefined && spec.httpOption !== 'Enabled' && spec.httpOption !== 'Redirected') {
     errors.add('spec.httpOption', `"${String(spec.httpOption)}" is not one of Enabled, Redirected`);
@@ -64,9 +77,39 @@ function validateSplit(split: IngressBackendSplit, at: string, errors: ErrorColl
     if (problem) errors.add(`${at}.serviceNamespace`, problem);
   }
   if (typeof split.serviceName !== 'string' || split.serviceName === '') errors.add(`${at}.serviceName`, 'must be set');
-  if (split.servicePort === undefined || split.servicePort === null || split.servicePort === '' || split.servicePort === 0) {
-    errors.add(`${at}.servicePort`, 'must be set to a port number or a port name of the Service');
+  const port: unknown = split.servicePort;
+  if (!(typeof port === 'string' ? port !== '' : Number.isInteger(port) && (port as number) >= 1 && (port as number) <= 65535)) {
+    errors.add(`${at}.servicePort`, 'must be set to a port number (1 to 65535) or a port name of the Service');
   }
+  validateAppendHeaders(split.appendHeaders, `${at}.appendHeaders`, errors);
+}
+
+function validateHost(host: unknown, at: string, errors: ErrorCollector): void {
+  const problem = typeof host === 'string' ? ingressHostProblem(host) : 'must be a non-empty host name';
+  if (problem) errors.add(at, problem);
+}
+
+/** Headers a path or split sets (they overwrite what the client sent): Envoy rejects a bad name or value outright. */
+function validateAppendHeaders(headers: unknown, at: string, errors: ErrorCollector): void {
+  for (const [name, value] of mapAt(headers, at, errors)) {
+    const problem = headerNameProblem(name, true);
+    if (problem) errors.add(`${at}[${name}]`, problem);
+    else if (typeof value !== 'string') errors.add(`${at}[${name}]`, 'must be a string (quote numbers and booleans)');
+    else validateHeaderValue(value, `${at}[${name}]`, errors);
+  }
+}
+
+function validateHeaderValue(value: string, at: string, errors: ErrorCollector): void {
+  const problem = headerValueProblem(value);
+  if (problem) errors.add(at, problem);
+}
+
+/** A map field's entries, or none (with an error when it is there but not a map). */
+function mapAt(value: unknown, at: string, errors: ErrorCollector): Array<[string, unknown]> {
+  if (value === undefined || value === null) return [];
+  if (isObject(value)) return Object.entries(value);
+  errors.add(at, 'must be a map');
+  return [];
 }
 
 export function isObject<T>(value: T): value is T & object {

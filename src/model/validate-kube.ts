@@ -1,5 +1,6 @@
 import { CONFIG_DOMAIN_NAME, CONFIG_NETWORK_NAME, KNATIVE_CONFIG_MAPS, KNATIVE_NAMESPACE, parseDomainConfig, parseFeaturesConfig, parseNetworkConfig } from './config.js';
 import { TLS_SECRET_TYPE, type ConfigMap, type EndpointSlice, type Endpoints, type Secret, type Service } from './kube.js';
+import { isIPv4, isIPv6 } from 'node:net';
 import { isObject } from './validate-ingress.js';
 import { ErrorCollector, describeObject, type ValidationError } from './validation-error.js';
 
@@ -40,32 +41,54 @@ export function validateService(service: Service): ValidationError[] {
 
 export function validateEndpointSlice(slice: EndpointSlice): ValidationError[] {
   const errors = new ErrorCollector(describeObject('EndpointSlice', slice.metadata));
-  if (!['IPv4', 'IPv6', 'FQDN'].includes(slice.addressType)) errors.add('addressType', `"${String(slice.addressType)}" is not one of IPv4, IPv6, FQDN`);
-  if (slice.endpoints !== undefined && !Array.isArray(slice.endpoints)) errors.add('endpoints', 'must be a list');
-  (Array.isArray(slice.endpoints) ? slice.endpoints : []).forEach((endpoint, i) => {
+  const addressType = slice.addressType;
+  if (!['IPv4', 'IPv6', 'FQDN'].includes(addressType)) errors.add('addressType', `"${String(addressType)}" is not one of IPv4, IPv6, FQDN`);
+  listAt(slice.endpoints, 'endpoints', errors).forEach((endpoint, i) => {
     if (!isObject(endpoint) || !Array.isArray(endpoint.addresses) || endpoint.addresses.length === 0) {
-      errors.add(`endpoints[${i}].addresses`, 'must list at least one address');
+      return errors.add(`endpoints[${i}].addresses`, 'must list at least one address');
     }
+    endpoint.addresses.forEach((address, a) => {
+      const problem = addressProblem(address, addressType);
+      if (problem) errors.add(`endpoints[${i}].addresses[${a}]`, problem);
+    });
   });
-  (Array.isArray(slice.ports) ? slice.ports : []).forEach((port, i) => {
-    if (!isObject(port) || !Number.isInteger(port.port) || port.port < 1 || port.port > 65535) errors.add(`ports[${i}].port`, 'must be a port number from 1 to 65535');
+  listAt(slice.ports, 'ports', errors).forEach((port, i) => {
+    if (!isObject(port) || !Number.isInteger(port.port) || port.port! < 1 || port.port! > 65535) errors.add(`ports[${i}].port`, 'must be a port number from 1 to 65535');
   });
   return errors.errors;
 }
 
 export function validateEndpoints(endpoints: Endpoints): ValidationError[] {
   const errors = new ErrorCollector(describeObject('Endpoints', endpoints.metadata));
-  (Array.isArray(endpoints.subsets) ? endpoints.subsets : []).forEach((subset, s) => {
+  listAt(endpoints.subsets, 'subsets', errors).forEach((subset, s) => {
+    if (!isObject(subset)) return errors.add(`subsets[${s}]`, 'must be an object');
     for (const list of ['addresses', 'notReadyAddresses'] as const) {
-      (subset?.[list] ?? []).forEach((address, a) => {
-        if (!isObject(address) || typeof address.ip !== 'string' || address.ip === '') errors.add(`subsets[${s}].${list}[${a}].ip`, 'must be set');
+      listAt(subset[list], `subsets[${s}].${list}`, errors).forEach((address, a) => {
+        const problem = isObject(address) ? addressProblem(address.ip, isIPv6(String(address.ip)) ? 'IPv6' : 'IPv4') : 'must be set';
+        if (problem) errors.add(`subsets[${s}].${list}[${a}].ip`, problem);
       });
     }
-    (subset?.ports ?? []).forEach((port, p) => {
-      if (!isObject(port) || !Number.isInteger(port.port)) errors.add(`subsets[${s}].ports[${p}].port`, 'must be a port number');
+    listAt(subset.ports, `subsets[${s}].ports`, errors).forEach((port, p) => {
+      if (!isObject(port) || !Number.isInteger(port.port) || port.port < 1 || port.port > 65535) errors.add(`subsets[${s}].ports[${p}].port`, 'must be a port number from 1 to 65535');
     });
   });
   return errors.errors;
+}
+
+/** A list field: its items, or none (with an error when it is there but not a list). */
+function listAt<T>(value: T[] | undefined, field: string, errors: ErrorCollector): Array<T | undefined> {
+  if (value === undefined || value === null) return [];
+  if (Array.isArray(value)) return value;
+  errors.add(field, 'must be a list');
+  return [];
+}
+
+/** As the API server checks an endpoint address: an IP of the slice's family (Envoy rejects anything else). */
+function addressProblem(address: unknown, addressType: string): string | undefined {
+  if (typeof address !== 'string' || address === '') return 'must be set';
+  if (addressType === 'IPv4' && !isIPv4(address)) return `"${address}" is not an IPv4 address`;
+  if (addressType === 'IPv6' && !isIPv6(address)) return `"${address}" is not an IPv6 address`;
+  return undefined;
 }
 
 /** Only Knative's config-network, config-domain and config-features (in knative-serving) are read; their keys are checked here. */

@@ -11,6 +11,12 @@ export function validateKnativeService(service: KnativeService): ValidationError
     errors.add('spec', 'must be set (with spec.template)');
     return errors.errors;
   }
+  const template = service.spec.template;
+  if (template !== undefined && !isObject(template)) errors.add('spec.template', 'must be an object');
+  else if (template?.metadata !== undefined && !isObject(template.metadata)) errors.add('spec.template.metadata', 'must be an object');
+  else if (template?.spec !== undefined && !isObject(template.spec)) errors.add('spec.template.spec', 'must be an object');
+  else if (template?.spec?.containers !== undefined) validateContainers(template.spec.containers, errors);
+  if (errors.errors.length > 0) return errors.errors;
   const revisionName = service.spec.template?.metadata?.name;
   if (revisionName !== undefined) {
     const problem = typeof revisionName === 'string' ? dns1123LabelProblem(revisionName) : 'must be a string';
@@ -22,6 +28,21 @@ export function validateKnativeService(service: KnativeService): ValidationError
   // A Service's traffic may be left out (it then sends 100% to the latest revision); its targets name no configuration.
   if (service.spec.traffic !== undefined) validateTraffic(service.spec.traffic, 'spec.traffic', true, errors);
   return errors.errors;
+}
+
+/** What translation reads of the containers: the names of their ports (a port named h2c makes the revision h2c). */
+function validateContainers(containers: unknown, errors: ErrorCollector): void {
+  if (!Array.isArray(containers)) return errors.add('spec.template.spec.containers', 'must be a list');
+  containers.forEach((container: unknown, c) => {
+    const at = `spec.template.spec.containers[${c}]`;
+    if (!isObject(container)) return errors.add(at, 'must be an object');
+    const ports = (container as { ports?: unknown }).ports;
+    if (ports === undefined) return;
+    if (!Array.isArray(ports)) return errors.add(`${at}.ports`, 'must be a list');
+    ports.forEach((port: unknown, p) => {
+      if (!isObject(port)) errors.add(`${at}.ports[${p}]`, 'must be an object');
+    });
+  });
 }
 
 export function validateRoute(route: Route): ValidationError[] {

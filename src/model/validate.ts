@@ -2,7 +2,7 @@ import type { Endpoints } from './kube.js';
 import type { AnyObject, ObjectKind, ObjectsByKind } from './kinds.js';
 import { CLUSTER_SCOPED_KINDS } from './kinds.js';
 import { dns1123SubdomainProblem } from './names.js';
-import { validateKIngress } from './validate-ingress.js';
+import { isObject, validateKIngress } from './validate-ingress.js';
 import { validateConfigMap, validateEndpointSlice, validateEndpoints, validateService, validateTlsSecret } from './validate-kube.js';
 import { validateClusterDomainClaim, validateDomainMapping, validateKnativeService, validateRoute } from './validate-serving.js';
 import { describeObject, type ValidationError } from './validation-error.js';
@@ -44,6 +44,13 @@ function validateMetadata(kind: ObjectKind | 'Endpoints', object: { metadata?: {
   if (!name) return [{ object: describe, field: 'metadata.name', message: 'must be set' }];
   const problem = dns1123SubdomainProblem(name);
   if (problem) return [{ object: describe, field: 'metadata.name', message: problem }];
+  // Translation reads labels and annotations (visibility, ingress class, rollout): maps of strings, as the API server keeps them.
+  for (const field of ['labels', 'annotations'] as const) {
+    const map = (metadata as Record<string, unknown>)[field];
+    if (map !== undefined && map !== null && (!isObject(map) || Object.values(map).some((v) => typeof v !== 'string'))) {
+      return [{ object: describe, field: `metadata.${field}`, message: 'must be a map of strings (quote numbers and booleans)' }];
+    }
+  }
   if (kind !== 'Endpoints' && CLUSTER_SCOPED_KINDS.has(kind)) return [];
   if (!namespace) return [{ object: describe, field: 'metadata.namespace', message: 'must be set' }];
   return [];

@@ -14,9 +14,10 @@ export interface ValidationError {
 }
 
 /** 'Kind namespace/name' (or 'Kind name' for cluster-scoped objects). */
-export function describeObject(kind: string, metadata?: { name?: string; namespace?: string }): string {
-  const name = metadata?.name || '<unnamed>';
-  return metadata?.namespace ? `${kind} ${metadata.namespace}/${name}` : `${kind} ${name}`;
+export function describeObject(kind: string, metadata?: { name?: unknown; namespace?: unknown }): string {
+  // Only strings: a hostile manifest's name may be any value, even one that cannot be turned into a string.
+  const name = typeof metadata?.name === 'string' && metadata.name !== '' ? metadata.name : '<unnamed>';
+  return typeof metadata?.namespace === 'string' && metadata.namespace !== '' ? `${kind} ${metadata.namespace}/${name}` : `${kind} ${name}`;
 }
 
 /** `file.yaml (document 2) Ingress default/hello: spec.rules[0].hosts: must not be empty` */

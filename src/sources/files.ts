@@ -1,6 +1,6 @@
 import { EventEmitter } from 'node:events';
-import { readFileSync, statSync, watch, type FSWatcher } from 'node:fs';
-import { readFile, readdir, stat } from 'node:fs/promises';
+import { watch, type FSWatcher } from 'node:fs';
+import { stat } from 'node:fs/promises';
 import { join, relative, sep } from 'node:path';
 import type { Logger } from '../log.js';
 import { silentLogger } from '../log.js';
@@ -9,6 +9,7 @@ import { formatValidationError } from '../model/validation-error.js';
 import type { StoreUpdate } from '../store/changes.js';
 import type { Store } from '../store/store.js';
 import { manifestDocuments, parseManifests, type ManifestObject, type ParsedDocument, type Preparsed } from './parse-manifests.js';
+import { MANIFEST_FILE, listManifestFiles, readErrorText, readManifestFile, readManifestFileSync, type FileInfo, type ReadFile, type UnreadableFile } from './manifest-files.js';
 import { ParseWorker } from './parse-worker.js';
 import type { Source, SourceProblem } from './source.js';
 
@@ -26,12 +27,6 @@ export interface FilesSourceOptions {
   watch?: boolean;
 }
 
-interface ReadFile {
-  info: { mtimeMs: number; size: number; ino: number };
-  text: string;
-  preparsed: Preparsed[] | undefined;
-}
-
 interface FileState {
   mtimeMs: number;
   size: number;
@@ -43,7 +38,6 @@ interface FileState {
   documents: Map<string, ParsedDocument>;
 }
 
-const MANIFEST_FILE = /\.ya?ml$/i;
 const PROGRESS_INTERVAL_MS = 1_000;
 /**
  * A first load of at least this many files parses on a worker thread (starting one costs ~30 ms). At 10k KIngresses
@@ -172,7 +166,7 @@ export class FilesSource extends EventEmitter implements Source {
       this.applyFiles([...changed]);
       return;
     }
-    const { paths, directories } = await listManifestFiles(this.options.directory);
+    const { paths, directories, unreadable } = await listManifestFiles(this.options.directory);
     if (this.watchEnabled) {
       for (const directory of directories) this.watchDirectory(directory);
       const listed = new Set(directories);
@@ -185,17 +179,23 @@ export class FilesSource extends EventEmitter implements Source {
     // The first load of many files: their YAML is parsed on a worker thread while this one validates and stores what
     // came back. A later full rescan reads only the files that changed, usually few: no worker for it.
     const worker = this.files.size === 0 && paths.length >= PARSE_WORKER_MIN_FILES ? ParseWorker.start(this.logger) : undefined;
+    // A folder that cannot be listed keeps the files last read in it (and is reported as a file that cannot be read).
     const present = new Set(paths);
+    for (const folder of unreadable) {
+      present.add(folder.path);
+      for (const file of this.files.keys()) if (file.startsWith(`${folder.path}${sep}`)) present.add(file);
+    }
     for (const file of [...this.files.keys()]) if (!present.has(file)) this.files.delete(file);
+    for (const folder of unreadable) this.keepUnreadable(folder.path, folder.reason);
     let reported = Date.now();
     // Files are read (and parsed ahead) up to FILES_AHEAD at a time, and taken in order: problems are reported file
     // by file as before.
-    const ahead: Array<Promise<ReadFile | undefined>> = [];
+    const ahead: Array<Promise<ReadFile | UnreadableFile | undefined>> = [];
     try {
       for (const [i, path] of paths.entries()) {
         for (let j = ahead.length; j < Math.min(paths.length, i + (worker ? FILES_AHEAD : 1)); j++) ahead.push(this.readIfChanged(paths[j]!, worker));
         const read = await ahead[i]!;
-        if (read) this.ingest(path, read.info, read.text, read.preparsed);
+        if (read) this.take(path, read);
         // Start-up with many files shows progress, once a second.
         if (Date.now() - reported >= PROGRESS_INTERVAL_MS) {
           reported = Date.now();
@@ -213,26 +213,25 @@ export class FilesSource extends EventEmitter implements Source {
    * A full scan reads asynchronously: between files, the event loop serves gateways and admin requests. Undefined
    * when the file is as it was, or gone.
    */
-  private async readIfChanged(path: string, worker: ParseWorker | undefined): Promise<ReadFile | undefined> {
+  private async readIfChanged(path: string, worker: ParseWorker | undefined): Promise<ReadFile | UnreadableFile | undefined> {
     let info;
     try {
       info = await stat(path);
-    } catch {
-      this.files.delete(path);
-      return undefined;
+    } catch (error) {
+      return this.readFailed(path, error);
     }
     const previous = this.files.get(path);
     if (previous && previous.mtimeMs === info.mtimeMs && previous.size === info.size && previous.ino === info.ino) return undefined;
-    let text: string;
+    let read: ReadFile | UnreadableFile;
     try {
-      text = await readFile(path, 'utf8');
-    } catch {
-      this.files.delete(path);
-      return undefined;
+      read = await readManifestFile(path);
+    } catch (error) {
+      return this.readFailed(path, error);
     }
+    if ('unreadable' in read || !worker) return read;
     // A worker that fails leaves the file to this thread (ingest parses what comes without `preparsed`).
-    const preparsed = worker ? await worker.parse(relative(this.options.directory, path), manifestDocuments(text)).catch(() => undefined) : undefined;
-    return { info, text, preparsed };
+    const preparsed = await worker.parse(relative(this.options.directory, path), manifestDocuments(read.text)).catch(() => undefined);
+    return { ...read, preparsed };
   }
 
   /**
@@ -242,20 +241,45 @@ export class FilesSource extends EventEmitter implements Source {
    * that costs more CPU than the read itself.
    */
   private readChanged(path: string): void {
-    let info;
-    let text: string;
+    let read: ReadFile | UnreadableFile | undefined;
     try {
-      info = statSync(path);
-      text = readFileSync(path, 'utf8');
-    } catch {
-      this.files.delete(path);
-      return;
+      read = readManifestFileSync(path);
+    } catch (error) {
+      read = this.readFailed(path, error);
     }
-    this.ingest(path, info, text);
+    if (read) this.take(path, read);
+  }
+
+  /** A file gone is forgotten (its objects leave); any other failure makes it unreadable (its objects stay). */
+  private readFailed(path: string, error: unknown): UnreadableFile | undefined {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') {
+      this.files.delete(path);
+      return undefined;
+    }
+    return { unreadable: readErrorText(error) };
+  }
+
+  private take(path: string, read: ReadFile | UnreadableFile): void {
+    if ('unreadable' in read) this.keepUnreadable(path, read.unreadable);
+    else this.ingest(path, read.info, read.text, read.preparsed);
+  }
+
+  /**
+   * A file that is there but cannot be read (too large, not a regular file, a symlink loop, no permission) keeps its
+   * last good objects, as a file that stops parsing does, and is read again at the next scan.
+   */
+  private keepUnreadable(path: string, reason: string): void {
+    const previous = this.files.get(path);
+    const file = relative(this.options.directory, path);
+    const objects = previous?.objects ?? new Map<string, ManifestObject>();
+    const problems: SourceProblem[] = [{ severity: 'error', file, object: '', field: '', message: `cannot be read: ${reason}` }];
+    if (objects.size > 0) problems.push(lastGoodVersionKept(file, objects.size));
+    this.files.set(path, { mtimeMs: Number.NaN, size: -1, ino: -1, objects, problems, documents: previous?.documents ?? new Map() });
+    for (const problem of problems) this.report(problem);
   }
 
   /** Parses a file's text (only its changed documents) and records its objects and problems. */
-  private ingest(path: string, info: { mtimeMs: number; size: number; ino: number }, text: string, preparsed?: readonly Preparsed[]): void {
+  private ingest(path: string, info: FileInfo, text: string, preparsed?: readonly Preparsed[]): void {
     const previous = this.files.get(path);
     const file = relative(this.options.directory, path);
     const documents = new Map<string, ParsedDocument>();
@@ -264,7 +288,7 @@ export class FilesSource extends EventEmitter implements Source {
     let objects: Map<string, ManifestObject>;
     if (parsed.syntaxError) {
       objects = previous?.objects ?? new Map();
-      if (previous) problems.push({ severity: 'warning', file, object: '', field: '', message: `the last good version of this file (${objects.size} objects) keeps serving until it is fixed` });
+      if (previous) problems.push(lastGoodVersionKept(file, objects.size));
     } else {
       objects = new Map();
       for (const object of parsed.objects) {
@@ -391,19 +415,10 @@ export class FilesSource extends EventEmitter implements Source {
   }
 }
 
-function describe(object: ManifestObject): string {
-  return `${object.object.kind} ${objectKey(object.object)}`;
+function lastGoodVersionKept(file: string, objects: number): SourceProblem {
+  return { severity: 'warning', file, object: '', field: '', message: `the last good version of this file (${objects} objects) keeps serving until it is fixed` };
 }
 
-/** The manifest files under a directory (symlinks to files count, as in a mounted ConfigMap), and its folders. */
-async function listManifestFiles(directory: string): Promise<{ paths: string[]; directories: string[] }> {
-  // Hidden folders are skipped: a mounted ConfigMap keeps its files in `..<timestamp>/`, reached through symlinks.
-  const entries = (await readdir(directory, { recursive: true, withFileTypes: true }))
-    .filter((entry) => !entry.name.startsWith('.') && !relative(directory, entry.parentPath).split(sep).some((part) => part.startsWith('.')));
-  const paths = entries
-    .filter((entry) => (entry.isFile() || entry.isSymbolicLink()) && MANIFEST_FILE.test(entry.name))
-    .map((entry) => join(entry.parentPath, entry.name))
-    .sort();
-  const directories = [directory, ...entries.filter((entry) => entry.isDirectory()).map((entry) => join(entry.parentPath, entry.name))];
-  return { paths, directories };
+function describe(object: ManifestObject): string {
+  return `${object.object.kind} ${objectKey(object.object)}`;
 }

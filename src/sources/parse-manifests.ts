@@ -5,9 +5,11 @@ import { TLS_SECRET_TYPE } from '../model/kube.js';
 import { KNATIVE_CONFIG_MAPS, KNATIVE_NAMESPACE } from '../model/config.js';
 import { CLUSTER_SCOPED_KINDS, acceptedManifestKinds, manifestKind, type AnyObject, type ObjectKind } from '../model/kinds.js';
 import { flatJoin, objectKey } from '../model/meta.js';
+import { quoted } from '../model/names.js';
 import { manifestKindName, validateObject } from '../model/validate.js';
 import { describeObject, type ValidationError } from '../model/validation-error.js';
 import { endpointsToSlices } from './endpoints-to-slices.js';
+import { MANIFEST_LIMITS, fieldPath, formatMiB, measureValue, type ValueMeasure } from './parse-limits.js';
 
 /** One object read from a manifest, with its identity in the store: `<kind>:<namespace/name>`. */
 export interface ManifestObject {
@@ -110,25 +112,57 @@ export function parseManifests(text: string, file: string, defaultNamespace: str
 /** `firstLine` is counted only for an error message: most documents parse. */
 function parseDocument(text: string, firstLine: () => number, file: string, document: number, defaultNamespace: string, strings: Map<string, string>, json?: string): DocumentResult {
   const parsed: DocumentResult = { objects: [], problems: [], syntaxError: false };
+  // A document that cannot be read leaves nothing of the file to trust: its last good version stays (syntaxError).
+  const reject = (object: string, field: string, message: string): DocumentResult => {
+    parsed.syntaxError = true;
+    parsed.problems.push({ severity: 'error', file, document, object, field, message });
+    return parsed;
+  };
   let value: unknown;
   if (json !== undefined) {
-    // What detachFromText makes of the parsed value, already as JSON text: only the copy is left to make.
+    // What detachFromText makes of the parsed value, already as JSON text (measured by the worker): only the copy is left to make.
     value = shareStrings(JSON.parse(json), strings);
   } else {
+    if (text.length > MANIFEST_LIMITS.documentChars) {
+      return reject('', '', `document is ${formatMiB(text.length)}; Ferry reads documents of at most ${formatMiB(MANIFEST_LIMITS.documentChars)} (the API server's limit for one object); not read`);
+    }
+    let loaded: unknown;
     try {
       // The core schema, as Kubernetes reads YAML: timestamps stay strings, no merge keys or binary.
-      value = shareStrings(detachFromText(jsYaml.load(text, { schema: jsYaml.CORE_SCHEMA, filename: file })), strings);
+      loaded = jsYaml.load(text, { schema: jsYaml.CORE_SCHEMA, filename: file });
     } catch (error) {
       const mark = (error as { mark?: { line: number } }).mark;
       const reason = (error as { reason?: string }).reason ?? (error as Error).message.split('\n')[0];
       const where = mark ? ` (line ${firstLine() + mark.line + 1})` : '';
-      parsed.syntaxError = true;
-      parsed.problems.push({ severity: 'error', file, document, object: '', field: '', message: `not valid YAML${where}: ${reason}` });
-      return parsed;
+      return reject('', '', `not valid YAML${where}: ${reason}`);
     }
+    const measure = measureValue(loaded, MANIFEST_LIMITS);
+    if (measure.exceeded) return reject(describeRaw(loaded), fieldPath(measure.path!), tooLargeMessage(measure));
+    value = shareStrings(detachFromText(loaded, measure.jsonSafe), strings);
   }
-  if (value !== null && value !== undefined) readDocument(value, file, document, defaultNamespace, parsed);
+  if (value === null || value === undefined) return parsed;
+  try {
+    readDocument(value, file, document, defaultNamespace, parsed);
+  } catch (error) {
+    // A gap in validation must never cost the whole scan: the object is reported, the file's last good version stays.
+    return reject(describeRaw(value), '', `cannot be checked (${String(error)}); not read`);
+  }
   return parsed;
+}
+
+function tooLargeMessage(measure: ValueMeasure): string {
+  return measure.exceeded === 'depth'
+    ? `nested more than ${MANIFEST_LIMITS.depth} levels deep (or a YAML alias contains itself); not read`
+    : `larger than ${formatMiB(MANIFEST_LIMITS.expandedChars)} once its YAML aliases are expanded (nested aliases, the "billion laughs" shape?); not read`;
+}
+
+/** 'Kind namespace/name' of a value not known to be an object of any kind, from what of it is a short string. */
+function describeRaw(value: unknown): string {
+  const raw = (typeof value === 'object' && value !== null ? value : {}) as { kind?: unknown; metadata?: unknown };
+  const text = (item: unknown): string | undefined => (typeof item === 'string' && item.length <= 253 ? item : undefined);
+  const metadata = (typeof raw.metadata === 'object' && raw.metadata !== null ? raw.metadata : {}) as { name?: unknown; namespace?: unknown };
+  const kind = text(raw.kind);
+  return kind === undefined ? '' : describeObject(kind, { name: text(metadata.name), namespace: text(metadata.namespace) });
 }
 
 /**
@@ -137,16 +171,9 @@ function parseDocument(text: string, firstLine: () => number, file: string, docu
  * builds flat strings and compact objects (11 MB less than structuredClone at 10k); the numbers JSON cannot carry
  * (infinities, NaN, -0) take structuredClone instead, so the copy always equals the original.
  */
-function detachFromText(value: unknown): unknown {
+function detachFromText(value: unknown, jsonSafe: boolean): unknown {
   if (value === null || typeof value !== 'object') return value;
-  return jsonSafe(value) ? JSON.parse(JSON.stringify(value)) : structuredClone(value);
-}
-
-function jsonSafe(value: unknown): boolean {
-  if (typeof value === 'number') return Number.isFinite(value) && !Object.is(value, -0);
-  if (Array.isArray(value)) return value.every(jsonSafe);
-  if (typeof value === 'object' && value !== null) return Object.values(value).every(jsonSafe);
-  return true;
+  return jsonSafe ? JSON.parse(JSON.stringify(value)) : structuredClone(value);
 }
 
 const NO_PROBLEMS: ManifestProblem[] = Object.freeze([]) as unknown as ManifestProblem[];
@@ -257,8 +284,8 @@ function readDocument(value: unknown, file: string, document: number, defaultNam
   const kind = manifestKind(raw.apiVersion, raw.kind);
   const metadata = (typeof raw.metadata === 'object' && raw.metadata !== null ? raw.metadata : {}) as { name?: string; namespace?: string };
   if (!kind) {
-    return problem('warning', describeObject(String(raw.kind ?? '<no kind>'), metadata), '',
-      `apiVersion ${String(raw.apiVersion)} kind ${String(raw.kind)} is not read by Ferry; ignored (Ferry reads ${acceptedManifestKinds().join(', ')})`);
+    return problem('warning', describeObject(typeof raw.kind === 'string' ? raw.kind : '<no kind>', metadata), '',
+      `apiVersion ${quoted(raw.apiVersion ?? null)} kind ${quoted(raw.kind ?? null)} is not read by Ferry; ignored (Ferry reads ${acceptedManifestKinds().join(', ')})`);
   }
   const object = { ...raw, metadata: { ...metadata } } as AnyObject | Endpoints;
   if (kind === 'ClusterDomainClaim' || (kind !== 'Endpoints' && CLUSTER_SCOPED_KINDS.has(kind))) delete object.metadata.namespace;

@@ -1,29 +1,34 @@
 import { createRequire } from 'node:module';
 import { Worker } from 'node:worker_threads';
 import type { Logger } from '../log.js';
+import { MANIFEST_LIMITS, measureValue } from './parse-limits.js';
 import type { Preparsed } from './parse-manifests.js';
 
 /**
  * The worker's code, a CommonJS script (run with `eval`, so that it needs no file of its own next to either the
  * TypeScript sources or their build). Per document: the digest parseManifests keys its memo with, and the value as
- * JSON text when JSON carries it exactly (an object without infinities, NaN or -0); anything else (a syntax error,
- * an empty or scalar document, such numbers) is left to the main thread, which then parses it as it always does and
- * words the problem itself. The YAML options, the digest and the JSON check repeat parseManifests' (a string cannot
- * import them); test/sources/parse-worker.test.ts fails if the two threads' objects, problems or memo keys differ.
+ * JSON text when JSON carries it exactly (an object without infinities, NaN or -0) and it is within the manifest
+ * limits (measured by the very function parseManifests uses, given as its source text); anything else (a syntax
+ * error, an empty or scalar document, such numbers, a document too large or too nested) is left to the main thread,
+ * which then parses it as it always does and words the problem itself. The YAML options and the digest repeat
+ * parseManifests' (a string cannot import them); test/sources/parse-worker.test.ts fails if the two threads'
+ * objects, problems or memo keys differ.
  */
 const WORKER_SOURCE = `
 const { parentPort, workerData } = require('node:worker_threads');
 const { hash } = require('node:crypto');
 const yaml = require(workerData.jsYaml);
-const jsonSafe = (value) => typeof value === 'number' ? Number.isFinite(value) && !Object.is(value, -0)
-  : Array.isArray(value) ? value.every(jsonSafe)
-  : typeof value === 'object' && value !== null ? Object.values(value).every(jsonSafe) : true;
+const limits = workerData.limits;
+const measureValue = ${measureValue.toString()};
 parentPort.on('message', ({ id, file, documents }) => {
   const results = documents.map((text) => {
     const digest = hash('sha1', text, 'base64');
+    if (text.length > limits.documentChars) return { digest };
     try {
       const value = yaml.load(text, { schema: yaml.CORE_SCHEMA, filename: file });
-      if (typeof value === 'object' && value !== null && jsonSafe(value)) return { digest, json: JSON.stringify(value) };
+      if (typeof value !== 'object' || value === null) return { digest };
+      const measure = measureValue(value, limits);
+      if (measure.jsonSafe && !measure.exceeded) return { digest, json: JSON.stringify(value) };
     } catch {}
     return { digest };
   });
@@ -69,7 +74,7 @@ export class ParseWorker {
   static start(logger: Logger): ParseWorker | undefined {
     try {
       const jsYaml = createRequire(import.meta.url).resolve('js-yaml');
-      return new ParseWorker(new Worker(WORKER_SOURCE, { eval: true, workerData: { jsYaml } }), logger);
+      return new ParseWorker(new Worker(WORKER_SOURCE, { eval: true, workerData: { jsYaml, limits: MANIFEST_LIMITS } }), logger);
     } catch (error) {
       logger.warn({ err: error }, 'cannot start a manifest parse worker; the main thread parses every file');
       return undefined;

@@ -33,7 +33,7 @@ describe('KIngress validation', () => {
     expect(errors.map((e) => `${e.field}: ${e.message}`)).toEqual([
       'spec.rules[0].http.paths[0].splits[1].percent: 120 must be an integer from 0 to 100',
       'spec.rules[0].http.paths[0].splits[2].serviceName: must be set',
-      'spec.rules[0].http.paths[0].splits[2].servicePort: must be set to a port number or a port name of the Service',
+      'spec.rules[0].http.paths[0].splits[2].servicePort: must be set to a port number (1 to 65535) or a port name of the Service',
       'spec.rules[0].http.paths[0].splits: percents must total 100, but total 170',
     ]);
   });

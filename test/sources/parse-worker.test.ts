@@ -29,6 +29,8 @@ const FILE = [
   'apiVersion: example.com/v1\nkind: Widget\nmetadata: {name: w}\n',
   'apiVersion: v1\nkind: Service\nmetadata: {name: no-ports}\nspec: {ports: [{port: "eighty"}]}\n',
   service('d', '  clusterIP: 10.96.0.10\n  ipFamilies: [IPv4]\n  note: .nan\n'),
+  // Nested aliases (billion laughs): neither thread may expand them.
+  `${service('e')}  a0: &a0 [lol, lol, lol, lol, lol, lol, lol, lol, lol]\n${[1, 2, 3, 4, 5, 6, 7, 8].map((i) => `  a${i}: &a${i} [${Array(9).fill(`*a${i - 1}`).join(', ')}]\n`).join('')}`,
 ].join('---\n');
 
 describe('ParseWorker', () => {
@@ -41,7 +43,7 @@ describe('ParseWorker', () => {
       expect(preparsed).toHaveLength(documents.length);
       // The plain objects come as JSON; the rest is left to this thread.
       expect(preparsed.filter((p) => p.json !== undefined).length).toBeGreaterThanOrEqual(4);
-      expect(preparsed.filter((p) => p.json === undefined).length).toBeGreaterThanOrEqual(5);
+      expect(preparsed.filter((p) => p.json === undefined).length).toBeGreaterThanOrEqual(6);
 
       const memoHere = new Map<string, ParsedDocument>();
       const memoAhead = new Map<string, ParsedDocument>();
@@ -51,7 +53,8 @@ describe('ParseWorker', () => {
       expect([...memoAhead.keys()]).toEqual([...memoHere.keys()]);
       expect(here.syntaxError).toBe(true);
       expect(here.objects.map((o) => o.id)).toEqual(['Service:default/a', 'Service:default/b', 'Service:default/c', 'EndpointSlice:default/hello-0', 'Service:default/d']);
-      expect(here.problems.map((p) => p.document)).toEqual([3, 5, 6, 9, 10]);
+      expect(here.problems.map((p) => p.document)).toEqual([3, 5, 6, 9, 10, 12]);
+      expect(here.problems.at(-1)!.message).toMatch(/^larger than 6 MiB once its YAML aliases are expanded/);
     } finally {
       await worker!.close();
     }

@@ -23,9 +23,13 @@ export function durationFromMs(ms: number): Duration {
   return { seconds: Math.floor(ms / 1000), nanos: (ms % 1000) * 1_000_000 };
 }
 
-/** Knative's appendHeaders replace what the client sent, so a client cannot spoof e.g. Knative-Serving-Revision. */
+/**
+ * Knative's appendHeaders replace what the client sent, so a client cannot spoof e.g. Knative-Serving-Revision. Their
+ * values are literal; Envoy reads a set header's value as a format string, where `%` starts a command (a lone `%`
+ * makes it reject the whole route table), so `%` is written `%%`.
+ */
 export function overwriteHeaders(headers: ReadonlyMap<string, string>): HeaderValueOption[] {
   return [...headers].map(([key, value]) =>
-    HeaderValueOption.fromPartial({ header: { key, value }, appendAction: HeaderValueOption_HeaderAppendAction.OVERWRITE_IF_EXISTS_OR_ADD }),
+    HeaderValueOption.fromPartial({ header: { key, value: value.replaceAll('%', '%%') }, appendAction: HeaderValueOption_HeaderAppendAction.OVERWRITE_IF_EXISTS_OR_ADD }),
   );
 }
