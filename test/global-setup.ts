@@ -8,15 +8,19 @@ export default function setup(): void {
     ['.venv/bin/envoy', 'the real Envoy binary'],
     ['protos/dist/envoy/service/discovery/v3/ads.js', 'the generated Envoy types'],
     ['.cache/kube-tools.env', 'the kube-apiserver, kubectl and etcd of the kube tests (scripts/tools/kube.sh)'],
+    ['.cache/cluster-tools.env', 'Knative Serving, kn and the conformance suite of the one-machine cluster (scripts/tools/knative.sh)'],
+    ['dist/src/cli/main.js', 'the built Ferry CLI, which the one-machine cluster runs (npx tsc)'],
   ];
-  // The files kube-tools.env names live outside the clone (a cache that may have been cleared since).
-  const kubeTools = resolve(root, '.cache/kube-tools.env');
-  if (existsSync(kubeTools)) {
-    const values = new Map(readFileSync(kubeTools, 'utf8').split('\n').filter((l) => l.includes('='))
+  // The files the tool env files name live outside the clone (a cache that may have been cleared since).
+  const tools: Array<[string, string[]]> = [
+    ['.cache/kube-tools.env', ['KUBE_APISERVER', 'KUBECTL', 'ETCD', 'KNATIVE_NETWORKING_CRDS', 'KUBE_CONTROLLER_MANAGER', 'KUBE_SCHEDULER', 'KUBE_PROXY']],
+    ['.cache/cluster-tools.env', ['KN', 'KNATIVE_SERVING_BIN', 'KNATIVE_CONFORMANCE_BIN']],
+  ];
+  for (const [file, names] of tools) {
+    if (!existsSync(resolve(root, file))) continue;
+    const values = new Map(readFileSync(resolve(root, file), 'utf8').split('\n').filter((l) => l.includes('='))
       .map((l) => [l.slice(0, l.indexOf('=')), l.slice(l.indexOf('=') + 1)]));
-    for (const name of ['KUBE_APISERVER', 'KUBECTL', 'ETCD', 'KNATIVE_NETWORKING_CRDS']) {
-      needed.push([values.get(name) || `(${name} not set)`, `${name} of .cache/kube-tools.env`]);
-    }
+    for (const name of names) needed.push([values.get(name) || `(${name} not set)`, `${name} of ${file}`]);
   }
   const missing = needed.filter(([path]) => !existsSync(resolve(root, path)));
   if (missing.length > 0) {

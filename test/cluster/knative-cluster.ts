@@ -75,6 +75,8 @@ export interface KnativeCluster {
   readonly dir: string;
   readonly externalGateway: Gateway;
   readonly localGateway: Gateway;
+  /** The network namespaces of the two gateways and of the client (curl, the conformance suite). */
+  readonly namespaces: { externalGateway: string; localGateway: string; client: string };
   /** kn with the admin kubeconfig. */
   kn(args: readonly string[]): Promise<KubectlResult>;
   kubectl(args: readonly string[], stdin?: string): Promise<KubectlResult>;
@@ -198,6 +200,7 @@ export async function startKnativeCluster(options: KnativeClusterOptions = {}): 
     progress('ready');
     return {
       kube, network, node, dir, externalGateway, localGateway, tools,
+      namespaces: { externalGateway: externalNs, localGateway: localNs, client: clientNs },
       inCluster: (command, args, timeoutMs) => runTool('ip', ['netns', 'exec', clientNs, command, ...args], undefined, timeoutMs, { KUBECONFIG: inClusterKubeconfig }),
       kn: (args) => runTool(tools.KN, ['--kubeconfig', kube.kubeconfig, ...args]),
       kubectl: (args, stdin) => kube.kubectl(args, stdin),
