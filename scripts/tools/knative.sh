@@ -50,6 +50,18 @@ if ! all_built "$conformance_bin" ingress.test $images; then
   rm -rf "$conformance_bin" && mv "$conformance_bin.tmp" "$conformance_bin"
 fi
 
+# net-kourier's controller (knative.dev/net-kourier, tools/net-kourier), for the side-by-side benchmark.
+kourier_version=$(sed -n 's/^require knative.dev\/net-kourier \(v[^ ]*\)$/\1/p' tools/net-kourier/go.mod)
+kourier_bin="$FERRY_TOOLS_DIR/net-kourier-$kourier_version-$(tool_key tools/net-kourier)"
+if [ ! -x "$kourier_bin/kourier" ]; then
+  echo "knative: building net-kourier $kourier_version into $kourier_bin (about 2 minutes on 2 cores)" >&2
+  mkdir -p "$kourier_bin.tmp"
+  (cd tools/net-kourier && go build -trimpath -ldflags "-s -w" -o "$kourier_bin.tmp/kourier" knative.dev/net-kourier/cmd/kourier)
+  rm -rf "$kourier_bin" && mv "$kourier_bin.tmp" "$kourier_bin"
+fi
+kourier_config="$(module_dir tools/net-kourier knative.dev/net-kourier)/config"
+[ -f "$kourier_config/300-gateway.yaml" ] || { echo "knative: $kourier_config/300-gateway.yaml is missing from the Go module cache" >&2; exit 1; }
+
 kn_key=$(tool_key tools/kn)
 kn_bin="$FERRY_TOOLS_DIR/kn-$kn_key"
 if [ ! -x "$kn_bin/kn" ]; then
@@ -73,4 +85,5 @@ mkdir -p .cache
 {
   printf 'KNATIVE_SERVING_VERSION=%s\nKNATIVE_SERVING_BIN=%s\nKN=%s\nKNATIVE_CONFORMANCE_BIN=%s\n' "$serving_version" "$serving_bin" "$kn_bin/kn" "$conformance_bin"
   printf 'KNATIVE_SERVING_CONFIG=%s\nKNATIVE_NETWORKING_CONFIG=%s\nKNATIVE_CACHING_CONFIG=%s\n' "$serving_config" "$networking_config" "$caching_config"
+  printf 'NET_KOURIER_VERSION=%s\nNET_KOURIER_BIN=%s\nNET_KOURIER_CONFIG=%s\n' "$kourier_version" "$kourier_bin" "$kourier_config"
 } > .cache/cluster-tools.env

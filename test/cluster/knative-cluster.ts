@@ -5,6 +5,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import type { Logger } from 'pino';
 import { parseAllDocuments, stringify } from 'yaml';
 import { repositoryRoot } from '../../src/envoy/bootstrap.js';
+import { resolveEnvoyBinary } from '../../src/envoy/managed-envoy.js';
 import { KubeClient } from '../../src/kube/kube-client.js';
 import { silentLogger } from '../../src/log.js';
 import { freeLoopbackPort, startKubeCluster, type KubeCluster, type KubectlResult } from '../kube/harness/cluster.js';
@@ -41,6 +42,9 @@ interface ClusterTools {
   KNATIVE_SERVING_CONFIG: string;
   KNATIVE_NETWORKING_CONFIG: string;
   KNATIVE_CACHING_CONFIG: string;
+  NET_KOURIER_VERSION?: string;
+  NET_KOURIER_BIN?: string;
+  NET_KOURIER_CONFIG?: string;
 }
 
 function readEnvFile(file: string): Record<string, string> {
@@ -66,6 +70,11 @@ export interface KnativeClusterOptions {
   configNetwork?: Record<string, string>;
   /** Extra data for config-autoscaler (e.g. a short stable-window and scale-to-zero-grace-period). */
   configAutoscaler?: Record<string, string>;
+  /**
+   * Also install net-kourier (its release configuration: controller and gateway as Pods, the gateway on the same
+   * Envoy binary as Ferry's), beside Ferry, for the side-by-side benchmark. Knative's default class stays Ferry's.
+   */
+  netKourier?: boolean;
 }
 
 export interface KnativeCluster {
@@ -77,6 +86,10 @@ export interface KnativeCluster {
   readonly localGateway: Gateway;
   /** The network namespaces of the two gateways and of the client (curl, the conformance suite). */
   readonly namespaces: { externalGateway: string; localGateway: string; client: string };
+  /** The Ferry process (kube mode, on the host). */
+  ferryPid(): number | undefined;
+  /** Stops Ferry and its two gateways, then starts them again (the gateways come back empty). */
+  restartFerry(): Promise<void>;
   /** kn with the admin kubeconfig. */
   kn(args: readonly string[]): Promise<KubectlResult>;
   kubectl(args: readonly string[], stdin?: string): Promise<KubectlResult>;
@@ -164,28 +177,43 @@ export async function startKnativeCluster(options: KnativeClusterOptions = {}): 
     progress(`Knative Serving ${tools.KNATIVE_SERVING_VERSION} (kubectl apply of its release configuration)`);
     await installKnativeServing(kube, tools, { 'config-network': options.configNetwork ?? {}, 'config-autoscaler': options.configAutoscaler ?? {} }, progress);
 
+    if (options.netKourier) {
+      progress(`net-kourier ${tools.NET_KOURIER_VERSION ?? ''} (kubectl apply of its release configuration)`);
+      await installNetKourier(kube, tools);
+    }
     progress('Ferry (kube mode) and its two gateway Envoys');
     const externalNs = await network.attach('gw-external', EXTERNAL_GATEWAY_ADDRESS);
     const localNs = await network.attach('gw-local', LOCAL_GATEWAY_ADDRESS);
     const clientNs = await network.attach('client', CLIENT_ADDRESS);
     resolverNamespaces.push(externalNs, localNs, clientNs);
     await installGatewayServices(kube);
-    const xdsSocket = tempSocketPath();
     const ferryMain = join(ROOT, 'dist/src/cli/main.js');
     if (!existsSync(ferryMain)) throw new Error(`Knative cluster: ${ferryMain} is missing; run \`make test\` (or npx tsc), which builds Ferry`);
-    const ferry = component('ferry', process.execPath, [ferryMain, 'serve', '--source', 'kube', '--kubeconfig', kube.kubeconfig,
-      '--system-namespace', 'ferry-system', '--pod-name', 'ferry-0', '--envoy', 'none', '--xds-address', `unix:${xdsSocket}`,
-      '--admin-address', `127.0.0.1:${await freeLoopbackPort()}`, '--external-http-port', '80', '--local-http-port', '80',
-      '--external-https-port', '443', '--local-https-port', '443', '--log-level', 'info']);
-    const xdsDeadline = Date.now() + 30_000;
-    while (!existsSync(xdsSocket)) {
-      if (!ferry.alive || Date.now() > xdsDeadline) throw new Error(`Ferry did not open ${xdsSocket}: ${ferry.logTail(30)}`);
-      await sleep(100);
-    }
-    const externalGateway = await startGateway({ net: { gw: externalNs }, xdsSocket, role: 'external', nodeId: 'ferry-gateway-external' });
-    stops.push(() => externalGateway.stop());
-    const localGateway = await startGateway({ net: { gw: localNs }, xdsSocket, role: 'local', nodeId: 'ferry-gateway-local' });
-    stops.push(() => localGateway.stop());
+    const adminPort = await freeLoopbackPort();
+    let ferry!: ManagedProcess;
+    let externalGateway!: Gateway;
+    let localGateway!: Gateway;
+    // Ferry and its gateways as one unit, which the side-by-side benchmark restarts (kube mode's cold start).
+    const startFerry = async (): Promise<void> => {
+      const xdsSocket = tempSocketPath();
+      ferry = new ManagedProcess(process.execPath, [ferryMain, 'serve', '--source', 'kube', '--kubeconfig', kube.kubeconfig,
+        '--system-namespace', 'ferry-system', '--pod-name', 'ferry-0', '--envoy', 'none', '--xds-address', `unix:${xdsSocket}`,
+        '--admin-address', `127.0.0.1:${adminPort}`, '--external-http-port', '80', '--local-http-port', '80',
+        '--external-https-port', '443', '--local-https-port', '443', '--log-level', 'info'], { name: 'ferry', logFile: join(dir, 'ferry.log') });
+      const xdsDeadline = Date.now() + 60_000;
+      while (!existsSync(xdsSocket)) {
+        if (!ferry.alive || Date.now() > xdsDeadline) throw new Error(`Ferry did not open ${xdsSocket}: ${ferry.logTail(30)}`);
+        await sleep(100);
+      }
+      externalGateway = await startGateway({ net: { gw: externalNs }, xdsSocket, role: 'external', nodeId: 'ferry-gateway-external' });
+      localGateway = await startGateway({ net: { gw: localNs }, xdsSocket, role: 'local', nodeId: 'ferry-gateway-local' });
+    };
+    const stopFerry = async (): Promise<void> => {
+      await Promise.all([externalGateway?.stop(), localGateway?.stop()]);
+      await ferry?.stop(5_000);
+    };
+    await startFerry();
+    stops.push(stopFerry);
     await Promise.all([externalGateway.ready(), localGateway.ready()]);
 
     const inClusterKubeconfig = writeKubeconfig(join(dir, 'kubeconfig-in-cluster'), { server: `https://${HUB_ADDRESS}:6443`, caFile: kube.caFile, tlsServerName: '127.0.0.1', token: kube.adminToken, namespace: 'default' });
@@ -199,14 +227,21 @@ export async function startKnativeCluster(options: KnativeClusterOptions = {}): 
     });
     progress('ready');
     return {
-      kube, network, node, dir, externalGateway, localGateway, tools,
+      kube, network, node, dir, tools,
+      get externalGateway() { return externalGateway; },
+      get localGateway() { return localGateway; },
+      ferryPid: () => ferry.child.pid,
+      restartFerry: async () => {
+        await stopFerry();
+        await startFerry();
+      },
       namespaces: { externalGateway: externalNs, localGateway: localNs, client: clientNs },
       inCluster: (command, args, timeoutMs) => runTool('ip', ['netns', 'exec', clientNs, command, ...args], undefined, timeoutMs, { KUBECONFIG: inClusterKubeconfig }),
       kn: (args) => runTool(tools.KN, ['--kubeconfig', kube.kubeconfig, ...args]),
       kubectl: (args, stdin) => kube.kubectl(args, stdin),
       curl: (args) => runTool('ip', ['netns', 'exec', clientNs, 'curl', '-sS', '--max-time', '30', ...args], undefined, 40_000),
       logTails: (lines = 40) => [
-        ...processes.map((proc) => `--- ${proc.options.name} ---\n${proc.logTail(lines)}`),
+        ...[...processes, ferry].map((proc) => `--- ${proc.options.name} ---\n${proc.logTail(lines)}`),
         ...readdirSync(join(dir, 'logs')).map((file) => `--- ${file} ---\n${readFileSync(join(dir, 'logs', file), 'utf8').split('\n').slice(-lines).join('\n')}`),
         `--- Envoy external ---\n${externalGateway.logTail(lines)}`, `--- Envoy local ---\n${localGateway.logTail(lines)}`,
       ].join('\n'),
@@ -231,6 +266,11 @@ function programTable(tools: ClusterTools): (image: string) => Program | undefin
     if (command) return { command: join(tools.KNATIVE_SERVING_BIN, command) };
     const testImage = conformance.exec(image)?.[1];
     if (testImage) return { command: join(tools.KNATIVE_CONFORMANCE_BIN, testImage) };
+    const kourier = /^ferry\.local\/net-kourier\/kourier(?::|@|$)/.test(image) && tools.NET_KOURIER_BIN;
+    if (kourier) return { command: join(kourier, 'kourier') };
+    if (/(^|\/)envoyproxy\/envoy(:|@|$)/.test(image)) return { command: resolveEnvoyBinary() };
+    // An echo server (JSON of the request's method, path and headers) on 8080, for benchmarks.
+    if (/^ferry\.local\/test\/echo(:|@|$)/.test(image)) return { command: process.execPath, args: [join(ROOT, 'test/kube/harness/backend-server.mjs'), '--port', '8080', '--name', 'echo', '--quiet'] };
     if (/(^|\/)helloworld-go(:|@|$)/.test(image)) return { command: process.execPath, args: [join(ROOT, 'test/cluster/images/helloworld.mjs')] };
     return undefined;
   };
@@ -289,6 +329,20 @@ async function installKnativeServing(kube: KubeCluster, tools: ClusterTools, con
   if (available.code !== 0) throw new Error(`Knative's Deployments not Available: ${available.stderr}${(await kube.kubectl(['get', 'pods', '-A', '-o', 'wide'])).stdout}`);
   // The webhook configurations last: their failurePolicy is Fail, so the webhook must answer before anything they cover is written.
   await applyDocs(kube, ['configmap-validation.yaml', 'defaulting.yaml', 'resource-validation.yaml'].flatMap((f) => yamlDocs(join(core, 'webhooks', f))));
+}
+
+/** net-kourier's release configuration (config/ of its module), its ko:// image named after its command. */
+async function installNetKourier(kube: KubeCluster, tools: ClusterTools): Promise<void> {
+  const folder = tools.NET_KOURIER_CONFIG;
+  if (!folder || !tools.NET_KOURIER_BIN || !existsSync(join(folder, '300-gateway.yaml'))) {
+    throw new Error('Knative cluster: net-kourier is not built (NET_KOURIER_* of .cache/cluster-tools.env); run bash scripts/tools/knative.sh');
+  }
+  const docs = yamlFiles(folder).flatMap(yamlDocs).filter((doc) => doc.kind !== 'HorizontalPodAutoscaler');
+  const resolved = JSON.parse(JSON.stringify(docs).replace(/ko:\/\/knative\.dev\/net-kourier\/cmd\/kourier/g, `ferry.local/net-kourier/kourier:${tools.NET_KOURIER_VERSION}`)) as Doc[];
+  await applyDocs(kube, [...resolved.filter((doc) => doc.kind === 'Namespace'), ...resolved.filter((doc) => doc.kind !== 'Namespace')]);
+  const available = await kube.kubectl(['wait', '--for', 'condition=Available', '--timeout', '180s', '-n', 'knative-serving', 'deployment/net-kourier-controller']);
+  const gateway = await kube.kubectl(['wait', '--for', 'condition=Available', '--timeout', '180s', '-n', 'kourier-system', 'deployment/3scale-kourier-gateway']);
+  if (available.code !== 0 || gateway.code !== 0) throw new Error(`net-kourier's Deployments not Available: ${available.stderr}${gateway.stderr}${(await kube.kubectl(['get', 'pods', '-A', '-o', 'wide'])).stdout}`);
 }
 
 async function applyDocs(kube: KubeCluster, docs: readonly Doc[]): Promise<void> {

@@ -151,6 +151,11 @@ export class NodeStandIn {
     return this.pods.get(key)?.ip;
   }
 
+  /** The network namespace of a running Pod (namespace/name). */
+  podNetns(key: string): string | undefined {
+    return this.pods.get(key)?.netns;
+  }
+
   /** Running Pods as namespace/name. */
   runningPods(): string[] {
     return [...this.pods.keys()];
@@ -245,6 +250,7 @@ export class NodeStandIn {
     running.netns = await network.attach(`p${running.ip.split('.').slice(2).join('-')}`, running.ip);
     this.writeHosts(running.netns);
     const env = await this.podEnvironment(pod, running);
+    const mounts = await this.podVolumes(pod);
     for (const spec of pod.spec.containers as Json[]) {
       const container = running.containers.find((c) => c.name === spec.name)!;
       const program = this.options.programFor(spec.image);
@@ -252,18 +258,18 @@ export class NodeStandIn {
         container.waiting = { reason: 'ErrImagePull', message: `the ferry node stand-in has no program for image ${spec.image}` };
         continue;
       }
-      this.runContainer(running, spec, container, program, env.get(spec.name)!);
+      this.runContainer(running, spec, container, program, env.get(spec.name)!, mounts.get(spec.name)!);
     }
     logger.info({ pod: key, ip: running.ip }, 'node stand-in: pod started');
     await this.reportStatus(running);
     for (const spec of pod.spec.containers as Json[]) this.scheduleProbe(running, spec);
   }
 
-  private runContainer(running: RunningPod, spec: Json, container: RunningContainer, program: Program, env: Map<string, string>): void {
+  private runContainer(running: RunningPod, spec: Json, container: RunningContainer, program: Program, env: Map<string, string>, mounts: ReadonlyMap<string, string>): void {
     if (running.stopping || this.stopped) return;
     const [namespace, name] = running.key.split('/');
     const pairs = [...env].map(([k, v]) => `${k}=${v}`);
-    const args = [...(program.args ?? []), ...((spec.args as string[] | undefined) ?? [])].map((arg) => expandEnv(arg, env));
+    const args = [...(program.args ?? []), ...((spec.args as string[] | undefined) ?? [])].map((arg) => mountedPaths(expandEnv(arg, env), mounts));
     const proc = new ManagedProcess('ip', ['netns', 'exec', running.netns!, 'env', '-i', ...pairs, program.command, ...args], {
       name: `${running.key}/${container.name}`, logFile: join(this.options.dir, 'logs', `${namespace}_${name}_${container.name}.log`),
     });
@@ -280,7 +286,7 @@ export class NodeStandIn {
       void this.reportStatus(running);
       const backoff = Math.min(10_000, 500 * 2 ** Math.min(container.restarts, 5));
       running.timers.push(setTimeout(() => {
-        this.runContainer(running, spec, container, program, env);
+        this.runContainer(running, spec, container, program, env, mounts);
         void this.reportStatus(running);
       }, backoff));
     });
@@ -323,6 +329,33 @@ export class NodeStandIn {
         }
       }
       result.set(spec.name, env);
+    }
+    return result;
+  }
+
+  /**
+   * Volumes, without a mount namespace: each ConfigMap, Secret or emptyDir volume is a folder under the node's
+   * directory, and a container's arguments naming its mount path name that folder instead (mountedPaths).
+   * Per container: mount path → folder.
+   */
+  private async podVolumes(pod: Json): Promise<Map<string, Map<string, string>>> {
+    const namespace = pod.metadata.namespace as string;
+    const folders = new Map<string, string>();
+    for (const volume of (pod.spec.volumes ?? []) as Json[]) {
+      const folder = join(this.options.dir, 'volumes', `${namespace}_${pod.metadata.name}`, volume.name);
+      mkdirSync(folder, { recursive: true });
+      const source = volume.configMap ? ['configmaps', volume.configMap.name] : volume.secret ? ['secrets', volume.secret.secretName] : undefined;
+      if (source) {
+        const object = await this.options.client.get<Json>(`/api/v1/namespaces/${namespace}/${source[0]}/${source[1]}`).catch(() => undefined);
+        for (const [key, value] of Object.entries((object?.data ?? {}) as Record<string, string>)) {
+          writeFileSync(join(folder, key), source[0] === 'secrets' ? Buffer.from(value, 'base64') : value);
+        }
+      }
+      folders.set(volume.name, folder);
+    }
+    const result = new Map<string, Map<string, string>>();
+    for (const spec of pod.spec.containers as Json[]) {
+      result.set(spec.name, new Map(((spec.volumeMounts ?? []) as Json[]).filter((m) => folders.has(m.name)).map((m) => [m.mountPath as string, folders.get(m.name)!])));
     }
     return result;
   }
@@ -529,6 +562,13 @@ function objectKey(object: Json): string {
 /** $(VAR) references as Kubernetes expands them in env values and args ($$ escapes). */
 function expandEnv(text: string, env: ReadonlyMap<string, string>): string {
   return text.replace(/\$\$|\$\(([A-Za-z_][A-Za-z0-9_]*)\)/g, (match, name: string | undefined) => (name === undefined ? '$' : env.get(name) ?? match));
+}
+
+/** An argument naming a path under a volume's mount path names the volume's folder instead. */
+function mountedPaths(arg: string, mounts: ReadonlyMap<string, string>): string {
+  let result = arg;
+  for (const [mountPath, folder] of mounts) result = result.split(mountPath.replace(/\/$/, '') + '/').join(`${folder}/`);
+  return result;
 }
 
 function fieldValue(pod: Json, path: string, running: RunningPod): string {
