@@ -7,6 +7,7 @@ import { parseAllDocuments, stringify } from 'yaml';
 import { repositoryRoot } from '../../src/envoy/bootstrap.js';
 import { resolveEnvoyBinary } from '../../src/envoy/managed-envoy.js';
 import { KubeClient } from '../../src/kube/kube-client.js';
+import { FERRY_INGRESS_CLASS } from '../../src/model/ingress.js';
 import { silentLogger } from '../../src/log.js';
 import { freeLoopbackPort, startKubeCluster, type KubeCluster, type KubectlResult } from '../kube/harness/cluster.js';
 import { startGateway, tempSocketPath, type Gateway } from '../kube/harness/gateway.js';
@@ -25,7 +26,7 @@ import { NodeStandIn, writeKubeconfig, type Program } from './node.js';
 
 const ROOT = repositoryRoot();
 const CLUSTER_TOOLS_ENV = join(ROOT, '.cache/cluster-tools.env');
-export const INGRESS_CLASS = 'ferry.ingress.networking.knative.dev';
+export const INGRESS_CLASS = FERRY_INGRESS_CLASS;
 export const EXTERNAL_GATEWAY_ADDRESS = '10.215.0.10';
 export const LOCAL_GATEWAY_ADDRESS = '10.215.0.11';
 const CLIENT_ADDRESS = '10.215.0.20';
