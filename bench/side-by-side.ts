@@ -41,6 +41,10 @@ interface SystemResult {
   gatewayRssMb: number;
   restartToAllServedMs: number;
   deleteTenPercentToChangeServedMs: number;
+  /** Bytes the gateways received from the control plane over xDS per single change (Envoy's xDS cluster counters). */
+  xdsBytesPerChange: number;
+  /** Mixed changes (header shifts, new KIngresses, deletes) under a bounded load on unchanged hosts. */
+  underLoad: { changes: number; requests: number; failed: number };
   errors: string[];
 }
 
@@ -103,6 +107,8 @@ async function runSize(size: number, order: System[], changes: number, sampleSiz
 
 interface GatewayEndpoint {
   port: number;
+  /** Bytes received over xDS so far, summed over the system's gateways. */
+  xdsRxBytes(): Promise<number>;
   /** The gateway Envoy's processes and the control plane's process, for RSS and CPU. */
   gatewayPids(): number[];
   controlPlanePid(): number | undefined;
@@ -141,12 +147,20 @@ async function gatewayEndpoints(cluster: KnativeCluster): Promise<Record<System,
   return {
     ferry: {
       port: ferryPort,
+      xdsRxBytes: async () => {
+        const bodies = await Promise.all([cluster.externalGateway, cluster.localGateway].map((g) => g.admin('/stats?filter=^cluster\\.ferry_xds\\.upstream_cx_rx_bytes_total$')));
+        return bodies.reduce((sum, { body }) => sum + Number(/: (\d+)/.exec(body)?.[1] ?? NaN), 0);
+      },
       gatewayPids: () => namespacePids(cluster.namespaces.externalGateway),
       controlPlanePid: () => cluster.ferryPid(),
       restart: () => cluster.restartFerry(),
     },
     kourier: {
       port: kourierPort,
+      xdsRxBytes: async () => {
+        const out = execFileSync('ip', ['netns', 'exec', cluster.node.podNetns(kourierGateway)!, 'curl', '-s', 'http://127.0.0.1:9901/stats?filter=^cluster\\.xds_cluster\\.upstream_cx_rx_bytes_total$'], { encoding: 'utf8' });
+        return Number(/: (\d+)/.exec(out)?.[1] ?? NaN);
+      },
       gatewayPids: () => namespacePids(cluster.node.podNetns(kourierGateway)),
       controlPlanePid: () => namespacePids(cluster.node.podNetns(kourierController))[0],
       restart: async () => {
@@ -196,6 +210,7 @@ async function runSystem(cluster: KnativeCluster, client: KubeClient, system: Sy
   // Single changes: a header added by the route, from the API write until the backend sees it through the gateway.
   const latencies: number[] = [];
   const cpuBefore = cpuOf(gateway.controlPlanePid());
+  const bytesBefore = await gateway.xdsRxBytes().catch(() => NaN);
   for (let c = 1; c <= changes; c++) {
     const i = sample[Math.floor(random.next() * sample.length)]!;
     const value = `${system}-${c}`;
@@ -209,10 +224,14 @@ async function runSystem(cluster: KnativeCluster, client: KubeClient, system: Sy
     }
   }
   const cpuMsPerChange = round(((cpuOf(gateway.controlPlanePid()) - cpuBefore) * 1_000) / Math.max(1, changes));
+  const xdsBytesPerChange = Math.round(((await gateway.xdsRxBytes().catch(() => NaN)) - bytesBefore) / Math.max(1, changes));
   const sorted = [...latencies].sort((a, b) => a - b);
   const controlPlaneRssMb = rssOf([gateway.controlPlanePid()]);
   const gatewayRssMb = rssOf(gateway.gatewayPids());
   log(`  changes p50 ${percentile(sorted, 50)} ms, p99 ${percentile(sorted, 99)} ms; RSS ${controlPlaneRssMb} MB, gateway ${gatewayRssMb} MB`);
+
+  const underLoad = await mixedChangesUnderLoad(client, system, size, sample, get, random);
+  log(`  ${underLoad.changes} mixed changes under load: ${underLoad.failed} of ${underLoad.requests} requests failed`);
 
   // Restart of the control plane and its gateway with everything in the API server.
   const restartStart = Date.now();
@@ -238,8 +257,57 @@ async function runSystem(cluster: KnativeCluster, client: KubeClient, system: Sy
   return {
     system, createsMs, firstCreateToAllServedMs, firstCreateToAllReadyMs,
     changes: { count: latencies.length, p50Ms: percentile(sorted, 50) ?? NaN, p99Ms: percentile(sorted, 99) ?? NaN, maxMs: sorted.at(-1) ?? NaN, cpuMsPerChange },
-    controlPlaneRssMb, gatewayRssMb, restartToAllServedMs, deleteTenPercentToChangeServedMs, errors,
+    controlPlaneRssMb, gatewayRssMb, restartToAllServedMs, deleteTenPercentToChangeServedMs, xdsBytesPerChange, underLoad, errors,
   };
+}
+
+/**
+ * 200 mixed changes, one every 50 ms, none waited for: a header shift on a KIngress outside the sample, a new
+ * KIngress, the delete of one added here. Meanwhile 4 loops send requests to the sampled hosts (never changed here)
+ * through the gateway; any answer but 200 from the echo backend, or a failed connection, counts as failed.
+ */
+async function mixedChangesUnderLoad(client: KubeClient, system: System, size: number, sample: number[],
+  get: (i: number) => Promise<{ status: number; body: Record<string, unknown> }>, random: Random): Promise<{ changes: number; requests: number; failed: number }> {
+  let running = true;
+  let requests = 0;
+  let failed = 0;
+  const loops = Array.from({ length: 4 }, async () => {
+    while (running && requests < 200_000) {
+      const i = sample[Math.floor(random.next() * sample.length)]!;
+      requests++;
+      const res = await get(i).catch(() => undefined);
+      if (res?.status !== 200 || res.body.backend !== 'echo') failed++;
+    }
+  });
+  const sampled = new Set(sample);
+  const added: number[] = [];
+  let next = size;
+  const host = (i: number) => `app-${i}.${system}.bench.example.com`;
+  const changes = 200;
+  for (let c = 0; c < changes; c++) {
+    const kind = c % 3;
+    try {
+      if (kind === 0) {
+        let i = Math.floor(random.next() * size);
+        while (sampled.has(i) || i % 10 === 1) i = (i + 1) % size;
+        await client.mergePatch(`${INGRESSES}/app-${i}`, { spec: kingress(system, i, host(i), `${system}-load-${c}`).spec });
+      } else if (kind === 1) {
+        // A new host on an existing Service (app-0's).
+        const i = next++;
+        await client.create(INGRESSES, { ...kingress(system, i, host(i)), spec: { rules: [{ hosts: [host(i)], visibility: 'ExternalIP', http: { paths: [{ splits: [{ serviceName: 'app-0', serviceNamespace: NAMESPACE, servicePort: 80, percent: 100 }] }] } }] } });
+        added.push(i);
+      } else if (added.length > 0) {
+        await client.delete(`${INGRESSES}/app-${added.shift()}`);
+      }
+    } catch {
+      // a change the API refused is not the gateway's failure
+    }
+    await sleep(50);
+  }
+  await sleep(2_000);
+  running = false;
+  await Promise.all(loops);
+  return { changes, requests, failed };
 }
 
 function kingress(system: System, i: number, host: string, change?: string): Record<string, unknown> {
@@ -354,6 +422,9 @@ function printTable({ size, results }: { size: number; results: SystemResult[] }
     ['control-plane CPU per change (ms)', (r) => r.changes.cpuMsPerChange],
     ['restart of control plane + gateway → all served (ms)', (r) => r.restartToAllServedMs],
     ['10% deleted → next change served (ms)', (r) => r.deleteTenPercentToChangeServedMs],
+    ['xDS bytes received by the gateways per change', (r) => r.xdsBytesPerChange],
+    ['failed requests on unchanged hosts during 200 mixed changes', (r) => r.underLoad.failed],
+    ['requests sent meanwhile', (r) => r.underLoad.requests],
     ['control-plane RSS (MB)', (r) => r.controlPlaneRssMb],
     ['gateway Envoy RSS (MB)', (r) => r.gatewayRssMb],
   ];

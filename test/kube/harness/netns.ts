@@ -195,7 +195,7 @@ export class ManagedProcess {
       createInterface({ input: stream, crlfDelay: Infinity }).on('line', (line) => {
         this.tail.push(line);
         if (this.tail.length > 400) this.tail.shift();
-        this.log?.write(`${line}\n`);
+        if (this.log && !this.log.writableEnded) this.log.write(`${line}\n`); // lines may still come after stop()
         options.onLine?.(line);
       });
     }
