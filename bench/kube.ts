@@ -1,5 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readdirSync, writeFileSync } from 'node:fs';
+import { loadavg } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -12,13 +13,19 @@ import { startGatewayForwarder, type GatewayForwarder } from '../test/kube/harne
 import { freePort } from './ports.js';
 import { machineInfo, processCpuSeconds, processMemoryMb, round } from './proc.js';
 import { seededRandom, type Random } from './random.js';
+import { promByLabel } from './stats.js';
 
 const USAGE = `Usage: node dist/bench/kube.js [--sizes 1000,5000,10000] [--changes 120] [--sample 200] [--seed 1]
+       [--restarts 1] [--ferry-node-options='--cpu-prof ...'] [--heap-snapshots]
 Ferry in kube mode against a real kube-apiserver + etcd (built by scripts/tools/kube.sh), its gateway Envoy and one
 backend in network namespaces (run as root). Per size, on a fresh cluster: N Services and EndpointSlices (untimed:
 the revisions exist), then N KIngresses created through the API; times to every sampled host served and to every
 KIngress Ready; single changes from the API write to Envoy serving them; Ferry's memory; a restart of Ferry and
-its gateway with everything in the API server (kube mode's cold start). JSON goes to bench/results/.
+its gateway with everything in the API server (kube mode's cold start; --restarts times, the median reported).
+JSON goes to bench/results/.
+Ferry's memory is read at each step (RSS from /proc; V8's heap, its spaces and external memory from /metrics);
+--heap-snapshots also writes a heap snapshot of Ferry at each step (node's --heapsnapshot-signal, into
+bench/results/heap-*/; slow at 10k). --ferry-node-options passes node flags to Ferry (e.g. --cpu-prof).
 `;
 
 const NAMESPACE = 'bench';
@@ -43,14 +50,40 @@ interface SizeResult {
   /** Ferry and its gateway restarted with everything in the API server: until every sampled host is served. */
   restartToAllServedMs: number;
   restartFerryRssMb: number;
+  /** Ferry's memory (and status writes so far) after the creates, after the changes, right after the restart served all, and 5 s later. */
+  memory: Record<string, FerryReading>;
+  /**
+   * Each restart (--restarts): until all sampled hosts are served, Ferry's CPU by then, the 1-minute load average, and
+   * milliseconds from the restart to each step of Ferry's start (its log lines). restartToAllServedMs is their median.
+   */
+  restarts: Array<{ allServedMs: number; ferryCpuMs: number; load: number; timeline: Record<string, number | undefined> }>;
   errors: string[];
+}
+
+interface FerryReading {
+  rssMb: number;
+  heapUsedMb: number;
+  heapTotalMb: number;
+  externalMb: number;
+  /** V8's heap spaces' sizes (what the space holds, live or not) in MB. */
+  spacesMb: Record<string, number>;
+  /** KIngress status writes so far. */
+  statusWrites: number;
+}
+
+interface FerryChildOptions {
+  nodeOptions: string[];
+  /** Where heap snapshots go (node's --heapsnapshot-signal), if wanted. */
+  heapSnapshots?: string;
 }
 
 class FerryChild {
   readonly log: string[] = [];
   readonly child: ChildProcess;
-  constructor(kubeconfig: string, readonly xdsSocket: string, adminPort: number) {
-    this.child = spawn(process.execPath, [join(repositoryRoot(), 'dist', 'src', 'cli', 'main.js'), 'serve', '--source', 'kube', '--kubeconfig', kubeconfig,
+  readonly startedAt = Date.now();
+  constructor(kubeconfig: string, readonly xdsSocket: string, readonly adminPort: number, private readonly options: FerryChildOptions) {
+    const snapshots = options.heapSnapshots ? ['--heapsnapshot-signal=SIGUSR2', `--diagnostic-dir=${options.heapSnapshots}`] : [];
+    this.child = spawn(process.execPath, [...options.nodeOptions, ...snapshots, join(repositoryRoot(), 'dist', 'src', 'cli', 'main.js'), 'serve', '--source', 'kube', '--kubeconfig', kubeconfig,
       '--envoy', 'none', '--xds-address', `unix:${xdsSocket}`, '--admin-address', `127.0.0.1:${adminPort}`, '--listen-address', '0.0.0.0',
       '--system-namespace', 'ferry-system', '--pod-name', 'ferry-bench', '--status-writes-per-second', '500'],
     { stdio: ['ignore', 'ignore', 'pipe'], env: { ...process.env, FERRY_LOG_LEVEL: 'info' } });
@@ -66,6 +99,45 @@ class FerryChild {
       if (this.child.exitCode !== null) throw new Error(`Ferry exited: ${this.log.slice(-20).join('\n')}`);
       if (Date.now() > deadline) throw new Error('Ferry did not start serving');
       await sleep(20);
+    }
+  }
+
+  /** Milliseconds from this process's start to the first log line with this message. */
+  at(message: string): number | undefined {
+    for (const line of this.log) {
+      if (!line.includes(message)) continue;
+      const time = (JSON.parse(line) as { time?: number }).time;
+      return time === undefined ? undefined : time - this.startedAt;
+    }
+    return undefined;
+  }
+
+  async memory(): Promise<FerryReading> {
+    const text = await this.admin('/metrics');
+    const mb = (name: string): number => round(Number(new RegExp(`^${name} (\\S+)`, 'm').exec(text)?.[1] ?? NaN) / 2 ** 20);
+    const spaces = Object.fromEntries(Object.entries(promByLabel(text, 'nodejs_heap_space_size_total_bytes', 'space')).map(([space, bytes]) => [space, round(bytes / 2 ** 20)]));
+    return { rssMb: processMemoryMb(this.child.pid!).rssMb, heapUsedMb: mb('nodejs_heap_size_used_bytes'), heapTotalMb: mb('nodejs_heap_size_total_bytes'), externalMb: mb('nodejs_external_memory_bytes'), spacesMb: spaces,
+      statusWrites: Object.values(promByLabel(text, 'ferry_kube_status_writes_total', 'result')).reduce((a, b) => a + b, 0) };
+  }
+
+  /** A heap snapshot (if asked for): node writes it synchronously, after a full collection. */
+  async heapSnapshot(): Promise<void> {
+    if (!this.options.heapSnapshots) return;
+    const before = readdirSync(this.options.heapSnapshots).length;
+    this.child.kill('SIGUSR2');
+    while (readdirSync(this.options.heapSnapshots).length === before) await sleep(100);
+    // Written when the answer to a request comes back (the process is busy until then).
+    await this.admin('/healthz');
+  }
+
+  /** An admin endpoint's body; tried again when a kept-alive connection was closed under the request. */
+  private async admin(path: string): Promise<string> {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await fetch(`http://127.0.0.1:${this.adminPort}${path}`).then((r) => r.text());
+      } catch (error) {
+        if (attempt >= 3) throw error;
+      }
     }
   }
 
@@ -100,9 +172,10 @@ function ingressObject(i: number, header?: string): Record<string, unknown> {
   };
 }
 
-async function allServed(forwarder: GatewayForwarder, sample: readonly number[]): Promise<void> {
+async function allServed(forwarder: GatewayForwarder, sample: readonly number[], ferry: FerryChild): Promise<void> {
   const pending = new Set(sample);
   while (pending.size > 0) {
+    if (ferry.child.exitCode !== null) throw new Error(`Ferry exited (${ferry.child.exitCode}): ${ferry.log.slice(-20).join('\n')}`);
     await Promise.all([...pending].slice(0, 32).map(async (i) => {
       const response = await forwarder.get(host(i), '/', 3_000).catch(() => undefined);
       if (response?.status === 200) pending.delete(i);
@@ -155,7 +228,15 @@ function envoyRssMb(gateway: Gateway): Promise<number | undefined> {
   return gateway.admin('/memory').then((r) => round((JSON.parse(r.body) as { total_physical_bytes: string }).total_physical_bytes as unknown as number / 2 ** 20), () => undefined);
 }
 
-async function measureSize(size: number, options: { changes: number; sample: number; seed: number }): Promise<SizeResult> {
+interface SizeOptions {
+  changes: number;
+  restarts: number;
+  sample: number;
+  seed: number;
+  ferry: FerryChildOptions;
+}
+
+async function measureSize(size: number, options: SizeOptions): Promise<SizeResult> {
   const errors: string[] = [];
   const random = seededRandom(options.seed);
   const sample = Array.from({ length: Math.min(options.sample, size) }, () => random.int(size));
@@ -164,7 +245,7 @@ async function measureSize(size: number, options: { changes: number; sample: num
   const stops: Array<() => Promise<void>> = [];
   try {
     cluster = await startKubeCluster();
-    const api = KubeClient.load(cluster.kubeconfig);
+    const api = KubeClient.load(cluster.kubeconfig, { connections: CREATE_CONCURRENCY });
     net = await createNetnsPair();
     const backend = await startPodBackend(net, { name: 'app', port: 8080, quiet: true });
     stops.push(() => backend.stop());
@@ -183,7 +264,13 @@ async function measureSize(size: number, options: { changes: number; sample: num
     console.error(`  ${size}: ${size} Services and EndpointSlices created in ${backendsCreateMs} ms`);
 
     let xdsSocket = tempSocketPath();
-    let ferry = new FerryChild(cluster.kubeconfig, xdsSocket, await freePort());
+    let ferry = new FerryChild(cluster.kubeconfig, xdsSocket, await freePort(), options.ferry);
+    const memory: Record<string, FerryReading> = {};
+    const step = async (name: string): Promise<void> => {
+      await ferry.heapSnapshot();
+      memory[name] = await ferry.memory();
+      console.error(`  ${size}: Ferry memory ${name}: ${JSON.stringify(memory[name])}`);
+    };
     stops.push(() => ferry.stop());
     await ferry.serving();
     let gateway = await startGateway({ net, xdsSocket, nodeId: 'bench-gateway' });
@@ -194,34 +281,52 @@ async function measureSize(size: number, options: { changes: number; sample: num
     started = performance.now();
     await inParallel(indexes, CREATE_CONCURRENCY, (i) => api.create(INGRESSES, ingressObject(i)).then(() => undefined));
     const ingressesCreateMs = round(performance.now() - started, 0);
-    const served = allServed(forwarder, sample).then(() => performance.now() - started);
+    const served = allServed(forwarder, sample, ferry).then(() => performance.now() - started);
     const ready = allReady(api, size).then(() => performance.now() - started);
     const firstCreateToAllServedMs = round(await served, 0);
     const firstCreateToAllReadyMs = round(await ready, 0);
     console.error(`  ${size}: KIngresses created in ${ingressesCreateMs} ms; all sampled hosts served ${firstCreateToAllServedMs} ms, all Ready ${firstCreateToAllReadyMs} ms after the first create`);
+    await step('afterCreates');
 
     const changes = await measureChanges(api, forwarder, size, options.changes, random, ferry.child.pid!);
     console.error(`  ${size}: change p50 ${changes.p50Ms} ms, p99 ${changes.p99Ms} ms`);
-    const memory = processMemoryMb(ferry.child.pid!);
+    const ferryMemory = processMemoryMb(ferry.child.pid!);
+    await step('afterChanges');
     const envoyRss = await envoyRssMb(gateway);
 
     // Kube mode's cold start: Ferry and its gateway from nothing, everything already in the API server.
-    await forwarder.stop();
-    await gateway.stop();
-    await ferry.stop();
-    xdsSocket = tempSocketPath();
-    started = performance.now();
-    ferry = new FerryChild(cluster.kubeconfig, xdsSocket, await freePort());
-    gateway = await startGateway({ net, xdsSocket, nodeId: 'bench-gateway-2' });
-    forwarder = await startGatewayForwarder(net, 8080);
-    await allServed(forwarder, sample);
-    const restartToAllServedMs = round(performance.now() - started, 0);
-    const restartFerryRssMb = processMemoryMb(ferry.child.pid!).rssMb;
-    console.error(`  ${size}: restart to all served ${restartToAllServedMs} ms`);
+    const restarts: SizeResult['restarts'] = [];
+    let restartFerryRssMb = NaN;
+    for (let restart = 1; restart <= options.restarts; restart++) {
+      await forwarder.stop();
+      await gateway.stop();
+      await ferry.stop();
+      xdsSocket = tempSocketPath();
+      started = performance.now();
+      const restartedAt = Date.now();
+      ferry = new FerryChild(cluster.kubeconfig, xdsSocket, await freePort(), options.ferry);
+      gateway = await startGateway({ net, xdsSocket, nodeId: `bench-gateway-restart-${restart}` });
+      forwarder = await startGatewayForwarder(net, 8080);
+      await allServed(forwarder, sample, ferry);
+      const allServedMs = round(performance.now() - started, 0);
+      const ferryCpuMs = round(processCpuSeconds(ferry.child.pid!) * 1000, 0);
+      restartFerryRssMb = processMemoryMb(ferry.child.pid!).rssMb;
+      const sinceStart = (ms: number | undefined): number | undefined => (ms === undefined ? undefined : round(ms + ferry.startedAt - restartedAt, 0));
+      const timeline = {
+        listing: sinceStart(ferry.at('listing from the API server')), informersSynced: sinceStart(ferry.at('informers synced')),
+        servingXds: sinceStart(ferry.at('serving xDS')), gatewaysInSync: sinceStart(ferry.at('gateways in sync')), allServed: allServedMs,
+      };
+      restarts.push({ allServedMs, ferryCpuMs, load: loadavg()[0]!, timeline });
+      console.error(`  ${size}: restart ${restart}: all served ${allServedMs} ms, Ferry CPU ${ferryCpuMs} ms, load ${loadavg()[0]!.toFixed(1)} ${JSON.stringify(timeline)}`);
+    }
+    await step('afterRestart');
+    await sleep(5_000);
+    await step('afterRestartSettled');
+    const restartToAllServedMs = restarts.map((r) => r.allServedMs).sort((a, b) => a - b)[Math.floor((restarts.length - 1) / 2)]!;
     return {
       size, backendsCreateMs, ingressesCreateMs, createsPerSecond: round(size / (ingressesCreateMs / 1000), 0),
       firstCreateToAllServedMs, lastCreateToAllServedMs: round(Math.max(0, firstCreateToAllServedMs - ingressesCreateMs), 0), firstCreateToAllReadyMs,
-      changes, ferry: memory, envoyRssMb: envoyRss, restartToAllServedMs, restartFerryRssMb, errors,
+      changes, ferry: ferryMemory, envoyRssMb: envoyRss, restartToAllServedMs, restartFerryRssMb, memory, restarts, errors,
     };
   } finally {
     for (const stop of stops.reverse()) await stop().catch(() => undefined);
@@ -233,7 +338,7 @@ async function measureSize(size: number, options: { changes: number; sample: num
 async function main(): Promise<void> {
   const { values } = parseArgs({ options: {
     sizes: { type: 'string', default: '1000' }, changes: { type: 'string', default: '120' }, sample: { type: 'string', default: '200' },
-    seed: { type: 'string', default: '1' }, help: { type: 'boolean' },
+    seed: { type: 'string', default: '1' }, restarts: { type: 'string', default: '1' }, 'ferry-node-options': { type: 'string', default: '' }, 'heap-snapshots': { type: 'boolean' }, help: { type: 'boolean' },
   } });
   if (values.help) {
     process.stdout.write(USAGE);
@@ -241,14 +346,17 @@ async function main(): Promise<void> {
   }
   const sizes = values.sizes.split(',').map(Number);
   const results: SizeResult[] = [];
+  const dir = join(repositoryRoot(), 'bench', 'results');
+  const stamp = new Date().toISOString().replace(/[:.]/g, '-');
+  const heapSnapshots = values['heap-snapshots'] ? join(dir, `heap-${stamp}`) : undefined;
+  mkdirSync(heapSnapshots ?? dir, { recursive: true });
+  const ferry: FerryChildOptions = { nodeOptions: values['ferry-node-options'].split(' ').filter(Boolean), heapSnapshots };
   for (const size of sizes) {
     console.error(`kube bench: ${size} KIngresses`);
-    results.push(await measureSize(size, { changes: Number(values.changes), sample: Number(values.sample), seed: Number(values.seed) }));
+    results.push(await measureSize(size, { changes: Number(values.changes), restarts: Number(values.restarts), sample: Number(values.sample), seed: Number(values.seed), ferry }));
   }
-  const dir = join(repositoryRoot(), 'bench', 'results');
-  mkdirSync(dir, { recursive: true });
-  const file = join(dir, `kube-${new Date().toISOString().replace(/[:.]/g, '-')}.json`);
-  writeFileSync(file, JSON.stringify({ machine: machineInfo(), results }, null, 2));
+  const file = join(dir, `kube-${stamp}.json`);
+  writeFileSync(file, JSON.stringify({ machine: machineInfo(), ferryNodeOptions: ferry.nodeOptions, results }, null, 2));
   for (const r of results) {
     console.log(`N=${r.size}: create ${r.ingressesCreateMs} ms (${r.createsPerSecond}/s), first create -> all served ${r.firstCreateToAllServedMs} ms (last create -> all served ${r.lastCreateToAllServedMs} ms), all Ready ${r.firstCreateToAllReadyMs} ms; `
       + `change p50/p99 ${r.changes.p50Ms}/${r.changes.p99Ms} ms, Ferry CPU/change ${r.changes.ferryCpuMsPerChange} ms; Ferry RSS ${r.ferry.rssMb} MB (peak ${r.ferry.peakRssMb}), Envoy ${r.envoyRssMb} MB; `

@@ -35,6 +35,8 @@ files=(
   envoy/extensions/access_loggers/stream/v3/stream.proto
   envoy/config/route/v3/scoped_route.proto
   envoy/extensions/http/early_header_mutation/header_mutation/v3/header_mutation.proto
+  envoy/extensions/filters/http/header_mutation/v3/header_mutation.proto
+  envoy/extensions/filters/network/connection_limit/v3/connection_limit.proto
 )
 paths=()
 for f in "${files[@]}"; do paths+=(--path "build/proto/$f"); done

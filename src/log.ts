@@ -3,9 +3,12 @@ import { pino, type DestinationStream, type Logger } from 'pino';
 /** A turn that logs more than this writes what it has at once: the buffer stays small. */
 const TURN_BUFFER_CHARS = 64 * 1024;
 
+const LOG_LEVELS = ['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'];
+
 /** Structured logs: JSON lines by default, pretty when attached to a terminal; FERRY_LOG_LEVEL sets the level. */
 export function createLogger(options: { level?: string; pretty?: boolean } = {}): Logger {
   const level = options.level ?? process.env.FERRY_LOG_LEVEL ?? 'info';
+  if (!LOG_LEVELS.includes(level)) throw new Error(`log level "${level}" (--log-level, FERRY_LOG_LEVEL): expected one of ${LOG_LEVELS.join(', ')}`);
   const pretty = options.pretty ?? (process.stderr.isTTY === true);
   if (pretty) {
     return pino({ level, transport: { target: 'pino-pretty', options: { destination: 2, translateTime: 'SYS:HH:MM:ss.l' } } });

@@ -13,6 +13,8 @@ export class ScrapedGauge {
   constructor(config: { name: string; help: string; labelNames: string[]; registers: Registry[] }) {
     const sources = this.sources;
     new Gauge({ ...config, collect() {
+      // Every scrape reads every value: a label set that is gone (a rejection that ended) must not linger.
+      this.reset();
       for (const read of sources) for (const [labels, value] of read()) this.set(labels, value);
     } });
   }
@@ -51,6 +53,10 @@ export class FerryMetrics {
     buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10], registers: [this.registry],
   });
   readonly resources = new ScrapedGauge({ name: 'ferry_xds_resources', help: 'Envoy resources held in the cache, by gateway role and type', labelNames: ['role', 'type'], registers: [this.registry] });
+  readonly rejectedResources = new ScrapedGauge({
+    name: 'ferry_xds_rejected_resources', help: 'Resources whose current content gateways rejected (NACK) and that they serve in their last good version, by type and resource: the number of gateways',
+    labelNames: ['type', 'resource'], registers: [this.registry],
+  });
   readonly objects = new ScrapedGauge({ name: 'ferry_objects', help: 'Objects read from the source, by kind', labelNames: ['kind'], registers: [this.registry] });
   readonly kubeRelists = new Counter({ name: 'ferry_kube_relists_total', help: 'Kube mode: complete lists after a watch could not resume (410 Gone, a broken stream), by kind', labelNames: ['kind'], registers: [this.registry] });
   readonly kubeWatchRestarts = new Counter({ name: 'ferry_kube_watch_restarts_total', help: 'Kube mode: watch streams opened again, by kind and why (closed, error)', labelNames: ['kind', 'reason'], registers: [this.registry] });

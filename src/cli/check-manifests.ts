@@ -3,6 +3,8 @@ import { basename, relative } from 'node:path';
 import { silentLogger } from '../log.js';
 import type { ObjectKind } from '../model/kinds.js';
 import { describeObject, type ValidationError } from '../model/validation-error.js';
+import { FERRY_CONFIG_MAP, FERRY_SYSTEM_NAMESPACE } from '../model/gateway-options.js';
+import { followGatewayOptions } from '../serve/gateway-options-feed.js';
 import { Reconciler, type ReconcileState } from '../serve/reconciler.js';
 import { listManifestFiles, readErrorText, readManifestFile, type ManifestListing } from '../sources/manifest-files.js';
 import { parseManifests, type ManifestObject, type ManifestProblem } from '../sources/parse-manifests.js';
@@ -48,7 +50,9 @@ export async function checkManifests(path: string, translateConfig: TranslateCon
   const store = new Store();
   store.apply([...where.values()].map(({ object }) => ({ kind: object.kind, object: object.object }) as StoreUpdate));
   const cache = new XdsCache();
-  const state = new Reconciler({ store, cache, translateConfig, logger: silentLogger }).reconcile();
+  const reconciler = new Reconciler({ store, cache, translateConfig, logger: silentLogger });
+  followGatewayOptions(store, reconciler, `${FERRY_SYSTEM_NAMESPACE}/${FERRY_CONFIG_MAP}`, silentLogger)();
+  const state = reconciler.reconcile();
   problems.push(...translationProblems(state, (ref) => {
     const found = where.get(`${OBJECT_KIND[ref.kind]}:${ref.namespace}/${ref.name}`);
     return found ? { file: found.file, document: found.object.document } : {};

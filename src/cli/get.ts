@@ -2,7 +2,6 @@ import { parseArgs } from 'node:util';
 import type { ObjectRow } from '../status/views.js';
 import { UsageError } from './args.js';
 import { DEFAULT_ADMIN_ADDRESS, getAdminJson } from './admin-client.js';
-import { listFromApiServer, loadKubeconfig } from './kube-get.js';
 import { formatStructured, formatTable, parseOutputFormat, type CommandResult, type OutputFormat } from './output.js';
 
 export const GET_USAGE = `Usage: ferry get ingresses|routes|domainmappings [-n NAMESPACE | -A] [-o json|yaml] [--admin HOST:PORT | --kubeconfig PATH]
@@ -49,9 +48,17 @@ export interface GetOptions {
   kubeconfig?: string;
 }
 
+/**
+ * `ferry get --kubeconfig` reads through @kubernetes/client-node, loaded only then: every process that loads it
+ * (`ferry serve` too, since every command is imported by main) holds ~75 MB more resident memory.
+ */
+function kubeGet(): Promise<typeof import('./kube-get.js')> {
+  return import('./kube-get.js');
+}
+
 export async function runGet(options: GetOptions): Promise<CommandResult> {
   const all = options.kubeconfig !== undefined
-    ? await listFromApiServer({ kubeconfig: options.kubeconfig, kind: options.kind, namespace: options.namespace })
+    ? await (await kubeGet()).listFromApiServer({ kubeconfig: options.kubeconfig, kind: options.kind, namespace: options.namespace })
     : await getAdminJson<ObjectRow[]>(options.admin, `/debug/objects?kind=${options.kind}`);
   const rows = all
     .filter((row) => options.namespace === undefined || row.namespace === options.namespace)
@@ -77,6 +84,6 @@ export async function get(argv: string[]): Promise<CommandResult> {
   const output = parseOutputFormat(values.output);
   const { kubeconfig } = values;
   // Like kubectl: without -n, the kubeconfig context's namespace.
-  const namespace = values['all-namespaces'] ? undefined : values.namespace ?? (kubeconfig !== undefined ? loadKubeconfig(kubeconfig).namespace : 'default');
+  const namespace = values['all-namespaces'] ? undefined : values.namespace ?? (kubeconfig !== undefined ? (await kubeGet()).loadKubeconfig(kubeconfig).namespace : 'default');
   return runGet({ admin: values.admin, kind, namespace, output, kubeconfig });
 }

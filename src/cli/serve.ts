@@ -5,7 +5,7 @@ import { createLogger } from '../log.js';
 import { repositoryRoot, type XdsMode } from '../envoy/bootstrap.js';
 import { Ferry, type FerrySourceOptions } from '../serve/ferry.js';
 import { HELPER_THREADS_NICENESS, lowerHelperThreadPriority } from '../serve/thread-priority.js';
-import { collectGarbageOnceSynced, releaseMemory } from './collect-after-sync.js';
+import { collectGarbageAfterBursts, collectGarbageOnceSynced, releaseMemory } from './collect-after-sync.js';
 import { limitHeapGrowth } from './heap-growth.js';
 import { parseHostPort, parsePort, UsageError, withEnvironmentDefaults } from './args.js';
 import { TRANSLATE_FLAG_OPTIONS, TRANSLATE_FLAGS_USAGE, translateConfigFromFlags } from './translate-flags.js';
@@ -89,12 +89,17 @@ export async function serve(argv: string[]): Promise<void> {
     logger.debug({ threads: lowered.length, niceness: HELPER_THREADS_NICENESS }, 'Ferry\'s helper threads run at a lower priority than its Envoy');
   }
   await ferry.start();
-  collectGarbageOnceSynced(ferry.xds, () => ferry.view.synced().synced, () => {
-    limitHeapGrowth();
+  const synced = (): boolean => ferry.view.synced().synced;
+  const release = async (message: string): Promise<void> => {
     const started = process.cpuUsage();
-    void releaseMemory().then(() => {
-      const { user, system } = process.cpuUsage(started);
-      logger.info({ cpuMs: Math.round((user + system) / 1000), rssMb: Math.round(process.memoryUsage.rss() / 2 ** 20) }, 'gateways in sync: the first pass\'s garbage collected and memory given back');
+    await releaseMemory();
+    const { user, system } = process.cpuUsage(started);
+    logger.info({ cpuMs: Math.round((user + system) / 1000), rssMb: Math.round(process.memoryUsage.rss() / 2 ** 20) }, message);
+  };
+  collectGarbageOnceSynced(ferry.xds, synced, () => {
+    limitHeapGrowth();
+    void release('gateways in sync: the first pass\'s garbage collected and memory given back').then(() => {
+      collectGarbageAfterBursts(ferry.reconciler, synced, () => release('quiet after a burst of changes: garbage collected and memory given back'));
     });
   });
   const ports = translateConfig.ports;

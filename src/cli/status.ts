@@ -8,7 +8,9 @@ export const STATUS_USAGE = `Usage: ferry status [--wait [--timeout 30s]] [-o js
 
 One row per gateway connected to a running Ferry: node id, role, address, and per xDS API whether the
 gateway took what Ferry serves now: SYNCED (ACKed), STALE (sent, or to be sent, not ACKed yet) or NACKED
-(rejected; Envoy's message is printed below the table, and the gateway keeps its last good version).
+(rejected; Envoy's message is printed below the table, and the gateway keeps its last good version). Once
+Ferry found which resources a gateway rejects, the API is SYNCED again and they are listed below the table
+as rejected until their input is fixed; --wait counts them as not synced.
 
 Flags:
   --wait                  wait until every gateway is SYNCED (exit 0), else print what is not (exit 1)
@@ -35,7 +37,18 @@ export function renderStatus(report: StatusReport): string {
       text += `  ${gateway.nodeId} ${type.api} version ${type.sentVersion}${resources.length > 0 ? ` (${resources.join(', ')})` : ''}: ${oneLine(type.error ?? '')}\n`;
     }
   }
+  const rejected = rejectedResources(report);
+  if (rejected.length > 0) {
+    text += '\nRejected resources (the gateway keeps their last good version; everything else it took):\n';
+    for (const nack of rejected) text += `  ${nack.nodeId} ${nack.type} ${nack.resources.join(', ')}: ${oneLine(nack.message)}\n`;
+  }
   return text + renderProblems(report);
+}
+
+/** Rejections that Ferry tied to resources, while the rest of their type is synced (a NACKED type is shown as such). */
+function rejectedResources(report: StatusReport): StatusReport['nacks'] {
+  const nacked = new Set(report.gateways.flatMap((gateway) => gateway.types.filter((t) => t.state === 'NACKED').map((t) => `${gateway.nodeId}\n${t.type}`)));
+  return report.nacks.filter((nack) => !nacked.has(`${nack.nodeId}\n${nack.type}`));
 }
 
 /** Envoy's messages may span lines (proto dumps); a table's notes keep one line each. */
@@ -52,7 +65,8 @@ function renderProblems(report: StatusReport): string {
 export function notSynced(report: StatusReport): string[] {
   if (report.gateways.length === 0) return ['no gateway is connected to Ferry'];
   return report.gateways.flatMap((gateway) => gateway.types.filter((t) => t.state !== 'SYNCED')
-    .map((t) => `${gateway.nodeId} ${t.api}: ${t.state}${t.error ? `: ${oneLine(t.error)}` : ` (sent ${t.sentVersion || '-'}, acked ${t.ackedVersion || '-'}, current ${t.currentVersion})`}`));
+    .map((t) => `${gateway.nodeId} ${t.api}: ${t.state}${t.error ? `: ${oneLine(t.error)}` : ` (sent ${t.sentVersion || '-'}, acked ${t.ackedVersion || '-'}, current ${t.currentVersion})`}`))
+    .concat(rejectedResources(report).map((nack) => `${nack.nodeId} ${nack.type} ${nack.resources.join(', ')}: REJECTED: ${oneLine(nack.message)}`));
 }
 
 export interface StatusOptions {

@@ -1,7 +1,7 @@
-import { request as httpRequest, type IncomingMessage } from 'node:http';
-import { request as httpsRequest, type RequestOptions } from 'node:https';
+import { Agent as HttpAgent, request as httpRequest, type IncomingMessage } from 'node:http';
+import { Agent as HttpsAgent, request as httpsRequest, type RequestOptions } from 'node:https';
 import { createInterface } from 'node:readline';
-import { KubeConfig } from '@kubernetes/client-node';
+import { loadApiServerAccess, type ApiServerAccess } from './kubeconfig.js';
 
 /** An API server answer that was not 2xx: its HTTP code and the Status message the server gave. */
 export class KubeApiError extends Error {
@@ -22,27 +22,46 @@ export interface WatchHandle {
   abort(): void;
 }
 
+export interface KubeClientOptions {
+  /** Requests (all but watches) in flight at once, each on its own kept-alive connection; more wait their turn (default 16). */
+  connections?: number;
+}
+
+/** How long credentials read from the kubeconfig are used before they are read again. */
+const CREDENTIALS_REUSE_MS = 10_000;
+/** How long an idle kept-alive connection stays open: less than the API server's own idle timeout (90 s). */
+const IDLE_CONNECTION_MS = 30_000;
+
 /**
  * The few API calls Ferry makes, as JSON over HTTP(S) with the credentials of a kubeconfig (or the Pod's service
  * account). Typed clients are not used on purpose: lists of thousands of objects are parsed once as plain JSON and
  * trimmed at once, instead of being copied into generated model classes.
+ *
+ * Connections are kept alive and shared, a bounded number for requests and one per watch: the kubeconfig's own
+ * options bring a new agent, so a new TLS connection, to every request, and at thousands of KIngresses (two reads
+ * and a status write each) those handshakes cost Ferry and the API server CPU, and Ferry ~100 MB of memory that the
+ * allocator kept after the burst.
  */
 export class KubeClient {
   readonly server: string;
+  /** Undefined when the kubeconfig names a proxy: its agent is used as it is. */
+  private readonly agents: { requests: HttpAgent; watches: HttpAgent } | undefined;
+  private applied: { options: RequestOptions; until: number } | undefined;
 
-  private constructor(private readonly config: KubeConfig) {
-    const cluster = config.getCurrentCluster();
-    if (!cluster) throw new Error('the kubeconfig has no current cluster; set its current-context');
-    this.server = cluster.server.replace(/\/$/, '');
+  private constructor(private readonly access: ApiServerAccess, options: KubeClientOptions) {
+    this.server = access.server;
+    if (!access.proxied) {
+      const Agent = this.server.startsWith('http:') ? HttpAgent : HttpsAgent;
+      this.agents = {
+        requests: new Agent({ keepAlive: true, maxSockets: options.connections ?? 16, timeout: IDLE_CONNECTION_MS }),
+        watches: new Agent({ keepAlive: true }),
+      };
+    }
   }
 
   /** From a kubeconfig file, or, without one, the in-cluster service account (KUBERNETES_SERVICE_HOST). */
-  static load(kubeconfig?: string): KubeClient {
-    const config = new KubeConfig();
-    if (kubeconfig) config.loadFromFile(kubeconfig);
-    else if (process.env.KUBERNETES_SERVICE_HOST) config.loadFromCluster();
-    else throw new Error('no --kubeconfig given and not running in a cluster (KUBERNETES_SERVICE_HOST is unset): pass --kubeconfig PATH');
-    return new KubeClient(config);
+  static load(kubeconfig?: string, options: KubeClientOptions = {}): KubeClient {
+    return new KubeClient(loadApiServerAccess(kubeconfig), options);
   }
 
   async get<T = Record<string, unknown>>(path: string, query: Record<string, string | number | boolean | undefined> = {}): Promise<T> {
@@ -72,7 +91,7 @@ export class KubeClient {
    * (410 Gone: the resourceVersion is too old) is handed over like any other, the caller decides to relist.
    */
   async watch(path: string, query: Record<string, string | number | boolean | undefined>, onEvent: (event: WatchEvent) => void): Promise<WatchHandle> {
-    const response = await this.open('GET', path, { ...query, watch: true });
+    const response = await this.open('GET', path, { ...query, watch: true }, undefined, undefined, 'watches');
     let resolveDone!: (error: Error | undefined) => void;
     const done = new Promise<Error | undefined>((resolve) => (resolveDone = resolve));
     if (response.statusCode !== 200) {
@@ -104,19 +123,34 @@ export class KubeClient {
     };
   }
 
+  /**
+   * Credentials and TLS options as the kubeconfig gives them, read again every CREDENTIALS_REUSE_MS (a token file is
+   * rotated long before its token expires) and after a 401: reading them for every request was a tenth of Ferry's
+   * CPU while thousands of KIngresses arrived.
+   */
+  private async credentials(): Promise<RequestOptions> {
+    if (this.applied === undefined || Date.now() >= this.applied.until) {
+      this.applied = { options: await this.access.requestOptions(), until: Date.now() + CREDENTIALS_REUSE_MS };
+    }
+    return this.applied.options;
+  }
+
   private async call(method: string, path: string, query: Record<string, string | number | boolean | undefined>, body?: unknown, contentType = 'application/json'): Promise<unknown> {
     const response = await this.open(method, path, query, body, contentType);
+    if (response.statusCode === 401) this.applied = undefined;
     if (response.statusCode === undefined || response.statusCode < 200 || response.statusCode >= 300) throw await errorOf(response, `${method} ${path}`);
     const chunks: Buffer[] = [];
     for await (const chunk of response) chunks.push(chunk as Buffer);
     return JSON.parse(Buffer.concat(chunks).toString('utf8'));
   }
 
-  private async open(method: string, path: string, query: Record<string, string | number | boolean | undefined>, body?: unknown, contentType = 'application/json'): Promise<IncomingMessage> {
+  private async open(method: string, path: string, query: Record<string, string | number | boolean | undefined>, body?: unknown, contentType = 'application/json', pool: 'requests' | 'watches' = 'requests'): Promise<IncomingMessage> {
     const url = new URL(this.server + path);
     for (const [key, value] of Object.entries(query)) if (value !== undefined) url.searchParams.set(key, String(value));
-    const options: RequestOptions = { method, headers: { Accept: 'application/json' } };
-    await this.config.applyToHTTPSOptions(options);
+    const credentials = await this.credentials();
+    const options: RequestOptions = { ...credentials, method, headers: { ...credentials.headers, Accept: 'application/json' } };
+    // The connection from the shared pool, which opens new ones with the kubeconfig's TLS options.
+    if (this.agents) options.agent = this.agents[pool];
     const payload = body === undefined ? undefined : Buffer.from(JSON.stringify(body));
     if (payload) Object.assign(options.headers!, { 'Content-Type': contentType, 'Content-Length': payload.length });
     const send = url.protocol === 'http:' ? httpRequest : httpsRequest;

@@ -1,4 +1,5 @@
 import { CONFIG_DOMAIN_NAME, CONFIG_NETWORK_NAME, KNATIVE_CONFIG_MAPS, KNATIVE_NAMESPACE, parseDomainConfig, parseFeaturesConfig, parseNetworkConfig } from './config.js';
+import { FERRY_CONFIG_MAP, parseGatewayOptions } from './gateway-options.js';
 import { TLS_SECRET_TYPE, type ConfigMap, type EndpointSlice, type Endpoints, type Secret, type Service } from './kube.js';
 import { isIPv4, isIPv6 } from 'node:net';
 import { isObject } from './validate-ingress.js';
@@ -91,19 +92,22 @@ function addressProblem(address: unknown, addressType: string): string | undefin
   return undefined;
 }
 
-/** Only Knative's config-network, config-domain and config-features (in knative-serving) are read; their keys are checked here. */
+/**
+ * Only Knative's config-network, config-domain and config-features (in knative-serving) and Ferry's own config-ferry
+ * (in the namespace the source reads it from) are read; their keys are checked here.
+ */
 export function validateConfigMap(configMap: ConfigMap): ValidationError[] {
   const errors = new ErrorCollector(describeObject('ConfigMap', configMap.metadata));
-  if (configMap.metadata.namespace !== KNATIVE_NAMESPACE || !KNATIVE_CONFIG_MAPS.includes(configMap.metadata.name)) {
-    errors.add('metadata', `Ferry reads only ${KNATIVE_CONFIG_MAPS.map((n) => `${KNATIVE_NAMESPACE}/${n}`).join(', ')}`);
+  const name = configMap.metadata.name;
+  if (name !== FERRY_CONFIG_MAP && (configMap.metadata.namespace !== KNATIVE_NAMESPACE || !KNATIVE_CONFIG_MAPS.includes(name))) {
+    errors.add('metadata', `Ferry reads only ${KNATIVE_CONFIG_MAPS.map((n) => `${KNATIVE_NAMESPACE}/${n}`).join(', ')} and its own ${FERRY_CONFIG_MAP}`);
     return errors.errors;
   }
   if (configMap.data !== undefined && (!isObject(configMap.data) || Object.values(configMap.data).some((v) => typeof v !== 'string'))) {
     errors.add('data', 'must be a map of strings (quote numbers and booleans)');
     return errors.errors;
   }
-  const name = configMap.metadata.name;
-  const parsed = name === CONFIG_NETWORK_NAME ? parseNetworkConfig(configMap.data) : name === CONFIG_DOMAIN_NAME ? parseDomainConfig(configMap.data) : parseFeaturesConfig(configMap.data);
+  const parsed = name === FERRY_CONFIG_MAP ? parseGatewayOptions(configMap.data) : name === CONFIG_NETWORK_NAME ? parseNetworkConfig(configMap.data) : name === CONFIG_DOMAIN_NAME ? parseDomainConfig(configMap.data) : parseFeaturesConfig(configMap.data);
   for (const problem of parsed.problems) errors.add(problem.field, problem.message);
   return errors.errors;
 }

@@ -12,11 +12,13 @@ import type { Store } from '../store/store.js';
 import { referenceKey } from '../translate/knative/index.js';
 import type { XdsCache } from '../xds/cache.js';
 import type { NackStore } from '../xds/nacks.js';
+import { currentRejections, type CurrentRejection } from '../xds/rejections.js';
 import { API_NAME, SHORT_NAME } from '../xds/resource-types.js';
 import type { GatewayRole } from '../xds/roles.js';
 import type { XdsServer } from '../xds/server.js';
 import type { ReconcileState, ServedIngress } from '../status/served-ingress.js';
 import type { Reconciler } from './reconciler.js';
+import { rejectionsOfIngress, withRejections } from './rejected-objects.js';
 
 export interface FerryViewSources {
   store: Store;
@@ -68,7 +70,8 @@ export class FerryView {
     // What gateways() says of each stream, without building its rows (this is polled after every change).
     const streams = xds.streams();
     const synced = streams.every((stream) => stream.types.every((type) => typeSyncState(type, cache.version(stream.roles, type.typeUrl)) === 'SYNCED'));
-    return { pass: reconciler.current().pass, gateways: streams.length, synced: streams.length > 0 && synced };
+    // A gateway that rejects the content Ferry serves for a resource has not taken it (as `ferry status --wait` says).
+    return { pass: reconciler.current().pass, gateways: streams.length, synced: streams.length > 0 && synced && this.rejections().length === 0 };
   }
 
   private gateways(): GatewayStatus[] {
@@ -89,9 +92,20 @@ export class FerryView {
     });
   }
 
-  /** The status Ferry would write to a KIngress now (`sync`: each role's gateway sync, when already known). */
-  ingressStatus(served: ServedIngress, sync: (role: GatewayRole) => RoleSync = (role) => this.sync.role(role), programmed = false): IngressStatus {
-    return ingressStatus(served, sync, this.loadBalancers, programmed);
+  /**
+   * The status Ferry would write to a KIngress now (`sync`: each role's gateway sync, when already known;
+   * `rejections`: what gateways reject now, when already read).
+   */
+  ingressStatus(served: ServedIngress, sync: (role: GatewayRole) => RoleSync = (role) => this.sync.role(role), programmed = false,
+    rejections: readonly CurrentRejection[] = this.rejections()): IngressStatus {
+    const status = ingressStatus(served, sync, this.loadBalancers, programmed);
+    const own = served.conflict ? [] : rejectionsOfIngress(served.ingress, rejections);
+    return own.length > 0 ? withRejections(status, own) : status;
+  }
+
+  /** The resources that connected gateways reject in the content Ferry serves now. */
+  rejections(): CurrentRejection[] {
+    return currentRejections(this.sources.xds.streams(), this.sources.cache);
   }
 
   objects(kind: string): ObjectRow[] {
@@ -99,9 +113,11 @@ export class FerryView {
     // Each role's sync once for all rows (it looks at every gateway stream).
     const roles = new Map<GatewayRole, RoleSync>();
     const sync = (role: GatewayRole): RoleSync => roles.get(role) ?? roles.set(role, this.sync.role(role)).get(role)!;
-    if (kind === 'ingresses') return [...state.ingresses.values()].map((served) => this.ingressRow(served, sync));
-    if (kind === 'routes') return this.knativeRows(state, ['Route', 'Service'], sync);
-    if (kind === 'domainmappings') return this.knativeRows(state, ['DomainMapping'], sync);
+    const rejections = this.rejections();
+    const status = (served: ServedIngress): IngressStatus => this.ingressStatus(served, sync, false, rejections);
+    if (kind === 'ingresses') return [...state.ingresses.values()].map((served) => this.ingressRow(served, status));
+    if (kind === 'routes') return this.knativeRows(state, ['Route', 'Service'], status);
+    if (kind === 'domainmappings') return this.knativeRows(state, ['DomainMapping'], status);
     throw new Error(`unknown kind "${kind}": use ingresses, routes or domainmappings`);
   }
 
@@ -109,8 +125,8 @@ export class FerryView {
     this.sync.stop();
   }
 
-  private ingressRow(served: ServedIngress, sync: (role: GatewayRole) => RoleSync): ObjectRow {
-    const status = this.ingressStatus(served, sync);
+  private ingressRow(served: ServedIngress, statusOf: (served: ServedIngress) => IngressStatus): ObjectRow {
+    const status = statusOf(served);
     const conditions = status.conditions ?? [];
     const rules = served.ingress.spec.rules ?? [];
     const hosts = rules.flatMap((rule) => rule.hosts ?? []);
@@ -124,12 +140,12 @@ export class FerryView {
     };
   }
 
-  private knativeRows(state: ReconcileState, kinds: readonly string[], sync: (role: GatewayRole) => RoleSync): ObjectRow[] {
+  private knativeRows(state: ReconcileState, kinds: readonly string[], statusOf: (served: ServedIngress) => IngressStatus): ObjectRow[] {
     const byOrigin = new Map<string, ServedIngress>();
     for (const served of state.ingresses.values()) if (!byOrigin.has(referenceKey(served.origin))) byOrigin.set(referenceKey(served.origin), served);
     return state.statuses.filter((status) => kinds.includes(status.object.kind)).map((status) => {
       const ingress = byOrigin.get(referenceKey(status.object));
-      const conditions = knativeObjectConditions(status, ingress && { served: ingress, status: this.ingressStatus(ingress, sync) });
+      const conditions = knativeObjectConditions(status, ingress && { served: ingress, status: statusOf(ingress) });
       return {
         kind: status.object.kind, namespace: status.object.namespace, name: status.object.name, url: status.url ?? '',
         ...readyOf(conditions), conditions,

@@ -15,7 +15,9 @@ import type { TranslateConfig } from '../translate/envoy/index.js';
 import { XdsCache } from '../xds/cache.js';
 import { NackStore } from '../xds/nacks.js';
 import { XdsServer } from '../xds/server.js';
+import { FERRY_CONFIG_MAP, FERRY_SYSTEM_NAMESPACE } from '../model/gateway-options.js';
 import { FerryView } from './ferry-view.js';
+import { followGatewayOptions } from './gateway-options-feed.js';
 import { Reconciler } from './reconciler.js';
 
 const COUNTED_KINDS: readonly ObjectKind[] = ['KIngress', 'KnativeService', 'Route', 'DomainMapping', 'ClusterDomainClaim', 'Service', 'EndpointSlice', 'Secret', 'ConfigMap'];
@@ -81,6 +83,7 @@ export class Ferry {
   xdsPort = 0;
   adminPort = 0;
   private synced = false;
+  private readonly stopFollowingOptions: () => void;
 
   constructor(private readonly options: FerryOptions) {
     const { logger } = options;
@@ -107,6 +110,9 @@ export class Ferry {
       loadBalancers = gatewayServiceHosts(source.systemNamespace);
       this.kubeStatus = new KubeStatus({ ...source.status, client, logger, namespace: source.systemNamespace, metrics: this.metrics }, kube);
     }
+    // Gateway options from config-ferry: kube mode reads it in the system namespace, files mode in ferry-system.
+    const configNamespace = source.kind === 'kube' ? source.systemNamespace : FERRY_SYSTEM_NAMESPACE;
+    this.stopFollowingOptions = followGatewayOptions(this.store, this.reconciler, `${configNamespace}/${FERRY_CONFIG_MAP}`, logger);
     this.view = new FerryView({ store: this.store, cache: this.cache, xds: this.xds, nacks: this.nacks, reconciler: this.reconciler, source: this.source, loadBalancers });
     this.kubeStatus?.connect({ reconciler: this.reconciler, xds: this.xds, view: this.view });
     this.admin = new AdminServer({ logger, metrics: this.metrics, providers: {
@@ -145,6 +151,7 @@ export class Ferry {
   async stop(): Promise<void> {
     await this.envoy?.stop();
     await this.kubeStatus?.stop();
+    this.stopFollowingOptions();
     this.reconciler.stop();
     this.view.stop();
     await this.source.stop();

@@ -1,8 +1,9 @@
 import { isDeepStrictEqual } from 'node:util';
 import type { Logger } from '../log.js';
 import type { FerryMetrics } from '../metrics.js';
-import { FERRY_INGRESS_CLASS, INGRESS_CLASS_ANNOTATION, type KIngress } from '../model/ingress.js';
+import { isFerryClass, type KIngress } from '../model/ingress.js';
 import { SERVICE_NAME_LABEL, type Service } from '../model/kube.js';
+import type { GatewayOptions } from '../model/gateway-options.js';
 import type { ObjectKind } from '../model/kinds.js';
 import { objectKey } from '../model/meta.js';
 import type { ObjectChange } from '../store/changes.js';
@@ -54,7 +55,7 @@ export class Reconciler {
   private readonly knativeMemo = new KnativeMemo();
   private pending: ObjectChange[] = [];
   private full = true;
-  private readonly state: ReconcileState = { pass: 0, ingresses: new Map(), statuses: [], warnings: [] };
+  private readonly state: ReconcileState = { pass: 0, ingresses: new Map(), changed: [], removed: [], statuses: [], warnings: [] };
   private conflicted = new Set<string>();
   private unsubscribe: (() => void) | undefined;
   /** False during startInBatches: changes wait for the first pass to finish. */
@@ -72,6 +73,11 @@ export class Reconciler {
       endpointSlices: (namespace, service) => store.endpointSlicesForService(namespace, service),
       secret: (namespace, name) => store.get('Secret', `${namespace}/${name}`),
     };
+  }
+
+  /** New gateway options (config-ferry): the next pass builds the listeners with them. */
+  setGatewayOptions(gateway: GatewayOptions): void {
+    this.ctx.config = { ...this.ctx.config, gateway };
   }
 
   /** Translates what the store holds now, then again after every change. */
@@ -92,7 +98,7 @@ export class Reconciler {
     this.subscribe(false);
     const started = process.hrtime.bigint();
     this.full = false;
-    const pass = ++this.state.pass;
+    const pass = this.nextPass();
     const removed = new Set<string>();
     this.refreshKnative(new Set(), removed, new Set());
     const keys = [...this.ingresses.keys()];
@@ -138,6 +144,13 @@ export class Reconciler {
     return () => this.passListeners.delete(listener);
   }
 
+  /** A new pass number; the KIngresses changed and removed are listed anew. */
+  private nextPass(): number {
+    this.state.changed = [];
+    this.state.removed = [];
+    return ++this.state.pass;
+  }
+
   /** One pass over the changes gathered since the last; public so that tests and tools can run it at once. */
   reconcile(): ReconcileState {
     const started = process.hrtime.bigint();
@@ -145,7 +158,7 @@ export class Reconciler {
     this.pending = [];
     const full = this.full;
     this.full = false;
-    const pass = ++this.state.pass;
+    const pass = this.nextPass();
 
     // Services whose object changed (their KIngresses are translated again), and those whose endpoints changed too.
     const changedServices = new Set<string>();
@@ -179,6 +192,7 @@ export class Reconciler {
       this.indexDependencies(key, undefined);
       this.translations.delete(key);
       this.state.ingresses.delete(key);
+      this.state.removed.push(key);
     }
     this.assemble(changed, [...removed], { services: dirtyServices, secrets: dirtySecrets, all: full }, pass);
     return this.finishPass(pass, started, changes.length, changed.length, removed.size);
@@ -214,6 +228,7 @@ export class Reconciler {
       changed.push(translation);
       for (const warning of translation.warnings) this.logger.warn({ ingress: key }, warning);
       this.state.ingresses.set(key, { ...translated, probeHash: translation.probeHash, warnings: translation.warnings, conflict: undefined, changedInPass: pass });
+      this.state.changed.push(key);
     }
     return changed;
   }
@@ -301,11 +316,15 @@ export class Reconciler {
       const served = this.state.ingresses.get(conflict.ingress);
       if (!served) continue;
       next.add(conflict.ingress);
-      if (!isDeepStrictEqual(served.conflict, conflict)) this.state.ingresses.set(conflict.ingress, { ...served, conflict, changedInPass: pass });
+      if (isDeepStrictEqual(served.conflict, conflict)) continue;
+      this.state.ingresses.set(conflict.ingress, { ...served, conflict, changedInPass: pass });
+      this.state.changed.push(conflict.ingress);
     }
     for (const k of this.conflicted) {
       const served = this.state.ingresses.get(k);
-      if (!next.has(k) && served?.conflict) this.state.ingresses.set(k, { ...served, conflict: undefined, changedInPass: pass });
+      if (next.has(k) || !served?.conflict) continue;
+      this.state.ingresses.set(k, { ...served, conflict: undefined, changedInPass: pass });
+      this.state.changed.push(k);
     }
     this.conflicted = next;
   }
@@ -343,7 +362,7 @@ function inBatches(keys: readonly string[], hostsOf: (key: string) => readonly s
   return batches;
 }
 
-/** A KIngress of another class is never touched. */
+/** A KIngress of another class is never touched (the kube source lets only annotated ones in). */
 function isFerryIngress(ingress: KIngress): boolean {
-  return (ingress.metadata.annotations?.[INGRESS_CLASS_ANNOTATION] ?? FERRY_INGRESS_CLASS) === FERRY_INGRESS_CLASS;
+  return isFerryClass(ingress.metadata, true);
 }

@@ -3,6 +3,7 @@ import jsYaml from 'js-yaml';
 import type { Endpoints, Secret } from '../model/kube.js';
 import { TLS_SECRET_TYPE } from '../model/kube.js';
 import { KNATIVE_CONFIG_MAPS, KNATIVE_NAMESPACE } from '../model/config.js';
+import { FERRY_CONFIG_MAP, FERRY_SYSTEM_NAMESPACE } from '../model/gateway-options.js';
 import { CLUSTER_SCOPED_KINDS, acceptedManifestKinds, manifestKind, type AnyObject, type ObjectKind } from '../model/kinds.js';
 import { flatJoin, objectKey } from '../model/meta.js';
 import { quoted } from '../model/names.js';
@@ -293,8 +294,9 @@ function readDocument(value: unknown, file: string, document: number, defaultNam
   const describe = describeObject(manifestKindName(kind), object.metadata);
   const sourceId = objectId(kind, objectKey(object));
 
-  if (kind === 'ConfigMap' && !(object.metadata.namespace === KNATIVE_NAMESPACE && KNATIVE_CONFIG_MAPS.includes(object.metadata.name))) {
-    return problem('warning', describe, '', `Ferry reads only the ConfigMaps ${KNATIVE_CONFIG_MAPS.map((n) => `${KNATIVE_NAMESPACE}/${n}`).join(', ')}; ignored`);
+  if (kind === 'ConfigMap' && !isReadConfigMap(object.metadata.namespace, object.metadata.name)) {
+    const read = [...KNATIVE_CONFIG_MAPS.map((n) => `${KNATIVE_NAMESPACE}/${n}`), `${FERRY_SYSTEM_NAMESPACE}/${FERRY_CONFIG_MAP}`];
+    return problem('warning', describe, '', `Ferry reads only the ConfigMaps ${read.join(', ')}; ignored`);
   }
   if (kind === 'Secret' && (object as Secret).type !== TLS_SECRET_TYPE) {
     return problem('warning', describe, 'type', `Ferry reads only Secrets of type ${TLS_SECRET_TYPE}; ignored`);
@@ -314,6 +316,11 @@ function readDocument(value: unknown, file: string, document: number, defaultNam
   }
   const normalized = kind === 'Secret' ? normalizeSecret(object as Secret) : (object as AnyObject);
   result.objects.push({ id: sourceId, sourceId, kind, object: normalized, document });
+}
+
+/** Knative's ConfigMaps, and Ferry's own (in files mode always in ferry-system, as deploy/kubernetes/ferry.yaml has it). */
+function isReadConfigMap(namespace: string | undefined, name: string): boolean {
+  return (namespace === KNATIVE_NAMESPACE && KNATIVE_CONFIG_MAPS.includes(name)) || (namespace === FERRY_SYSTEM_NAMESPACE && name === FERRY_CONFIG_MAP);
 }
 
 /** As the API server does: stringData is folded into data, base64-encoded. */

@@ -14,6 +14,10 @@ export interface ServedIngress extends TranslatedIngress {
 export interface ReconcileState {
   pass: number;
   ingresses: Map<string, ServedIngress>;
+  /** The keys of the KIngresses that changed in this pass (their changedInPass is `pass`), perhaps twice. */
+  changed: string[];
+  /** The keys of the KIngresses this pass stopped serving. */
+  removed: string[];
   statuses: KnativeStatus[];
   warnings: string[];
 }

@@ -69,6 +69,13 @@ export class DeltaStream extends XdsStream<DeltaDiscoveryRequest> {
     else for (const name of changed) tracking.dirtyNames.add(name);
   }
 
+  protected readonly canHoldBack = (): boolean => true;
+
+  protected lookAgain(state: TypeState, names: readonly string[]): void {
+    const tracking = this.tracking.get(state)!;
+    if (tracking.dirtyNames !== 'all') for (const name of names) tracking.dirtyNames.add(name);
+  }
+
   protected compose(state: TypeState, version: string, nonce: string): Composed | undefined {
     const tracking = this.tracking.get(state)!;
     const candidates = tracking.dirtyNames === 'all' ? this.everyName(state) : tracking.dirtyNames;
@@ -76,11 +83,22 @@ export class DeltaStream extends XdsStream<DeltaDiscoveryRequest> {
     const sent: XdsResource[] = [];
     const removed: string[] = [];
     const complete = this.ctx.cache.isComplete;
+    const single = this.oneAtATime(state);
+    let carried = single && single.size > 0 ? this.firstChanged(state, single) : undefined;
+    if (carried !== undefined) candidates.add(carried);
+    let partial = false;
     for (const name of candidates) {
       const relevant = state.wildcard || state.subscribed.has(name);
       const resource = relevant ? this.ctx.cache.get(this.roles, state.typeUrl, name) : undefined;
       if (resource) {
-        if (state.known.get(name) !== resource.hash) sent.push(resource);
+        if (state.known.get(name) === resource.hash) continue;
+        if (single && carried !== undefined && carried !== name) {
+          tracking.dirtyNames.add(name);
+          partial = true;
+          continue;
+        }
+        carried = name;
+        sent.push(resource);
       } else if (state.known.has(name)) {
         // Not translated yet, perhaps: looked at again once the cache is complete.
         if (complete) removed.push(name);
@@ -88,7 +106,17 @@ export class DeltaStream extends XdsStream<DeltaDiscoveryRequest> {
       }
     }
     if (sent.length === 0 && removed.length === 0 && !(state.initialResponseDue && complete)) return undefined;
-    return { bytes: encodeDeltaDiscoveryResponse(version, sent, removed, state.typeUrl, nonce), sent, removed };
+    return { bytes: encodeDeltaDiscoveryResponse(version, sent, removed, state.typeUrl, nonce), sent, removed, partial };
+  }
+
+  /** The first of `names` that the gateway does not hold as the cache has it; the others are no longer pending. */
+  private firstChanged(state: TypeState, names: ReadonlySet<string>): string | undefined {
+    for (const name of names) {
+      const resource = this.ctx.cache.get(this.roles, state.typeUrl, name);
+      if (resource && state.known.get(name) !== resource.hash) return name;
+      state.probe?.pending.delete(name);
+    }
+    return undefined;
   }
 
   private everyName(state: TypeState): Set<string> {

@@ -9,7 +9,10 @@ export interface NackEntry {
   /** The version Ferry sent and the gateway rejected. */
   readonly version: string;
   readonly nonce: string;
-  /** Names of the resources in the rejected response (for delta: the resources that response carried). */
+  /**
+   * The resources the rejection is about: the one resource the gateway rejected once Ferry found it (see
+   * XdsStream.culprits), else every resource whose content was new in the rejected response.
+   */
   readonly resourceNames: readonly string[];
   /** error_detail.message from the gateway: Envoy names the resource and the field it refused. */
   readonly message: string;
@@ -19,33 +22,54 @@ export interface NackEntry {
 export type NackListener = (entry: NackEntry | undefined, nodeId: string, typeUrl: TypeUrl) => void;
 
 /**
- * The latest NACK per gateway node and type, until a later version of that type is ACKed, so that status,
- * the admin endpoints and `ferry status` can tie a rejection to the objects that caused it.
+ * What each gateway node rejects now, per type and resource, until the gateway accepts that resource (a later content
+ * ACKed) or disconnects, so that status, the admin endpoints and `ferry status` can tie a rejection to the objects that
+ * caused it. A rejection outlives ACKs of other resources of its type: they say nothing of it.
  */
 export class NackStore {
-  private readonly entries = new Map<string, NackEntry>();
+  /** By node and type: the entries in the order recorded. */
+  private readonly entries = new Map<string, NackEntry[]>();
   private readonly listeners = new Set<NackListener>();
 
+  /** Replaces the entries of the node and type that name any of the same resources. */
   record(entry: NackEntry): void {
-    this.entries.set(key(entry.nodeId, entry.typeUrl), entry);
+    const names = new Set(entry.resourceNames);
+    const kept = (this.entries.get(key(entry.nodeId, entry.typeUrl)) ?? []).filter((old) => !old.resourceNames.some((name) => names.has(name)));
+    this.entries.set(key(entry.nodeId, entry.typeUrl), [...kept, entry]);
     for (const listener of this.listeners) listener(entry, entry.nodeId, entry.typeUrl);
   }
 
-  /** A later version of this type was ACKed by this node: its rejection is over. */
-  clear(nodeId: string, typeUrl: TypeUrl): void {
-    if (!this.entries.delete(key(nodeId, typeUrl))) return;
-    for (const listener of this.listeners) listener(undefined, nodeId, typeUrl);
+  /** The node ACKed a response that carried these resources (or removed them): their rejections are over. */
+  accepted(nodeId: string, typeUrl: TypeUrl, resourceNames: Iterable<string>): void {
+    const entries = this.entries.get(key(nodeId, typeUrl));
+    if (!entries) return;
+    const names = new Set(resourceNames);
+    const kept = entries.filter((entry) => !entry.resourceNames.some((name) => names.has(name)));
+    if (kept.length === entries.length) return;
+    if (kept.length > 0) this.entries.set(key(nodeId, typeUrl), kept);
+    else this.entries.delete(key(nodeId, typeUrl));
+    for (const listener of this.listeners) listener(kept.at(-1), nodeId, typeUrl);
   }
 
+  /** The node's stream closed: what it rejected is sent again, and judged again, when it reconnects. */
+  forget(nodeId: string): void {
+    for (const [entryKey, entries] of this.entries) {
+      if (entries[0]!.nodeId !== nodeId) continue;
+      this.entries.delete(entryKey);
+      for (const listener of this.listeners) listener(undefined, nodeId, entries[0]!.typeUrl);
+    }
+  }
+
+  /** The latest rejection of this node and type that is not over. */
   get(nodeId: string, typeUrl: TypeUrl): NackEntry | undefined {
-    return this.entries.get(key(nodeId, typeUrl));
+    return this.entries.get(key(nodeId, typeUrl))?.at(-1);
   }
 
   list(): NackEntry[] {
-    return [...this.entries.values()];
+    return [...this.entries.values()].flat();
   }
 
-  /** Called with the new entry on a NACK, and with undefined when a node's NACK for a type is cleared. */
+  /** Called with the latest entry left on a change, undefined when a node has none left for the type. */
   onChange(listener: NackListener): () => void {
     this.listeners.add(listener);
     return () => this.listeners.delete(listener);

@@ -5,6 +5,8 @@ import type { FerryMetrics } from '../metrics.js';
 import type { XdsCache } from './cache.js';
 import { DeltaStream } from './delta-stream.js';
 import type { NackStore } from './nacks.js';
+import { currentRejections, type CurrentRejection } from './rejections.js';
+import { SHORT_NAME } from './resource-types.js';
 import { AdsService } from './service.js';
 import { SotwStream } from './sotw-stream.js';
 import type { StreamInfo } from './stream-info.js';
@@ -53,9 +55,14 @@ export class XdsServer {
       streamAggregatedResources: (call: ServerDuplexStream<DiscoveryRequest, Buffer>) => this.track(new SotwStream(this.newId(), 'sotw', call, this.context, this.forget)),
       deltaAggregatedResources: (call: ServerDuplexStream<DeltaDiscoveryRequest, Buffer>) => this.track(new DeltaStream(this.newId(), 'delta', call, this.context, this.forget)),
     });
-    this.unsubscribe = options.cache.onChange((role, typeUrls) => {
+    const unsubscribeCache = options.cache.onChange((role, typeUrls) => {
       for (const stream of this.active.values()) if (stream.roles.includes(role)) stream.cacheChanged(role, typeUrls);
     });
+    const unsubscribeMetric = options.metrics?.rejectedResources.readFrom(() => rejectedResourceCounts(currentRejections(this.streams(), options.cache)));
+    this.unsubscribe = () => {
+      unsubscribeCache();
+      unsubscribeMetric?.();
+    };
   }
 
   /**
@@ -116,4 +123,16 @@ export class XdsServer {
   private readonly forget = (stream: { id: string }): void => {
     this.active.delete(stream.id);
   };
+}
+
+/** ferry_xds_rejected_resources: per type and resource, how many gateways reject it. */
+function rejectedResourceCounts(rejections: readonly CurrentRejection[]): Array<readonly [{ type: string; resource: string }, number]> {
+  const counts = new Map<string, { labels: { type: string; resource: string }; count: number }>();
+  for (const rejection of rejections) {
+    const labels = { type: SHORT_NAME[rejection.typeUrl], resource: rejection.name };
+    const key = `${labels.type}\n${labels.resource}`;
+    const entry = counts.get(key) ?? counts.set(key, { labels, count: 0 }).get(key)!;
+    entry.count += 1;
+  }
+  return [...counts.values()].map(({ labels, count }) => [labels, count] as const);
 }

@@ -36,23 +36,51 @@ export class SotwStream extends XdsStream<DiscoveryRequest> {
 
   protected noteChange(): void {}
 
+  /** Absence from a response says nothing for a named type: its changes can wait. For a wildcard type it is a removal. */
+  protected canHoldBack(state: TypeState): boolean {
+    return !state.wildcard;
+  }
+
+  /** `known` is compared with the cache on every compose already. */
+  protected lookAgain(): void {}
+
   protected compose(state: TypeState, version: string, nonce: string): Composed | undefined {
     const wanted = this.wanted(state);
     let changed = state.wildcard && wanted.size !== state.known.size;
-    for (const resource of wanted.values()) if (state.known.get(resource.name) !== resource.hash) changed = true;
+    const single = this.oneAtATime(state);
+    // Probes no longer wanted (removed, or rejected as they are) are over.
+    if (single) for (const name of single) if (!wanted.has(name)) state.probe?.pending.delete(name);
+    let carried: string | undefined;
+    let partial = false;
+    for (const resource of wanted.values()) {
+      if (state.known.get(resource.name) === resource.hash) continue;
+      // One new resource at a time (a pending probe first): the other changes wait for its answer.
+      if (single && (carried !== undefined || (single.size > 0 && !single.has(resource.name)))) {
+        wanted.delete(resource.name);
+        partial = true;
+        continue;
+      }
+      carried = resource.name;
+      changed = true;
+    }
     if (!changed && !state.initialResponseDue) return undefined;
     const sent = [...wanted.values()];
     // For wildcard types a missing resource is a removal; for named types absence says nothing.
     const removed = state.wildcard ? [...state.known.keys()].filter((name) => !wanted.has(name)) : [];
-    return { bytes: encodeDiscoveryResponse(version, sent, state.typeUrl, nonce), sent, removed };
+    return { bytes: encodeDiscoveryResponse(version, sent, state.typeUrl, nonce), sent, removed, partial };
   }
 
+  /**
+   * What a response carries: the type's resources the gateway wants. A content of a named type that the gateway
+   * rejected is left out (it keeps its last good one): Envoy stops applying a response at the first resource it
+   * rejects, so carrying it again would hold back the others.
+   */
   private wanted(state: TypeState): Map<string, XdsResource> {
     const wanted = new Map<string, XdsResource>();
     if (state.wildcard) for (const resource of this.ctx.cache.list(this.roles, state.typeUrl)) wanted.set(resource.name, resource);
     for (const name of state.subscribed) {
       const resource = this.ctx.cache.get(this.roles, state.typeUrl, name);
-      if (resource) wanted.set(name, resource);
+      if (resource && (state.wildcard || state.rejected.get(name)?.hash !== resource.hash)) wanted.set(name, resource);
     }
     return wanted;
   }

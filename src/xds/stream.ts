@@ -5,11 +5,11 @@ import type { Logger } from '../log.js';
 import type { FerryMetrics } from '../metrics.js';
 import type { XdsCache } from './cache.js';
 import { edsServiceName } from './eds-names.js';
-import type { NackStore } from './nacks.js';
+import type { NackEntry, NackStore } from './nacks.js';
 import type { XdsResource } from './resource.js';
 import { PUSH_ORDER, REFERRING_TYPES, SHORT_NAME, TypeUrl, isTypeUrl } from './resource-types.js';
 import { rolesForNode, type GatewayRole } from './roles.js';
-import type { StreamInfo, StreamTypeInfo, XdsProtocol } from './stream-info.js';
+import type { Rejection, StreamInfo, StreamTypeInfo, XdsProtocol } from './stream-info.js';
 
 export interface StreamContext {
   readonly cache: XdsCache;
@@ -40,11 +40,29 @@ export interface TypeState extends StreamTypeInfo {
   sentVersion: string;
   sentAt: number;
   sentNames: string[];
+  /** The names whose content in the last response was new to the gateway: what a NACK of it can be about. */
+  sentChanged: string[];
   awaitingAck: boolean;
   ackedVersion: string;
   /** The newest cache version whose content, for this stream, is what was last sent. */
   equivalentVersion: string;
   lastNack: string | undefined;
+  readonly rejected: Map<string, Rejection>;
+  probe: ProbeRound | undefined;
+}
+
+/**
+ * A NACKed response carried several new resources: they are sent again one per response, each answered before the
+ * next (and carrying nothing else new), so that the NACK that comes back names the rejected one.
+ */
+export interface ProbeRound {
+  /** Not sent again yet, or sent and not answered yet. */
+  readonly pending: Set<string>;
+  /** The content hashes of the rejected response, by name. */
+  readonly hashes: ReadonlyMap<string, string>;
+  readonly message: string;
+  /** A probe was rejected: the round found what the NACK was about. */
+  found: boolean;
 }
 
 /** A response ready to write, and what it changes in what the gateway holds. */
@@ -52,9 +70,12 @@ export interface Composed {
   readonly bytes: Buffer;
   readonly sent: readonly XdsResource[];
   readonly removed: readonly string[];
+  /** Changes were held back (one at a time): the gateway will not hold the version's content once it ACKs this. */
+  readonly partial?: boolean;
 }
 
 const REFERRING = new Set<TypeUrl>(REFERRING_TYPES);
+const NO_NAMES: ReadonlySet<string> = new Set();
 /** During the first pass: the endpoints of clusters already sent go out before the next cluster batch. */
 const FIRST_PASS_ORDER: readonly TypeUrl[] = [TypeUrl.Endpoint, ...PUSH_ORDER.filter((typeUrl) => typeUrl !== TypeUrl.Endpoint)];
 
@@ -117,6 +138,7 @@ export abstract class XdsStream<Request extends { node?: Node | undefined; typeU
     clearTimeout(this.holdTimer);
     for (const role of this.roles) this.ctx.metrics?.connectedGateways.dec({ role, protocol: this.protocol });
     this.ctx.cache.streamClosed(this.id);
+    this.ctx.nackStore.forget(this.nodeId);
     this.call.end();
     this.onClose(this);
     this.log.info({ node: this.nodeId }, 'gateway disconnected');
@@ -144,6 +166,10 @@ export abstract class XdsStream<Request extends { node?: Node | undefined; typeU
   protected abstract compose(state: TypeState, version: string, nonce: string): Composed | undefined;
   /** Whether the protocol can send part of a type (delta) while the cache is incomplete; SotW cannot. */
   protected abstract readonly sendsWhileIncomplete: boolean;
+  /** Whether changed resources of the type can be held back (sent one at a time) without removing them. */
+  protected abstract canHoldBack(state: TypeState): boolean;
+  /** The gateway may not hold these names as `known` says any more: look at them again on the next compose. */
+  protected abstract lookAgain(state: TypeState, names: readonly string[]): void;
 
   protected scheduleFlush(): void {
     if (this.flushQueued || this.closed) return;
@@ -161,28 +187,117 @@ export abstract class XdsStream<Request extends { node?: Node | undefined; typeU
     return false;
   }
 
-  /** The request answered the latest response: an ACK, or a NACK when error_detail is set. */
+  /**
+   * Whether a response may carry only one new resource of the type; if so, the names to take first (empty: any). While
+   * a probe round runs; and for Secrets once the gateway took its first ones: Envoy's SDS does not apply again a content
+   * it once rejected (it ACKs it), so a rejected update of several Secrets could not be probed afterwards, while
+   * certificates change rarely and one by one.
+   */
+  protected oneAtATime(state: TypeState): ReadonlySet<string> | undefined {
+    if (state.probe && state.probe.pending.size > 0) return state.probe.pending;
+    if (state.typeUrl === TypeUrl.Secret && state.ackedVersion !== '' && this.canHoldBack(state)) return NO_NAMES;
+    return undefined;
+  }
+
+  /**
+   * The request answered the latest response: an ACK, or a NACK when error_detail is set. A NACK is tied to the
+   * resources it is about (see culprits); those are rejected, the rest of the response counts as taken, and other
+   * updates keep flowing. A rejection ends when the gateway ACKs a later content of the resource.
+   */
   protected answered(state: TypeState, error: Status | undefined): void {
     if (!state.awaitingAck) return;
     state.awaitingAck = false;
     const type = SHORT_NAME[state.typeUrl];
     this.ctx.metrics?.pushToAck.observe({ type }, (Date.now() - state.sentAt) / 1000);
-    if (error) {
-      state.lastNack = error.message;
-      this.ctx.metrics?.nacks.inc({ type });
-      this.ctx.nackStore.record({
-        nodeId: this.nodeId, roles: this.roles, typeUrl: state.typeUrl, version: state.sentVersion, nonce: state.sentNonce,
-        resourceNames: state.sentNames, message: error.message, time: new Date(),
-      });
-      this.log.warn({ node: this.nodeId, type, version: state.sentVersion, resources: state.sentNames, error: error.message },
-        'gateway rejected an xDS response (NACK); it keeps the last good version');
-      // Rejected clusters are not created, so their EDS subscriptions will never come.
-      if (state.typeUrl === TypeUrl.Cluster) this.pendingEds.clear();
-    } else {
-      state.lastNack = undefined;
-      state.ackedVersion = state.equivalentVersion;
+    if (!error) {
       this.ctx.metrics?.acks.inc({ type });
-      this.ctx.nackStore.clear(this.nodeId, state.typeUrl);
+      // A rejection ends with the ACK of another content (Envoy's SDS ACKs a rejected one sent again, without applying it).
+      const over = state.sentNames.filter((name) => state.rejected.get(name)?.hash !== state.known.get(name));
+      for (const name of over) state.rejected.delete(name);
+      for (const name of state.sentNames) state.probe?.pending.delete(name);
+      this.taken(state, over);
+      this.endProbeRound(state);
+      return;
+    }
+    this.ctx.metrics?.nacks.inc({ type });
+    // Rejected clusters are not created, so their EDS subscriptions will never come.
+    if (state.typeUrl === TypeUrl.Cluster) this.pendingEds.clear();
+    const culprits = this.culprits(state, error.message);
+    if (culprits === undefined) {
+      state.lastNack = error.message;
+      this.ctx.nackStore.record(this.nackEntry(state, state.sentChanged.length > 0 ? state.sentChanged : state.sentNames, error.message));
+      this.log.warn({ node: this.nodeId, type, version: state.sentVersion, resources: state.sentChanged, error: error.message },
+        'gateway rejected an xDS response (NACK); it keeps the last good version; sending its new resources one at a time to find the rejected ones');
+      this.ctx.streamsChanged?.();
+      return;
+    }
+    this.reject(state, culprits.map((name) => [name, state.known.get(name) ?? '']), error.message);
+    if (state.probe) state.probe.found = true;
+    const rejected = new Set(culprits);
+    this.taken(state, state.sentNames.filter((name) => !rejected.has(name)));
+    this.endProbeRound(state);
+  }
+
+  /**
+   * What a NACK is about. The content the gateway rejected before, when the response carried it again (a SotW response
+   * of a wildcard type carries every resource; Envoy applies the others). Else the resources new in the response: one
+   * is the culprit; of several, those Envoy's message names; else they are probed one at a time where the protocol can
+   * hold changes back (undefined: not known yet), and all blamed where it cannot.
+   */
+  private culprits(state: TypeState, message: string): string[] | undefined {
+    const again = state.sentNames.filter((name) => state.rejected.get(name)?.hash === state.known.get(name));
+    if (again.length > 0) return again;
+    const suspects = state.sentChanged;
+    if (suspects.length === 0) return undefined;
+    if (suspects.length === 1) return suspects;
+    // Envoy names the resource in some messages (CDS: "Error adding/updating cluster(s) <name>: ...").
+    const named = suspects.filter((name) => mentions(message, name));
+    if (named.length > 0) return named;
+    if (!this.canHoldBack(state)) return suspects;
+    state.probe = { pending: new Set(suspects), hashes: new Map(suspects.map((name) => [name, state.known.get(name) ?? ''])), message, found: false };
+    for (const name of suspects) state.known.delete(name);
+    this.lookAgain(state, suspects);
+    state.dirty = true;
+    return undefined;
+  }
+
+  /**
+   * A probe round whose every probe was ACKed: the gateway took each alone without applying it (Envoy's SDS does so
+   * with a content it once rejected), so which one it rejected is not known. All are reported, saying so, rather than
+   * none: a KIngress must not look Ready on a content its gateway never applied.
+   */
+  private endProbeRound(state: TypeState): void {
+    const round = state.probe;
+    if (!round || round.pending.size > 0) return;
+    state.probe = undefined;
+    if (round.found) return;
+    const unchanged = [...round.hashes].filter(([name, hash]) => this.ctx.cache.get(this.roles, state.typeUrl, name)?.hash === hash);
+    if (unchanged.length === 0) return;
+    this.reject(state, unchanged, `${round.message} (the gateway rejected an update of ${round.hashes.size} ${SHORT_NAME[state.typeUrl]} together and took each alone afterwards; which of them it does not apply is not known)`);
+    this.ctx.streamsChanged?.();
+  }
+
+  private reject(state: TypeState, rejected: ReadonlyArray<readonly [string, string]>, message: string): void {
+    const time = new Date();
+    for (const [name, hash] of rejected) {
+      state.rejected.set(name, { hash, message, time });
+      this.ctx.nackStore.record(this.nackEntry(state, [name], message, time));
+    }
+    this.log.warn({ node: this.nodeId, type: SHORT_NAME[state.typeUrl], version: state.sentVersion, rejected: rejected.map(([name]) => name), error: message },
+      'gateway rejected resources (NACK); it keeps their last good version, and the other updates keep flowing');
+  }
+
+  private nackEntry(state: TypeState, resourceNames: readonly string[], message: string, time = new Date()): NackEntry {
+    return { nodeId: this.nodeId, roles: this.roles, typeUrl: state.typeUrl, version: state.sentVersion, nonce: state.sentNonce, resourceNames, message, time };
+  }
+
+  /** The gateway holds what the last response carried, except what it rejected. */
+  private taken(state: TypeState, names: readonly string[]): void {
+    state.lastNack = undefined;
+    this.ctx.nackStore.accepted(this.nodeId, state.typeUrl, names);
+    // A response that held changes back leaves the gateway behind the version it was sent under.
+    if (state.equivalentVersion !== '') {
+      state.ackedVersion = state.equivalentVersion;
       this.ctx.cache.streamAcked(this.id, this.roles, state.typeUrl, state.ackedVersion);
     }
     this.ctx.streamsChanged?.();
@@ -191,8 +306,8 @@ export abstract class XdsStream<Request extends { node?: Node | undefined; typeU
   protected newState(typeUrl: TypeUrl): TypeState {
     const state: TypeState = {
       typeUrl, wildcard: false, subscribed: new Set(), dirty: false, initialResponseDue: false, known: new Map(), sentNonce: '',
-      sentVersion: '', sentAt: 0, sentNames: [], awaitingAck: false, ackedVersion: '',
-      equivalentVersion: '', lastNack: undefined,
+      sentVersion: '', sentAt: 0, sentNames: [], sentChanged: [], awaitingAck: false, ackedVersion: '',
+      equivalentVersion: '', lastNack: undefined, rejected: new Map(), probe: undefined,
     };
     this.types.set(typeUrl, state);
     this.described = undefined;
@@ -242,6 +357,8 @@ export abstract class XdsStream<Request extends { node?: Node | undefined; typeU
       if (!state?.dirty) continue;
       if (!this.ctx.cache.isComplete && (!this.sendsWhileIncomplete || (typeUrl === TypeUrl.Cluster && this.clustersInFlight()))) continue;
       if (REFERRING.has(typeUrl) && this.holdReferring()) continue;
+      // One new resource at a time: each is answered before the next goes (only the answer to the latest response counts).
+      if (state.awaitingAck && this.oneAtATime(state)) continue;
       state.dirty = false;
       this.push(state);
       if (this.blocked) return;
@@ -265,11 +382,14 @@ export abstract class XdsStream<Request extends { node?: Node | undefined; typeU
       return;
     }
     if (state.typeUrl === TypeUrl.Cluster) this.expectEdsSubscriptions(composed.sent, state.known);
+    state.sentChanged = composed.sent.filter((resource) => state.known.get(resource.name) !== resource.hash).map((resource) => resource.name);
     for (const resource of composed.sent) state.known.set(resource.name, resource.hash);
     for (const name of composed.removed) state.known.delete(name);
     state.sentNonce = nonce;
     state.sentVersion = version;
-    state.equivalentVersion = version;
+    state.equivalentVersion = composed.partial ? '' : version;
+    // What was held back goes once this response is answered.
+    if (composed.partial) state.dirty = true;
     state.sentAt = Date.now();
     state.awaitingAck = true;
     state.sentNames = composed.sent.map((r) => r.name).concat(composed.removed);
@@ -344,4 +464,14 @@ export abstract class XdsStream<Request extends { node?: Node | undefined; typeU
     }
     return true;
   }
+}
+
+/** Whether a message names a resource: the name, not within a longer one (`a:80` in `a:8080`; `a` in `ab`, `b/a`). */
+function mentions(message: string, name: string): boolean {
+  for (let at = message.indexOf(name); at >= 0; at = message.indexOf(name, at + 1)) {
+    const after = message.slice(at + name.length, at + name.length + 2);
+    const continues = /^[\w./-]/.test(after) || /^:\w/.test(after);
+    if (!continues && !/[\w./:-]/.test(message[at - 1] ?? '')) return true;
+  }
+  return false;
 }

@@ -160,27 +160,29 @@ describe('operating Ferry: dump, status, get, validate and metrics against a rea
     expect(none.stdout).toBe('No resources found in default namespace.\n');
   });
 
-  it('shows a resource Envoy rejects as NACKED with Envoy\'s message, in status and in the metrics', async () => {
+  it('shows a resource Envoy rejects with Envoy\'s message, in status and in the metrics, the rest of its type synced', async () => {
     env.ferry.cache.applyChanges('external', TypeUrl.Cluster, [invalidCluster('broken-cluster')], []);
-    await waitFor(() => env.ferry.view.status().gateways[0]?.types.find((t) => t.api === 'CDS')?.state === 'NACKED', 15_000, 'the NACK');
+    const nack = await waitFor(() => env.ferry.view.status().nacks.find((n) => n.resources.includes('broken-cluster')), 15_000, 'the NACK');
+    // The NACK is about the one cluster that changed: Ferry ties it to that resource, and CDS counts as taken otherwise.
+    expect(nack).toMatchObject({ nodeId: 'gateway-both', type: 'clusters', resources: ['broken-cluster'] });
+    await waitFor(() => env.ferry.view.status().gateways[0]?.types.find((t) => t.api === 'CDS')?.state === 'SYNCED', 15_000, 'CDS synced apart from the rejected cluster');
     const table = await runStatus({ admin: env.admin, output: 'table' });
     printed.push(table.stdout);
-    expect(table.stdout.split('\n')[1]!.split(/\s+/).slice(3)).toEqual(['NACKED', 'SYNCED', 'SYNCED', 'SYNCED', 'SYNCED', 'SYNCED']);
-    const envoyMessage = env.ferry.view.status().gateways[0]!.types.find((t) => t.api === 'CDS')!.error!.replace(/\s+/g, ' ').trim();
+    expect(table.stdout.split('\n')[1]!.split(/\s+/).slice(3)).toEqual(['SYNCED', 'SYNCED', 'SYNCED', 'SYNCED', 'SYNCED', 'SYNCED']);
+    const envoyMessage = nack.message.replace(/\s+/g, ' ').trim();
     expect(envoyMessage).toMatch(/broken-cluster|connect_timeout|Duration/i);
-    expect(table.stdout).toContain(`gateway-both CDS version`);
-    expect(table.stdout).toContain(envoyMessage);
-    expect(table.stdout).toContain('broken-cluster');
+    expect(table.stdout).toContain(`Rejected resources (the gateway keeps their last good version; everything else it took):\n  gateway-both clusters broken-cluster: ${envoyMessage}`);
 
     const waited = await runStatus({ admin: env.admin, output: 'table', waitMs: 300, pollMs: 50 });
     printed.push(waited.stdout);
     expect(waited.exitCode).toBe(1);
-    expect(waited.stdout).toContain(`gateway-both CDS: NACKED: ${envoyMessage}`);
+    expect(waited.stdout).toContain(`gateway-both clusters broken-cluster: REJECTED: ${envoyMessage}`);
     expect(await (await fetch(`http://${env.admin}/debug/synced`)).json()).toMatchObject({ gateways: 1, synced: false });
 
     const metrics = await (await fetch(`http://${env.admin}/metrics`)).text();
     printed.push(metrics);
     expect(metrics).toMatch(/^ferry_xds_nacks_total\{type="clusters"\} [1-9]/m);
+    expect(metrics).toMatch(/^ferry_xds_rejected_resources\{type="clusters",resource="broken-cluster"\} 1$/m);
     expect(metrics).toMatch(/^ferry_xds_acks_total\{type="routes"\} [1-9]/m);
     expect(metrics).toMatch(/^ferry_xds_connected_gateways\{role="external",protocol="delta"\} 1/m);
     expect(metrics).toMatch(/^ferry_xds_resources\{role="external",type="secrets"\} 1/m);

@@ -1,7 +1,7 @@
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { setImmediate as nextTurn, setTimeout as sleep } from 'node:timers/promises';
 import { getHeapSpaceStatistics } from 'node:v8';
-import { collectGarbageOnceSynced, fullGarbageCollection, releaseMemory } from '../../src/cli/collect-after-sync.js';
+import { collectGarbageAfterBursts, collectGarbageOnceSynced, fullGarbageCollection, releaseMemory } from '../../src/cli/collect-after-sync.js';
 
 function streamEvents(): { onStreamsChanged(listener: () => void): () => void; emit(): void; listeners: Set<() => void> } {
   const listeners = new Set<() => void>();
@@ -92,5 +92,69 @@ describe('collectGarbageOnceSynced', () => {
     expect(ref.deref()).toBeUndefined();
     expect(newSpace()).toBeLessThan(grown / 2);
     expect(survivors).toHaveLength(0);
+  });
+});
+
+describe('collectGarbageAfterBursts', () => {
+  function passEvents() {
+    const passes = new Set<() => void>();
+    return {
+      onPass: (listener: () => void) => {
+        passes.add(listener);
+        return () => passes.delete(listener);
+      },
+      pass: () => { for (const listener of [...passes]) listener(); },
+    };
+  }
+
+  it('collects when no pass has run for a while and the heap grew since the last collection, and only then', async () => {
+    vi.useFakeTimers();
+    try {
+      const events = passEvents();
+      let heap = 100;
+      let collections = 0;
+      const stop = collectGarbageAfterBursts(events, () => true, async () => { collections += 1; heap = 105; }, { quietMs: 100, growth: 1.3, heapSize: () => heap });
+      heap = 125;
+      await vi.advanceTimersByTimeAsync(300);
+      expect(collections).toBe(0);
+      heap = 140;
+      // Passes keep coming: no collection while they do.
+      for (let i = 0; i < 5; i++) {
+        events.pass();
+        await vi.advanceTimersByTimeAsync(60);
+      }
+      expect(collections).toBe(0);
+      await vi.advanceTimersByTimeAsync(200);
+      expect(collections).toBe(1);
+      // The new baseline is the heap after the collection (105): 130 is not enough, 140 is.
+      heap = 130;
+      await vi.advanceTimersByTimeAsync(300);
+      expect(collections).toBe(1);
+      heap = 140;
+      await vi.advanceTimersByTimeAsync(100);
+      expect(collections).toBe(2);
+      stop();
+    } finally {
+      vi.useRealTimers();
+    }
+  });
+
+  it('waits for the gateways to be in sync', async () => {
+    vi.useFakeTimers();
+    try {
+      let synced = false;
+      let collections = 0;
+      let heap = 100;
+      const stop = collectGarbageAfterBursts(passEvents(), () => synced, async () => { collections += 1; }, { quietMs: 100, heapSize: () => heap });
+      heap = 200;
+      await vi.advanceTimersByTimeAsync(500);
+      expect(collections).toBe(0);
+      synced = true;
+      await vi.advanceTimersByTimeAsync(100);
+      expect(collections).toBe(1);
+      stop();
+    } finally {
+      vi.useRealTimers();
+    }
   });
 });

@@ -47,6 +47,24 @@ Manifest problems:
     expect(notSynced({ ...report, gateways: [] })).toEqual(['no gateway is connected to Ferry']);
   });
 
+  it('lists resources a gateway rejects while the rest of their type is synced, and --wait counts them', () => {
+    const isolated: StatusReport = {
+      pass: 5,
+      gateways: [{ nodeId: 'gw-1', nodeCluster: 'both', roles: ['external', 'local'], address: '10.0.0.9:4000', protocol: 'delta', connectedAt: '2026-01-01T00:00:00.000Z', synced: true,
+        types: [synced('CDS', 'clusters'), synced('SDS', 'secrets')] }],
+      nacks: [{ nodeId: 'gw-1', type: 'secrets', version: 'v7', resources: ['default/cert-a'], message: 'Failed to load certificate chain\nfrom <inline>', time: '2026-01-01T00:00:00.000Z' }],
+      problems: [],
+    };
+    expect(renderStatus(isolated)).toBe(
+`NODE   ROLE             ADDRESS         CDS      EDS   SDS      LDS   SRDS   RDS
+gw-1   external,local   10.0.0.9:4000   SYNCED   -     SYNCED   -     -      -
+
+Rejected resources (the gateway keeps their last good version; everything else it took):
+  gw-1 secrets default/cert-a: Failed to load certificate chain from <inline>
+`);
+    expect(notSynced(isolated)).toEqual(['gw-1 secrets default/cert-a: REJECTED: Failed to load certificate chain from <inline>']);
+  });
+
   it('renders ferry get like kn, with a NAMESPACE column for all namespaces', () => {
     const row = { kind: 'Route', namespace: 'prod', name: 'hello', url: 'http://hello.prod.example.com', ready: 'Unknown' as const, reason: 'NoGateway', message: '', conditions: [] };
     expect(renderObjects([row], true)).toBe('NAMESPACE   NAME    URL                             READY     REASON\nprod        hello   http://hello.prod.example.com   Unknown   NoGateway\n');

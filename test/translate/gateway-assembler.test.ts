@@ -2,6 +2,7 @@ import { readFileSync, readdirSync, existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
+import { parseGatewayOptions } from '../../src/model/gateway-options.js';
 import { GatewayAssembler, type GatewayDirty } from '../../src/translate/envoy/gateway-assembler.js';
 import { buildGatewayResources, translateIngress, type IngressTranslation, type TranslateContext } from '../../src/translate/envoy/index.js';
 import { PUSH_ORDER, TypeUrl } from '../../src/xds/resource-types.js';
@@ -68,6 +69,22 @@ describe('GatewayAssembler builds what buildGatewayResources builds, incremental
       }
     });
   }
+
+  it('new gateway options rebuild the listeners they change and nothing else', () => {
+    const { ingresses, ctx } = fixture('tls', 'scoped');
+    const translations = ingresses.map((ingress) => translateIngress(ingress, ctx));
+    const assembler = new GatewayAssembler('external');
+    assembler.update(translations, [], { ...NOTHING_DIRTY, all: true }, ctx);
+    const upserted = (data: Record<string, string>) => {
+      const update = assembler.update([], [], NOTHING_DIRTY, { ...ctx, config: { ...ctx.config, gateway: parseGatewayOptions(data).value } });
+      return PUSH_ORDER.flatMap((typeUrl) => update.changes[typeUrl].upserts.map((resource) => `${typeUrl.split('.').at(-1)} ${resource.name}`));
+    };
+    // A TLS policy concerns only the HTTPS listener: plain HTTP connections are never drained for it.
+    expect(upserted({ 'tls-min-version': '1.3' })).toEqual(['Listener external-https']);
+    expect(upserted({ 'tls-min-version': '1.3', 'access-log': 'json' })).toEqual(['Listener external-http', 'Listener external-https']);
+    // The same options again (a new object, equal content): nothing is sent.
+    expect(upserted({ 'tls-min-version': '1.3', 'access-log': 'json' })).toEqual([]);
+  });
 
   it('the roles of one pass share the clusters, load assignments and route tables they build alike', () => {
     const { ingresses, ctx } = fixture('cluster-local', 'scoped');

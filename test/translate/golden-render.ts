@@ -1,6 +1,7 @@
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { parse } from 'yaml';
+import { parseGatewayOptions } from '../../src/model/gateway-options.js';
 import { GATEWAY_ROLES, type GatewayRole } from '../../src/xds/roles.js';
 import { buildGatewayResources } from '../../src/translate/envoy/gateway-resources.js';
 import { translateIngress } from '../../src/translate/envoy/ingress-translation.js';
@@ -16,11 +17,20 @@ export function goldenCases(): string[] {
   return readdirSync(GOLDEN_DIR, { withFileTypes: true }).filter((e) => e.isDirectory()).map((e) => e.name).sort();
 }
 
-/** Translates a case's input.yaml (+ optional config.yaml, a partial TranslateConfig) for both roles. */
+/**
+ * Translates a case's input.yaml (+ optional config.yaml, a partial TranslateConfig, and config-ferry.yaml, the `data`
+ * of a config-ferry ConfigMap: gateway options) for both roles.
+ */
 export function renderCase(caseName: string) {
   const dir = join(GOLDEN_DIR, caseName);
   const configPath = join(dir, 'config.yaml');
   const config = existsSync(configPath) ? parse(readFileSync(configPath, 'utf8')) : {};
+  const optionsPath = join(dir, 'config-ferry.yaml');
+  if (existsSync(optionsPath)) {
+    const parsed = parseGatewayOptions(parse(readFileSync(optionsPath, 'utf8')));
+    if (parsed.problems.length > 0) throw new Error(`${optionsPath}: ${JSON.stringify(parsed.problems)}`);
+    config.gateway = parsed.value;
+  }
   // Golden files show the single route table per listener: the KIngress → Envoy field mapping reads best there.
   // Scoped route tables are the same virtual hosts split per KIngress (gateway-assembler.test.ts checks both).
   const { ingresses, ctx } = loadFixture(readFileSync(join(dir, 'input.yaml'), 'utf8'), { routeTables: 'single', ...config });

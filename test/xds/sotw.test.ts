@@ -78,15 +78,20 @@ describe('SotW ADS', () => {
     expect(nack).toMatchObject({ nodeId: 'gw-1', version: v2.versionInfo, nonce: v2.nonce, resourceNames: ['a'], message: 'cluster a: bad connect_timeout' });
     expect(await metricValue(h.metrics, 'ferry_xds_nacks_total', { type: 'clusters' })).toBe(1);
     const state = h.server.streams()[0]!.types.find((t) => t.typeUrl === TypeUrl.Cluster)!;
-    expect(state.ackedVersion).toBe(v1.versionInfo);
+    // The NACK is about the one resource the response changed: that content is rejected, the rest counts as taken.
     expect(state.awaitingAck).toBe(false);
-    expect(state.lastNack).toBe('cluster a: bad connect_timeout');
+    expect(state.lastNack).toBeUndefined();
+    expect([...state.rejected.keys()]).toEqual(['a']);
+    expect(state.rejected.get('a')).toMatchObject({ message: 'cluster a: bad connect_timeout' });
+    expect(await metricValue(h.metrics, 'ferry_xds_rejected_resources', { type: 'clusters', resource: 'a' })).toBe(1);
 
     h.cache.setResources('external', TypeUrl.Cluster, [staticCluster('a', 2)]);
     const v3 = await c.next();
     c.send(ack(v3));
     await c.expectNoResponse();
     expect(h.nackStore.get('gw-1', TypeUrl.Cluster)).toBeUndefined();
+    expect(state.rejected.size).toBe(0);
+    expect(await metricValue(h.metrics, 'ferry_xds_rejected_resources', { type: 'clusters', resource: 'a' })).toBe(0);
   });
 
   it('ignores a request with a stale nonce', async () => {

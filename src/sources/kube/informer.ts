@@ -14,6 +14,8 @@ export interface InformerHandler<T> {
   added(item: Arrived<T>): void;
   /** Gone, or no longer Ferry's (trim dropped it): named by its metadata. */
   deleted(name: ObjectName, resourceVersion: string): void;
+  /** A bookmark: every event of the kind up to this resourceVersion has been handed over. */
+  progressed?(resourceVersion: string): void;
 }
 
 export interface InformerOptions<T> {
@@ -55,7 +57,12 @@ export class Informer<T> {
 
   constructor(private readonly options: InformerOptions<T>, private readonly handler: InformerHandler<T>) {}
 
-  /** The first complete list (not handed to the handler: the source applies every kind's first list at once). */
+  /**
+   * A complete list (the first one is not handed to the handler: the source applies every kind's first list at once).
+   * Consistent and page by page, not from the API server's watch cache (resourceVersion 0, as client-go lists): that
+   * answers in one piece whatever the limit, and with 10k KIngresses, Services and EndpointSlices those three answers,
+   * their text and their parse held at once left Ferry at 242 MB resident after a restart, against 196 MB with pages.
+   */
   async list(): Promise<Array<Arrived<T>>> {
     const { client, path, fieldSelector, labelSelector, logger, kind } = this.options;
     const items: Array<Arrived<T>> = [];
@@ -144,7 +151,10 @@ export class Informer<T> {
         throw new Error(`watch error ${status.code ?? ''}: ${status.message ?? JSON.stringify(status)}`);
       }
       this.resourceVersion = resourceVersionOf(event.object) || this.resourceVersion;
-      if (event.type === 'BOOKMARK') return;
+      if (event.type === 'BOOKMARK') {
+        this.handler.progressed?.(this.resourceVersion);
+        return;
+      }
       const object = event.type === 'DELETED' ? undefined : this.options.trim(event.object);
       // An object that stops being Ferry's (its class changed) is gone for Ferry.
       if (object === undefined) this.handler.deleted(nameOf(event.object), resourceVersionOf(event.object));

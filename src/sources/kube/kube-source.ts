@@ -3,10 +3,11 @@ import type { Logger } from '../../log.js';
 import type { FerryMetrics } from '../../metrics.js';
 import { silentLogger } from '../../log.js';
 import { KNATIVE_CONFIG_MAPS, KNATIVE_NAMESPACE } from '../../model/config.js';
+import { FERRY_CONFIG_MAP } from '../../model/gateway-options.js';
 import type { IngressStatus } from '../../model/ingress.js';
 import type { ObjectKind, ObjectsByKind } from '../../model/kinds.js';
 import { SERVICE_NAME_LABEL, TLS_SECRET_TYPE } from '../../model/kube.js';
-import { flatJoin, objectKey } from '../../model/meta.js';
+import { flatJoin, objectKey, type ObjectMeta } from '../../model/meta.js';
 import { manifestKindName, validateObject } from '../../model/validate.js';
 import { formatValidationError } from '../../model/validation-error.js';
 import type { StoreUpdate } from '../../store/changes.js';
@@ -14,6 +15,8 @@ import type { Store } from '../../store/store.js';
 import type { Source, SourceProblem } from '../source.js';
 import { Informer, type Arrived, type InformerOptions, type ObjectName } from './informer.js';
 import { KubeApiError, type KubeClient } from '../../kube/kube-client.js';
+import { olderResourceVersion } from '../../kube/resource-version.js';
+import { EndpointSliceNames } from './endpoint-slice-names.js';
 import { ReferenceCounts, referencesOf } from './references.js';
 import { statusOf, TRIMMERS } from './trim.js';
 
@@ -43,7 +46,6 @@ interface Collection {
   fieldSelector?: string;
 }
 
-export const FERRY_CONFIG_MAP = 'config-ferry';
 /** How often a KIngress held back for an object it names that could not be read is tried again. */
 const HOLD_RETRY_MS = 1_000;
 
@@ -60,9 +62,10 @@ function resourceVersionOf(raw: Record<string, unknown>): string {
 /**
  * The Kubernetes source: one informer per kind Ferry reads, filling the Store with trimmed, validated objects, the
  * same ones the files source gives. KIngresses of another class never enter. Services, EndpointSlices and TLS
- * Secrets are kept only while a KIngress of Ferry's names them (one named for the first time is fetched before the
- * KIngress is applied, so that the KIngress is never translated without it). 'synced' is emitted once every
- * informer's first list is in the Store, in one batch.
+ * Secrets are kept only while a KIngress of Ferry's names them (one named for the first time is read by name before
+ * the KIngress is applied, so that the KIngress is never translated without it; of the others only the EndpointSlices'
+ * names are kept, to read a Service's slices by name). 'synced' is emitted once every informer's first list is in the
+ * Store, in one batch.
  */
 export class KubeSource extends EventEmitter implements Source {
   private readonly logger: Logger;
@@ -79,7 +82,7 @@ export class KubeSource extends EventEmitter implements Source {
   private readonly observed = new Map<string, ObservedStatus>();
   private readonly statusListeners = new Set<(key: string) => void>();
   /** resourceVersions of objects fetched on demand: an older watch event still queued must not replace them. */
-  private readonly fetchedVersions = new Map<string, bigint>();
+  private readonly fetchedVersions = new Map<string, string>();
   /** Reads begun when a KIngress arrived ('Kind:ns/name'), taken when its turn in the queue comes. */
   private readonly reads = new Map<string, Promise<Array<[ObjectKind, Record<string, unknown>]>>>();
   /**
@@ -87,7 +90,8 @@ export class KubeSource extends EventEmitter implements Source {
    * away): the version before keeps serving, and each is tried again every HOLD_RETRY_MS until a newer event replaces it.
    */
   private readonly held = new Map<string, Arrived<ObjectsByKind['KIngress']>>();
-  private ferryConfig: string | undefined;
+  /** Every EndpointSlice's name by its Service, so that a Service named for the first time has its slices read by name. */
+  private readonly sliceNames = new EndpointSliceNames();
   private readonly informerMetrics: InformerOptions<unknown>['metrics'];
   private stopped = false;
 
@@ -130,13 +134,13 @@ export class KubeSource extends EventEmitter implements Source {
     }));
     const config = this.ferryConfigInformer();
     const configItems = await config.list();
-    this.ferryConfig = JSON.stringify(configItems[0]?.object ?? null);
 
     // KIngresses first: they decide which Services, EndpointSlices and Secrets are kept.
     const updates: StoreUpdate[] = [];
     for (const { kind, items } of lists.sort((a, b) => Number(b.kind === 'KIngress') - Number(a.kind === 'KIngress'))) {
       updates.push(...this.replaceUpdates(kind, items as Array<Arrived<ObjectsByKind[ObjectKind]>>));
     }
+    updates.push(...this.ferryConfigUpdates(configItems[0]?.object as ObjectsByKind['ConfigMap'] | undefined));
     this.options.store.apply(updates);
     const counts = Object.fromEntries(lists.map(({ kind, items }) => [kind, items.length]));
     this.logger.info({ ms: Date.now() - started, listed: counts, kept: updates.length }, 'informers synced');
@@ -191,12 +195,13 @@ export class KubeSource extends EventEmitter implements Source {
         this.enqueue(() => this.added(kind, item));
       },
       deleted: (name, resourceVersion) => this.enqueue(() => this.deleted(kind, name, resourceVersion)),
+      progressed: (resourceVersion) => this.enqueue(() => this.forgetFetchedVersions(kind, resourceVersion)),
     });
     this.informers.set(kind, informer as Informer<unknown>);
     return informer as Informer<unknown>;
   }
 
-  /** Ferry's own ConfigMap is read at start (as environment variables); a later change is only pointed out. */
+  /** Ferry's own ConfigMap: its FERRY_* keys reach Ferry as environment variables at start, the whole of it the Store (gateway options). */
   private ferryConfigInformer(): Informer<unknown> {
     const informer = new Informer({
       client: this.options.client, logger: this.logger, kind: 'ConfigMap', path: `/api/v1/namespaces/${this.options.systemNamespace}/configmaps`,
@@ -211,11 +216,13 @@ export class KubeSource extends EventEmitter implements Source {
   }
 
   private ferryConfigChanged(object: unknown): void {
-    const text = JSON.stringify(object ?? null);
-    if (text === this.ferryConfig) return;
-    this.ferryConfig = text;
-    this.logger.warn({ configMap: `${this.options.systemNamespace}/${FERRY_CONFIG_MAP}` },
-      `${FERRY_CONFIG_MAP} changed; Ferry reads it at start: restart Ferry to apply it (kubectl -n ${this.options.systemNamespace} rollout restart deployment/ferry-controller)`);
+    this.enqueue(() => void this.options.store.apply(this.ferryConfigUpdates(object as ObjectsByKind['ConfigMap'] | undefined)));
+  }
+
+  /** An invalid config-ferry keeps its last good version in the Store (the problem names the key). */
+  private ferryConfigUpdates(object: ObjectsByKind['ConfigMap'] | undefined): StoreUpdate[] {
+    if (!object) return [{ kind: 'ConfigMap', key: `${this.options.systemNamespace}/${FERRY_CONFIG_MAP}`, delete: true }];
+    return this.validate('ConfigMap', object) ? [{ kind: 'ConfigMap', object }] : [];
   }
 
   private enqueue(step: () => void | Promise<void>): void {
@@ -250,6 +257,7 @@ export class KubeSource extends EventEmitter implements Source {
     const listed = new Set<string>();
     // A relist brings every KIngress's current version: none is held back any more.
     if (kind === 'KIngress') this.held.clear();
+    if (kind === 'EndpointSlice' && this.filtered) this.sliceNames.replace(items.map(({ object }) => object as ObjectsByKind['EndpointSlice']));
     for (const { object } of items) {
       const key = objectKey(object);
       listed.add(key);
@@ -280,6 +288,7 @@ export class KubeSource extends EventEmitter implements Source {
     if (this.stopped) return;
     const key = objectKey(object);
     if (kind === 'KIngress') this.held.delete(key);
+    if (kind === 'EndpointSlice' && this.filtered) this.sliceNames.set(object as ObjectsByKind['EndpointSlice']);
     if (this.staleAfterFetch(kind, key, resourceVersion)) return;
     if (!this.validate(kind, object)) return;
     const updates: StoreUpdate[] = [];
@@ -298,9 +307,8 @@ export class KubeSource extends EventEmitter implements Source {
         this.dropUnneeded(removed.services, removed.secrets, updates);
       }
     } else if (!this.needed(kind, object)) {
-      // A read begun before this change would bring an older version: the KIngress that needs it reads again.
-      const service = kind === 'EndpointSlice' ? object.metadata.labels?.[SERVICE_NAME_LABEL] : object.metadata.name;
-      if (service !== undefined) this.reads.delete(flatJoin(':', kind === 'Secret' ? 'Secret' : 'Service', flatJoin('/', object.metadata.namespace ?? '', service)));
+      const name = kind === 'EndpointSlice' ? object.metadata.labels?.[SERVICE_NAME_LABEL] : object.metadata.name;
+      if (name !== undefined) this.forgetRead(kind === 'Secret' ? 'Secret' : 'Service', flatJoin('/', object.metadata.namespace ?? '', name));
       return;
     }
     updates.push({ kind, object } as StoreUpdate);
@@ -319,6 +327,8 @@ export class KubeSource extends EventEmitter implements Source {
   private deleted(kind: ObjectKind, name: ObjectName, resourceVersion: string): void {
     const key = name.namespace ? flatJoin('/', name.namespace, name.name) : name.name;
     if (kind === 'KIngress') this.held.delete(key);
+    if (kind === 'EndpointSlice') this.forgetRead('Service', this.sliceNames.delete(key));
+    else if (kind === 'Service' || kind === 'Secret') this.forgetRead(kind, key);
     if (this.staleAfterFetch(kind, key, resourceVersion)) return;
     this.invalid.delete(flatJoin(':', kind, key));
     const updates: StoreUpdate[] = [{ kind, key, delete: true }];
@@ -368,8 +378,8 @@ export class KubeSource extends EventEmitter implements Source {
     const keep = (kind: ObjectKind, raw: Record<string, unknown>): void => {
       const object = TRIMMERS[kind](raw);
       if (!object || !this.validate(kind, object)) return;
-      const version = (raw.metadata as { resourceVersion?: string }).resourceVersion;
-      if (version && /^\d+$/.test(version)) this.fetchedVersions.set(flatJoin(':', kind, objectKey(object)), BigInt(version));
+      const version = resourceVersionOf(raw);
+      if (version) this.fetchedVersions.set(flatJoin(':', kind, objectKey(object)), version);
       updates.push({ kind, object } as StoreUpdate);
     };
     for (const [kind, keys] of [['Service', services], ['Secret', secrets]] as const) {
@@ -402,6 +412,14 @@ export class KubeSource extends EventEmitter implements Source {
     }
   }
 
+  /**
+   * A read begun before this event (of the Service, one of its slices, or the Secret) would bring an older version
+   * or a deleted object back: the KIngress that needs it reads again in its turn.
+   */
+  private forgetRead(kind: 'Service' | 'Secret', key: string | undefined): void {
+    if (key !== undefined) this.reads.delete(flatJoin(':', kind, key));
+  }
+
   /** The read begun by prefetch, or a new one. */
   private takeRead(kind: 'Service' | 'Secret', key: string): Promise<Array<[ObjectKind, Record<string, unknown>]>> {
     const id = flatJoin(':', kind, key);
@@ -410,7 +428,7 @@ export class KubeSource extends EventEmitter implements Source {
     return read ?? this.read(kind, key);
   }
 
-  /** A Service with its EndpointSlices, or a TLS Secret, from the API server (nothing when absent). */
+  /** A Service with its EndpointSlices (read by the names the slice watch gave), or a TLS Secret, from the API server (nothing when absent). */
   private async read(kind: 'Service' | 'Secret', key: string): Promise<Array<[ObjectKind, Record<string, unknown>]>> {
     const { client } = this.options;
     const [namespace, name] = key.split('/') as [string, string];
@@ -418,11 +436,14 @@ export class KubeSource extends EventEmitter implements Source {
       const raw = await absentIsUndefined(client.get(`/api/v1/namespaces/${namespace}/secrets/${name}`));
       return raw?.type === TLS_SECRET_TYPE ? [['Secret', raw]] : [];
     }
-    const [service, slices] = await Promise.all([
+    const [service, ...slices] = await Promise.all([
       absentIsUndefined(client.get(`/api/v1/namespaces/${namespace}/services/${name}`)),
-      client.get<{ items: Array<Record<string, unknown>> }>(`/apis/discovery.k8s.io/v1/namespaces/${namespace}/endpointslices`, { labelSelector: `${SERVICE_NAME_LABEL}=${name}` }),
+      ...this.sliceNames.of(key).map((slice) => absentIsUndefined(client.get(`/apis/discovery.k8s.io/v1/namespaces/${namespace}/endpointslices/${slice}`))),
     ]);
-    return [...(service ? [['Service', service] as [ObjectKind, Record<string, unknown>]] : []), ...slices.items.map((raw) => ['EndpointSlice', raw] as [ObjectKind, Record<string, unknown>])];
+    const read: Array<[ObjectKind, Record<string, unknown>]> = service ? [['Service', service]] : [];
+    // A slice whose label no longer names the Service is left to the watch (it says so soon).
+    for (const slice of slices) if (slice && (slice.metadata as ObjectMeta | undefined)?.labels?.[SERVICE_NAME_LABEL] === name) read.push(['EndpointSlice', slice]);
+    return read;
   }
 
 
@@ -430,10 +451,17 @@ export class KubeSource extends EventEmitter implements Source {
   private staleAfterFetch(kind: ObjectKind, key: string, resourceVersion: string): boolean {
     const id = flatJoin(':', kind, key);
     const fetched = this.fetchedVersions.get(id);
-    if (fetched === undefined || !/^\d+$/.test(resourceVersion)) return false;
-    if (BigInt(resourceVersion) < fetched) return true;
+    if (fetched === undefined) return false;
+    if (olderResourceVersion(resourceVersion, fetched)) return true;
     this.fetchedVersions.delete(id);
     return false;
+  }
+
+  /** The watch of this kind has passed these fetched versions: no older event of theirs can come any more. */
+  private forgetFetchedVersions(kind: ObjectKind, resourceVersion: string): void {
+    for (const [id, fetched] of this.fetchedVersions) {
+      if (id.startsWith(`${kind}:`) && !olderResourceVersion(resourceVersion, fetched)) this.fetchedVersions.delete(id);
+    }
   }
 
   /** Valid objects pass; an invalid one is reported with its field and keeps its last good version. */

@@ -4,6 +4,7 @@ import type { IngressStatus } from '../../model/ingress.js';
 import type { Condition } from '../../model/meta.js';
 import { formatValidationError, type ValidationError } from '../../model/validation-error.js';
 import { KubeApiError, type KubeClient } from '../../kube/kube-client.js';
+import { olderResourceVersion } from '../../kube/resource-version.js';
 import { condition } from '../ingress-status.js';
 import type { ReconcileState, ServedIngress } from '../served-ingress.js';
 
@@ -31,8 +32,16 @@ export interface StatusWriterOptions {
   written?: (result: 'written' | 'failed') => void;
 }
 
+interface Deferred {
+  keys: string[];
+  /** When the first of their graces ends. */
+  until: number;
+}
+
 const INGRESS_PATH = '/apis/networking.internal.knative.dev/v1alpha1/namespaces';
 const NOT_READY_GRACE_MS = 1_000;
+/** KIngresses looked at per turn of the event loop. */
+const KEYS_PER_TURN = 500;
 
 /**
  * Writes each KIngress's status through the status subresource, only when it differs from what the API server
@@ -53,6 +62,7 @@ export class KubeStatusWriter {
   private readonly writing = new Set<string>();
   private inFlight = 0;
   private timer: NodeJS.Timeout | undefined;
+  private timerDue = 0;
   private tokens: number;
   private lastRefill = Date.now();
   private stopped = false;
@@ -67,9 +77,9 @@ export class KubeStatusWriter {
 
   /** After a reconcile pass: its changed KIngresses, those still waiting, and the removed ones forgotten. */
   passDone(state: ReconcileState): void {
-    for (const [key, served] of state.ingresses) if (served.changedInPass === state.pass) this.markDirty(key);
+    for (const key of state.changed) this.markDirty(key);
     for (const key of this.waiting.keys()) this.markDirty(key);
-    for (const key of this.readyInPass.keys()) if (!state.ingresses.has(key)) this.readyInPass.delete(key);
+    for (const key of state.removed) this.readyInPass.delete(key);
   }
 
   /** A gateway connected, ACKed, NACKed or left: the KIngresses waiting for gateways may be ready now. */
@@ -108,14 +118,29 @@ export class KubeStatusWriter {
     const served = inputs.current().ingresses.get(key);
     // A KIngress Ferry derived from Knative objects itself (--knative-translation) exists only in memory.
     if (!served || served.origin.kind !== 'Ingress') return undefined;
-    if (this.readyInPass.get(key) === served.changedInPass) return inputs.statusOf(served, true);
+    const readyPass = this.readyInPass.get(key);
+    // A KIngress first seen Ready at its current generation (Ferry restarted, or this replica just took the Lease)
+    // stays Ready: its gateways took that generation before, and turning thousands of Knative Routes not-ready until
+    // the gateways reconnect would cost as many writes, twice.
+    if (readyPass === undefined && readyAtGeneration(this.known(key), served.ingress.metadata.generation)) {
+      this.readyInPass.set(key, served.changedInPass);
+      return inputs.statusOf(served, true);
+    }
+    if (readyPass === served.changedInPass) return inputs.statusOf(served, true);
     const status = inputs.statusOf(served, false);
     if (readyOf(status)) this.readyInPass.set(key, served.changedInPass);
     return status;
   }
 
+  /** Flushes after delayMs, or sooner if a flush is due sooner already (an ACK must not wait out a grace period). */
   private schedule(delayMs: number): void {
-    if (this.stopped || this.timer) return;
+    if (this.stopped) return;
+    const due = Date.now() + delayMs;
+    if (this.timer) {
+      if (this.timerDue <= due) return;
+      clearTimeout(this.timer);
+    }
+    this.timerDue = due;
     this.timer = setTimeout(() => {
       this.timer = undefined;
       this.flush();
@@ -129,21 +154,29 @@ export class KubeStatusWriter {
     const now = Date.now();
     this.tokens = Math.min(this.rate, this.tokens + ((now - this.lastRefill) / 1000) * this.rate);
     this.lastRefill = now;
-    // Keys whose not-ready status waits out its grace: dirty again after the loop (adding them during it would never end).
-    const deferred: string[] = [];
+    // Keys whose not-ready status waits out its grace: dirty again after the loop (adding them during it would never
+    // end), looked at again when the first grace ends.
+    const deferred: Deferred = { keys: [], until: Infinity };
     try {
       this.flushDirty(concurrency, now, deferred);
     } finally {
-      for (const key of deferred) this.dirty.add(key);
-      if (deferred.length > 0) this.schedule(NOT_READY_GRACE_MS);
+      for (const key of deferred.keys) this.dirty.add(key);
+      if (deferred.keys.length > 0) this.schedule(Math.max(0, deferred.until - now));
     }
   }
 
-  private flushDirty(concurrency: number, now: number, deferred: string[]): void {
+  private flushDirty(concurrency: number, now: number, deferred: Deferred): void {
+    let looked = 0;
     for (const key of this.dirty) {
       if (this.inFlight >= concurrency) return;
       // Looked at again when its write is answered.
       if (this.writing.has(key)) continue;
+      // The rest on a later turn: all 10k after a restart took ~0.3 s, while the gateways wait for answers. (Keys in
+      // their grace are not counted: only they left, they would be looked at again and again until it ends.)
+      if (looked >= KEYS_PER_TURN) {
+        this.schedule(0);
+        return;
+      }
       this.dirty.delete(key);
       const desired = this.desired(key);
       if (!desired) {
@@ -159,10 +192,12 @@ export class KubeStatusWriter {
         // A new generation is usually Ready within milliseconds: its not-ready status is written only if it is not
         // by then, so that a burst of creates costs the API server one write each, not two.
         if (known?.observedGeneration !== desired.observedGeneration && now - since < NOT_READY_GRACE_MS) {
-          deferred.push(key);
+          deferred.keys.push(key);
+          deferred.until = Math.min(deferred.until, since + NOT_READY_GRACE_MS);
           continue;
         }
       }
+      looked++;
       if (sameStatus(known, desired)) continue;
       if (this.tokens < 1) {
         this.dirty.add(key);
@@ -178,7 +213,7 @@ export class KubeStatusWriter {
   private known(key: string): IngressStatus | undefined {
     const observed = this.options.inputs.observedStatus(key);
     const unseen = this.unseen.get(key);
-    if (unseen && (!observed || olderVersion(observed.resourceVersion, unseen.resourceVersion))) return unseen.status;
+    if (unseen && (!observed || olderResourceVersion(observed.resourceVersion, unseen.resourceVersion))) return unseen.status;
     this.unseen.delete(key);
     return observed?.status;
   }
@@ -208,17 +243,12 @@ export class KubeStatusWriter {
   }
 }
 
-/**
- * Whether resourceVersion a is older than b. They are etcd revisions: numbers that grow with every write. (The API
- * calls them opaque; every client that must order its own write against a watch event compares them so.)
- */
-function olderVersion(a: string, b: string): boolean {
-  if (!/^\d+$/.test(a) || !/^\d+$/.test(b)) return false;
-  return BigInt(a) < BigInt(b);
-}
-
 function readyOf(status: IngressStatus): boolean {
   return status.conditions?.some((c) => c.type === 'Ready' && c.status === 'True') ?? false;
+}
+
+function readyAtGeneration(status: IngressStatus | undefined, generation: number | undefined): boolean {
+  return status !== undefined && status.observedGeneration === generation && readyOf(status);
 }
 
 /** Equal for Knative's purposes: the same generation, conditions (times aside) and load balancers. */

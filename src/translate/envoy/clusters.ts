@@ -11,15 +11,15 @@ const HTTP_PROTOCOL_OPTIONS = 'envoy.extensions.upstreams.http.v3.HttpProtocolOp
  * for an ExternalName Service. No retries and no circuit-breaker tuning beyond Envoy's defaults.
  */
 export function buildCluster(backend: Backend, config: TranslateConfig): Cluster {
+  const hairpin = backend.externalName === config.localGateway.host;
+  const protocolOptions = upstreamProtocol(backend, hairpin);
   const common = {
     name: backend.clusterName,
     connectTimeout: durationFromMs(config.connectTimeoutMs),
-    typedExtensionProtocolOptions: backend.h2c
-      ? { [HTTP_PROTOCOL_OPTIONS]: toAny(HTTP_PROTOCOL_OPTIONS, HttpProtocolOptions, HttpProtocolOptions.fromPartial({ explicitHttpConfig: { http2ProtocolOptions: {} } })) }
-      : {},
+    typedExtensionProtocolOptions: protocolOptions ? { [HTTP_PROTOCOL_OPTIONS]: toAny(HTTP_PROTOCOL_OPTIONS, HttpProtocolOptions, protocolOptions) } : {},
   };
   if (backend.externalName) {
-    const port = backend.externalName === config.localGateway.host ? config.localGateway.port : backend.port;
+    const port = hairpin ? config.localGateway.port : backend.port;
     return Cluster.fromPartial({
       ...common,
       type: Cluster_DiscoveryType.LOGICAL_DNS,
@@ -35,4 +35,16 @@ export function buildCluster(backend: Backend, config: TranslateConfig): Cluster
     type: Cluster_DiscoveryType.EDS,
     edsClusterConfig: { edsConfig: adsConfigSource(), serviceName: backend.clusterName },
   });
+}
+
+/**
+ * h2c for a port that says so. The hairpin to the local gateway (a DomainMapping's backend: the Route's placeholder
+ * Service, whose port Knative names http2) instead speaks what the client spoke, since the local listener takes
+ * HTTP/1.1 and h2c alike: over h2 a WebSocket's HTTP/1.1 Upgrade would become an extended CONNECT, which the local
+ * listener refuses (the client got 503), while gRPC and other HTTP/2 clients still get h2 end to end.
+ */
+function upstreamProtocol(backend: Backend, hairpin: boolean): HttpProtocolOptions | undefined {
+  if (hairpin) return HttpProtocolOptions.fromPartial({ useDownstreamProtocolConfig: { httpProtocolOptions: {}, http2ProtocolOptions: {} } });
+  if (backend.h2c) return HttpProtocolOptions.fromPartial({ explicitHttpConfig: { http2ProtocolOptions: {} } });
+  return undefined;
 }

@@ -1,3 +1,4 @@
+import { DEFAULT_GATEWAY_OPTIONS, type GatewayOptions } from '../../model/gateway-options.js';
 import type { EndpointSlice, Secret, Service } from '../../model/kube.js';
 import type { GatewayRole } from '../../xds/roles.js';
 
@@ -13,16 +14,13 @@ export interface ObjectRef {
 
 /** Operator settings that shape the Envoy resources (not per ingress). */
 export interface TranslateConfig {
-  /** Address the gateway listeners bind to. */
+  /** Address the gateway listeners bind to, unless the gateway options name listen addresses. */
   bindAddress: string;
   ports: Record<GatewayRole, ListenerPorts>;
   /** Upstream connect timeout: short, so that a dead pod is noticed quickly. */
   connectTimeoutMs: number;
-  /**
-   * HTTP connection manager stream idle timeout; 0 turns it off. Knative owns request timeouts
-   * (revision timeoutSeconds in the queue-proxy), so the gateway must not cut long streams.
-   */
-  streamIdleTimeoutSeconds: number;
+  /** The operator's options of config-ferry (access logs, timeouts, client addresses, TLS policy...), changeable at run time. */
+  gateway: GatewayOptions;
   /** The activator Service: fallback endpoints for a backend with no ready endpoint. Undefined turns the fallback off. */
   activator: ObjectRef | undefined;
   /** A certificate served on the HTTPS listeners to clients whose SNI matches no spec.tls host. */
@@ -46,7 +44,7 @@ export const DEFAULT_TRANSLATE_CONFIG: TranslateConfig = {
   bindAddress: '0.0.0.0',
   ports: { external: { http: 8080, https: 8443 }, local: { http: 8081, https: 8444 } },
   connectTimeoutMs: 2000,
-  streamIdleTimeoutSeconds: 0,
+  gateway: DEFAULT_GATEWAY_OPTIONS,
   activator: { namespace: 'knative-serving', name: 'activator-service' },
   defaultCertificate: undefined,
   localGateway: { host: 'ferry-internal.ferry-system.svc.cluster.local', port: 80 },

@@ -97,6 +97,7 @@ export class GatewayAssembler {
   /** The secrets' warnings, gathered when secrets are refreshed rather than from every secret at each update. */
   private secretWarnings: string[] = [];
   private listenerSignature = '';
+  private gatewayOptions: TranslateContext['config']['gateway'] | undefined;
   private listeners: XdsResource[] = [];
   private readonly served = new Map<TypeUrl, Map<string, XdsResource>>(Object.values(TypeUrl).map((typeUrl) => [typeUrl, new Map()]));
 
@@ -329,7 +330,10 @@ export class GatewayAssembler {
   }
 
   private refreshListeners(dirty: GatewayDirty, ctx: TranslateContext): ResourceChanges {
-    if (!this.tlsDirty && !dirty.all) return { upserts: [], removals: [] };
+    // New gateway options (config-ferry) are a new object: the listeners are built again with them.
+    const optionsChanged = ctx.config.gateway !== this.gatewayOptions;
+    this.gatewayOptions = ctx.config.gateway;
+    if (!this.tlsDirty && !dirty.all && !optionsChanged) return { upserts: [], removals: [] };
     const { config } = ctx;
     const httpName = listenerName(this.role, 'http');
     const httpsName = listenerName(this.role, 'https');
@@ -347,7 +351,7 @@ export class GatewayAssembler {
       const resourceName = secretResourceName(ref.namespace, ref.name);
       if (this.secrets.get(resourceName)?.resource) chains.push({ name: ref.chainName, serverNames: ref.serverNames, secretName: resourceName });
     }
-    const signature = JSON.stringify([chains, ports, config.bindAddress, config.streamIdleTimeoutSeconds]);
+    const signature = JSON.stringify([chains, ports, config.bindAddress, config.gateway]);
     if (signature === this.listenerSignature) return { upserts: [], removals: [] };
     this.listenerSignature = signature;
     this.listeners = [httpListener()];

@@ -4,6 +4,9 @@ import { Listener } from 'envoy-proto-ts/envoy/config/listener/v3/listener';
 import { RouteConfiguration } from 'envoy-proto-ts/envoy/config/route/v3/route';
 import { ScopedRouteConfiguration } from 'envoy-proto-ts/envoy/config/route/v3/scoped_route';
 import { HeaderMutation } from 'envoy-proto-ts/envoy/extensions/http/early_header_mutation/header_mutation/v3/header_mutation';
+import { StdoutAccessLog } from 'envoy-proto-ts/envoy/extensions/access_loggers/stream/v3/stream';
+import { HeaderMutation as HeaderMutationFilter } from 'envoy-proto-ts/envoy/extensions/filters/http/header_mutation/v3/header_mutation';
+import { ConnectionLimit } from 'envoy-proto-ts/envoy/extensions/filters/network/connection_limit/v3/connection_limit';
 import { Router } from 'envoy-proto-ts/envoy/extensions/filters/http/router/v3/router';
 import { TlsInspector } from 'envoy-proto-ts/envoy/extensions/filters/listener/tls_inspector/v3/tls_inspector';
 import { HttpConnectionManager } from 'envoy-proto-ts/envoy/extensions/filters/network/http_connection_manager/v3/http_connection_manager';
@@ -28,6 +31,9 @@ const KNOWN_TYPES: Record<string, MessageFns> = {
   'envoy.extensions.transport_sockets.tls.v3.Secret': Secret,
   'envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager': HttpConnectionManager,
   'envoy.extensions.filters.http.router.v3.Router': Router,
+  'envoy.extensions.filters.http.header_mutation.v3.HeaderMutation': HeaderMutationFilter,
+  'envoy.extensions.filters.network.connection_limit.v3.ConnectionLimit': ConnectionLimit,
+  'envoy.extensions.access_loggers.stream.v3.StdoutAccessLog': StdoutAccessLog,
   'envoy.extensions.filters.listener.tls_inspector.v3.TlsInspector': TlsInspector,
   'envoy.extensions.transport_sockets.tls.v3.DownstreamTlsContext': DownstreamTlsContext,
   'envoy.extensions.upstreams.http.v3.HttpProtocolOptions': HttpProtocolOptions,

@@ -10,6 +10,7 @@ export interface StartEnvoyOptions {
   /** Restart on unexpected exit (default true, quickly). */
   restart?: ManagedEnvoyOptions['restart'];
   logLevel?: ManagedEnvoyOptions['logLevel'];
+  drainTimeSeconds?: ManagedEnvoyOptions['drainTimeSeconds'];
   /** Wait for /ready LIVE before returning (default false: a gateway without listeners is not LIVE yet). */
   waitReady?: boolean;
 }
@@ -34,6 +35,7 @@ export async function startEnvoy(options: StartEnvoyOptions): Promise<ManagedEnv
       },
     },
     logLevel: options.logLevel ?? 'info',
+    drainTimeSeconds: options.drainTimeSeconds,
     restart: options.restart ?? { initialDelayMs: 50, maxDelayMs: 1_000 },
     stopTimeoutMs: 3_000,
   });

@@ -33,6 +33,8 @@ export interface StartFerryOptions {
    * (of `firstPassBatch` KIngresses), as the managed Envoy of `ferry serve` is.
    */
   envoyFirst?: { firstPassBatch: number };
+  /** Seconds the gateway drains connections of a replaced listener (the managed Envoy's default: 1). */
+  drainTimeSeconds?: number;
 }
 
 /**
@@ -49,7 +51,7 @@ export async function startFerry(options: StartFerryOptions = {}): Promise<Ferry
   const logger = process.env.FERRY_TEST_LOGS ? createLogger({ level: 'debug', pretty: false }) : silentLogger;
   const mode = options.mode ?? xdsModeFromEnvironment();
   const xdsPort = options.envoyFirst ? await freePort() : 0;
-  const early = options.envoyFirst ? await startEnvoy({ xdsPort, role: options.role ?? 'both', mode }) : undefined;
+  const early = options.envoyFirst ? await startEnvoy({ xdsPort, role: options.role ?? 'both', mode, drainTimeSeconds: options.drainTimeSeconds }) : undefined;
   const ferry = new Ferry({
     source: { kind: 'files', manifests: dir, watch: true },
     xdsAddress: `127.0.0.1:${xdsPort}`,
@@ -69,7 +71,7 @@ export async function startFerry(options: StartFerryOptions = {}): Promise<Ferry
     };
   }
   await ferry.start();
-  const envoy = early ?? await startEnvoy({ xdsPort: ferry.xdsPort, role: options.role ?? 'both', mode, waitReady: true });
+  const envoy = early ?? await startEnvoy({ xdsPort: ferry.xdsPort, role: options.role ?? 'both', mode, waitReady: true, drainTimeSeconds: options.drainTimeSeconds });
   if (early) await early.ready();
   return {
     ferry,

@@ -1,9 +1,9 @@
 import { request as httpRequest, createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { WebSocket } from 'ws';
 import { request, startFerry, startHttpBackend, stopAllEnvoys, type BackendAnswer, type FerryUnderTest, type HttpBackend } from '../harness/index.js';
 import { ingressByHost, serviceWithEndpoints } from '../harness/manifests.js';
+import { websocketExchange } from '../harness/workload.js';
 
 const STREAM_CHUNKS = 24;
 const STREAM_INTERVAL_MS = 500;
@@ -46,22 +46,6 @@ function readStream(port: number, host: string): Promise<{ status: number; body:
     });
     req.on('error', reject);
     req.end();
-  });
-}
-
-function websocketExchange(port: number, host: string, messages: string[]): Promise<string[]> {
-  return new Promise((resolve, reject) => {
-    const socket = new WebSocket(`ws://127.0.0.1:${port}/chat`, { headers: { host } });
-    const received: string[] = [];
-    socket.on('open', () => socket.send(messages[0]!));
-    socket.on('message', (data) => {
-      received.push(String(data));
-      if (received.length < messages.length) socket.send(messages[received.length]!);
-      else socket.close();
-    });
-    socket.on('close', () => resolve(received));
-    socket.on('unexpected-response', (_req, res) => reject(new Error(`WebSocket upgrade answered ${res.statusCode}`)));
-    socket.on('error', reject);
   });
 }
 

@@ -18,17 +18,20 @@ export function split(serviceName: string, percent: number, appendHeaders: Recor
   return { serviceNamespace: namespace, serviceName, servicePort: 80, percent, ...(Object.keys(appendHeaders).length > 0 ? { appendHeaders } : {}) };
 }
 
-/** A revision's public Service (port 80) and its EndpointSlice: one ready address, the test backend on loopback. */
-export function revisionService(name: string, backendPort: number, namespace = 'default'): object[] {
+/**
+ * A revision's public Service (port 80) and its EndpointSlice: one ready address, the test backend on loopback. A
+ * revision that speaks h2c (gRPC) has its port named `http2`, as Knative names it.
+ */
+export function revisionService(name: string, backendPort: number, namespace = 'default', portName = 'http'): object[] {
   return [
-    { apiVersion: 'v1', kind: 'Service', metadata: { name, namespace }, spec: { ports: [{ name: 'http', port: 80, targetPort: backendPort }] } },
+    { apiVersion: 'v1', kind: 'Service', metadata: { name, namespace }, spec: { ports: [{ name: portName, port: 80, targetPort: backendPort }] } },
     {
       apiVersion: 'discovery.k8s.io/v1',
       kind: 'EndpointSlice',
       metadata: { name: `${name}-local`, namespace, labels: { 'kubernetes.io/service-name': name } },
       addressType: 'IPv4',
       endpoints: [{ addresses: ['127.0.0.1'], conditions: { ready: true } }],
-      ports: [{ name: 'http', port: backendPort, protocol: 'TCP' }],
+      ports: [{ name: portName, port: backendPort, protocol: 'TCP' }],
     },
   ];
 }
