@@ -400,7 +400,7 @@ async function inBatches(count: number, task: (i: number) => Promise<unknown>): 
   }));
 }
 
-/** Polls until `probe` gives a value that is not undefined/false; returns it (true → the elapsed ms... not used). */
+/** Polls until `probe` gives a value that is not undefined or false, and returns that value. */
 async function until<T>(what: string, probe: () => Promise<T | undefined | false>, timeoutMs: number, intervalMs = 100): Promise<Exclude<T, false>> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {

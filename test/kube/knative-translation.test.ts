@@ -1,12 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { KubeClient } from '../../src/kube/kube-client.js';
-import { createLogger, silentLogger } from '../../src/log.js';
-import { FerryMetrics } from '../../src/metrics.js';
 import { Ferry } from '../../src/serve/ferry.js';
-import { DEFAULT_TRANSLATE_CONFIG } from '../../src/translate/envoy/index.js';
 import {
-  createNetnsPair, gatewayLogTails, printKubeLogsOnFailure, startGateway, startKubeCluster, startPodBackend, tempSocketPath, waitFor,
-  type Gateway, type KubeCluster, type NetnsPair, type PodBackend,
+  createNetnsPair, gatewayLogTails, printKubeLogsOnFailure, startKubeCluster, startPodBackend, waitFor, type Gateway, type KubeCluster, type NetnsPair, type PodBackend, startKubeFerry,
 } from './harness/index.js';
 
 /*
@@ -107,24 +103,10 @@ beforeAll(async () => {
   [v1, v2] = await Promise.all([startPodBackend(net, { name: 'v1', port: 8080 }), startPodBackend(net, { name: 'v2', port: 8081 })]);
   await cluster.apply(['apiVersion: v1\nkind: Namespace\nmetadata: {name: knative-serving}\n', 'apiVersion: v1\nkind: Namespace\nmetadata: {name: ferry-system}\n',
     revision('hello-00001', v1)].join('---\n'));
-  const xdsSocket = tempSocketPath();
-  ferry = new Ferry({
-    source: {
-      kind: 'kube', kubeconfig: cluster.kubeconfig, systemNamespace: 'ferry-system', knativeTranslation: true,
-      status: { identity: 'ferry-test', leaseDurationMs: 3000, renewDeadlineMs: 2000, retryPeriodMs: 400 },
-    },
-    xdsAddress: `unix:${xdsSocket}`,
-    adminAddress: { host: '127.0.0.1', port: 0 },
-    // A DomainMapping's KIngress goes to its Route's placeholder ExternalName Service, i.e. to the local gateway: the
-    // one gateway serves both roles, so it dials its own local listener (as files mode with a managed Envoy does).
-    // No activator runs here.
-    translateConfig: { ...DEFAULT_TRANSLATE_CONFIG, bindAddress: '0.0.0.0', activator: undefined, localGateway: { host: '127.0.0.1', port: 8081 } },
-    envoy: 'none',
-    logger: process.env.FERRY_TEST_LOGS ? createLogger({ level: 'debug', pretty: false }) : silentLogger,
-    metrics: new FerryMetrics({ processMetrics: false }),
-  });
-  await ferry.start();
-  gateway = await startGateway({ net, xdsSocket });
+  // A DomainMapping's KIngress goes to its Route's placeholder ExternalName Service, i.e. to the local gateway: the
+  // one gateway serves both roles, so it dials its own local listener (as files mode with a managed Envoy does).
+  // No activator runs here.
+  ({ ferry, gateway } = await startKubeFerry(cluster, net, { knativeTranslation: true, translateConfig: { activator: undefined, localGateway: { host: '127.0.0.1', port: 8081 } } }));
 }, 180_000);
 
 afterAll(async () => {

@@ -2,17 +2,13 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createLogger, silentLogger } from '../../src/log.js';
-import { FerryMetrics } from '../../src/metrics.js';
 import { KubeClient } from '../../src/kube/kube-client.js';
 import type { IngressStatus } from '../../src/model/ingress.js';
 import { Ferry } from '../../src/serve/ferry.js';
-import { DEFAULT_TRANSLATE_CONFIG } from '../../src/translate/envoy/index.js';
 import { selfSignedCertificate, tlsSecretManifest, type TestCertificate } from '../e2e/harness/certs.js';
 import { waitFor } from '../e2e/harness/wait.js';
 import {
-  createNetnsPair, startGateway, startKubeCluster, startPodBackend, tempSocketPath,
-  type Gateway, type KubeCluster, type NetnsPair, type PodBackend,
+  createNetnsPair, startKubeCluster, startPodBackend, type Gateway, type KubeCluster, type NetnsPair, type PodBackend, startKubeFerry,
 } from './harness/index.js';
 
 /*
@@ -117,18 +113,7 @@ beforeAll(async () => {
     kingress('theirs', ['theirs.default.example.com'], [['hello-v1', 100]], { ingressClass: 'kourier.ingress.networking.knative.dev' }),
   ].join('---\n'));
   theirsBefore = await api.get(`${INGRESSES}/theirs`);
-  const xdsSocket = tempSocketPath();
-  ferry = new Ferry({
-    source: { kind: 'kube', kubeconfig: cluster.kubeconfig, systemNamespace: 'ferry-system', status: { identity: 'ferry-test', leaseDurationMs: 3000, renewDeadlineMs: 2000, retryPeriodMs: 400 } },
-    xdsAddress: `unix:${xdsSocket}`,
-    adminAddress: { host: '127.0.0.1', port: 0 },
-    translateConfig: { ...DEFAULT_TRANSLATE_CONFIG, bindAddress: '0.0.0.0' },
-    envoy: 'none',
-    logger: process.env.FERRY_TEST_LOGS ? createLogger({ level: 'debug', pretty: false }) : silentLogger,
-    metrics: new FerryMetrics({ processMetrics: false }),
-  });
-  await ferry.start();
-  gateway = await startGateway({ net, xdsSocket });
+  ({ ferry, gateway } = await startKubeFerry(cluster, net));
 }, 180_000);
 
 afterAll(async () => {

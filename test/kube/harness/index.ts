@@ -8,3 +8,4 @@ export {
 export { startPodBackend, stopAllPodBackends, type PodBackend, type PodBackendOptions } from './backends.js';
 export { startGatewayForwarder, type GatewayForwarder } from './forwarder.js';
 export { waitFor } from '../../e2e/harness/wait.js';
+export { startKubeFerry } from './kube-ferry.js';
