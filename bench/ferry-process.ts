@@ -4,6 +4,7 @@ import { createInterface } from 'node:readline';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { repositoryRoot } from '../src/envoy/bootstrap.js';
 import { EnvoyAdminClient } from '../src/envoy/envoy-admin.js';
+import type { TranslateConfig } from '../src/translate/envoy/index.js';
 import { childPids } from './proc.js';
 import { freePort } from './ports.js';
 
@@ -22,9 +23,29 @@ export interface FerryLogLine {
 
 const MAX_LOG_LINES = 50_000;
 
+/** Every port a `ferry serve` listens on or configures, all on 127.0.0.1: kept for a restart on the same ones. */
+export interface FerryAddresses {
+  ports: GatewayPorts;
+  adminPort: number;
+  envoyAdminPort: number;
+  xdsPort: number;
+}
+
+export interface FerryProcessOptions {
+  manifests: string;
+  cpuProfileDir?: string;
+  routeTables?: TranslateConfig['routeTables'];
+  /** Sharded route tables: tables per kind (default: Ferry's). */
+  routeTableShards?: number;
+  /** 'none': the control plane alone, its gateways started by the caller on xdsPort (default 'managed'). */
+  envoy?: 'managed' | 'none';
+  /** The ports to use (default: free ones). */
+  addresses?: FerryAddresses;
+}
+
 /**
- * `ferry serve` as a child process, with its managed Envoy, every port free on 127.0.0.1 and debug logs
- * (parsed, kept for phase timestamps). Stopped with SIGTERM, then SIGKILL.
+ * `ferry serve` as a child process, with its managed Envoy (unless told none), every port free on 127.0.0.1 and
+ * its logs (parsed, kept for phase timestamps). Stopped with SIGTERM, then SIGKILL; killed with any signal.
  */
 export class FerryProcess {
   readonly logs: FerryLogLine[] = [];
@@ -34,30 +55,48 @@ export class FerryProcess {
   private readonly stderrTail: string[] = [];
   private readonly lineListeners = new Set<(line: FerryLogLine) => void>();
 
-  private constructor(readonly startedAt: number, readonly ports: GatewayPorts, readonly adminPort: number, readonly envoyAdminPort: number, args: string[], nodeArgs: string[]) {
+  readonly ports: GatewayPorts;
+  readonly adminPort: number;
+  readonly xdsPort: number;
+
+  private constructor(readonly startedAt: number, private readonly addresses: FerryAddresses, private readonly args: string[], private readonly nodeArgs: string[]) {
+    ({ ports: this.ports, adminPort: this.adminPort, xdsPort: this.xdsPort } = addresses);
+    const envoyAdminPort = addresses.envoyAdminPort;
     this.child = spawn(process.execPath, [...nodeArgs, join(repositoryRoot(), 'dist', 'src', 'cli', 'main.js'), ...args], { stdio: ['ignore', 'ignore', 'pipe'] });
     this.exited = new Promise((resolve) => this.child.once('exit', () => resolve()));
     createInterface({ input: this.child.stderr!, crlfDelay: Infinity }).on('line', (text) => this.onLine(text));
     this.envoyAdmin = new EnvoyAdminClient(() => ({ host: '127.0.0.1', port: envoyAdminPort }));
   }
 
-  static async start(options: { manifests: string; cpuProfileDir?: string; routeTables: 'scoped' | 'single' }): Promise<FerryProcess> {
-    const ports: GatewayPorts = {
-      external: { http: await freePort(), https: await freePort() },
-      local: { http: await freePort(), https: await freePort() },
+  static async start(options: FerryProcessOptions): Promise<FerryProcess> {
+    const addresses = options.addresses ?? {
+      ports: {
+        external: { http: await freePort(), https: await freePort() },
+        local: { http: await freePort(), https: await freePort() },
+      },
+      adminPort: await freePort(),
+      envoyAdminPort: await freePort(),
+      xdsPort: await freePort(),
     };
-    const adminPort = await freePort();
-    const envoyAdminPort = await freePort();
-    const xdsPort = await freePort();
+    const { ports, adminPort, envoyAdminPort, xdsPort } = addresses;
     const args = [
-      'serve', '--manifests', options.manifests, '--envoy', 'managed', '--xds-mode', 'delta',
+      'serve', '--manifests', options.manifests, '--envoy', options.envoy ?? 'managed', '--xds-mode', 'delta',
       '--xds-address', `127.0.0.1:${xdsPort}`, '--admin-address', `127.0.0.1:${adminPort}`, '--envoy-admin-port', String(envoyAdminPort),
       '--external-http-port', String(ports.external.http), '--external-https-port', String(ports.external.https),
       '--local-http-port', String(ports.local.http), '--local-https-port', String(ports.local.https),
-      '--listen-address', '127.0.0.1', '--log-level', 'info', '--route-tables', options.routeTables,
+      '--listen-address', '127.0.0.1', '--log-level', 'info', '--route-tables', options.routeTables ?? 'scoped',
+      ...(options.routeTableShards !== undefined ? ['--route-table-shards', String(options.routeTableShards)] : []),
+      // Gateways started elsewhere (--envoy none) on loopback: DomainMappings reach their local listener.
+      ...(options.envoy === 'none' ? ['--local-gateway', `127.0.0.1:${ports.local.http}`] : []),
     ];
     const nodeArgs = options.cpuProfileDir ? ['--cpu-prof', '--cpu-prof-dir', options.cpuProfileDir] : [];
-    return new FerryProcess(Date.now(), ports, adminPort, envoyAdminPort, args, nodeArgs);
+    return new FerryProcess(Date.now(), addresses, args, nodeArgs);
+  }
+
+  /** Another `ferry serve` with the same flags and ports (after this one stopped or was killed). */
+  restart(): FerryProcess {
+    if (this.running) throw new Error(`FerryProcess.restart: Ferry (pid ${this.pid}) is still running; stop or kill it first`);
+    return new FerryProcess(Date.now(), this.addresses, this.args, this.nodeArgs);
   }
 
   get pid(): number {
@@ -82,10 +121,11 @@ export class FerryProcess {
     return this.adminGet('/metrics');
   }
 
-  /** True when a gateway is connected and every type it subscribed to is SYNCED (ACKed at the current version). */
-  async synced(): Promise<boolean> {
+  /** True when `gateways` (default 1) or more are connected and every type they subscribed to is SYNCED (ACKed at the current version). */
+  async synced(gateways = 1): Promise<boolean> {
     try {
-      return (JSON.parse(await this.adminGet('/debug/synced')) as { synced: boolean }).synced;
+      const state = JSON.parse(await this.adminGet('/debug/synced')) as { synced: boolean; gateways: number };
+      return state.synced && state.gateways >= gateways;
     } catch {
       return false;
     }
@@ -110,6 +150,12 @@ export class FerryProcess {
 
   stderrTailText(): string {
     return this.stderrTail.join('\n');
+  }
+
+  /** Sends the signal (SIGKILL: a crash) and waits for the exit. */
+  async kill(signal: NodeJS.Signals): Promise<void> {
+    if (this.running) this.child.kill(signal);
+    await this.exited;
   }
 
   async stop(): Promise<void> {

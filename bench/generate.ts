@@ -153,7 +153,8 @@ export function revisionSlice(namespace: string, revision: string, port: number,
   };
 }
 
-function activatorObjects(port: number): Array<Service | EndpointSlice> {
+/** The activator Service (http and http2 ports) and its one ready endpoint, the backend on 127.0.0.1:port. */
+export function activatorObjects(port: number): Array<Service | EndpointSlice> {
   return [
     {
       apiVersion: 'v1', kind: 'Service', metadata: { name: 'activator-service', namespace: 'knative-serving' },

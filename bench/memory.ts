@@ -8,12 +8,13 @@ import { FilesSource } from '../src/sources/files.js';
 import { Store } from '../src/store/store.js';
 import { DEFAULT_TRANSLATE_CONFIG, type TranslateConfig } from '../src/translate/envoy/index.js';
 import { XdsCache } from '../src/xds/cache.js';
+import { parseRouteTables } from '../src/cli/translate-flags.js';
 
 /*
  * Where Ferry's memory goes after the load and the first pass, in this process, on a directory of manifests
  * (`node dist/bench/generate.js --count 10000 --out DIR` writes one):
  *
- *   node dist/bench/memory.js --dir DIR [--route-tables single] [--heap-profile]
+ *   node dist/bench/memory.js --dir DIR [--route-tables single|sharded] [--heap-profile]
  *
  * Prints process.memoryUsage() after a full garbage collection at each step, and with --heap-profile the
  * allocation sites of what is still live (V8's sampling heap profiler), by function, largest first.
@@ -71,7 +72,7 @@ async function main(): Promise<void> {
   await source.start();
   const loadMs = performance.now() - started;
   console.log(format(`loaded (${loadMs.toFixed(0)} ms)`, usage()));
-  const translateConfig: TranslateConfig = { ...DEFAULT_TRANSLATE_CONFIG, routeTables: values['route-tables'] === 'single' ? 'single' : 'scoped' };
+  const translateConfig: TranslateConfig = { ...DEFAULT_TRANSLATE_CONFIG, routeTables: parseRouteTables(values['route-tables']) };
   const reconciler = new Reconciler({ store, cache, translateConfig, logger: silentLogger });
   started = performance.now();
   reconciler.start();

@@ -21,7 +21,7 @@ import { machineInfo, processMemoryMb, round } from './proc.js';
 import { monotonicUs, summarizeProfile, type ProfileSummary, type ProfileWindow } from './profile.js';
 import { seededRandom } from './random.js';
 import { formatReport } from './report.js';
-import { parseRouteTables } from '../src/cli/translate-flags.js';
+import { parseRouteTables, parseRouteTableShards } from '../src/cli/translate-flags.js';
 
 const USAGE = `Usage: npm run bench -- [--sizes 1000,5000,10000] [flags]   (build first: npx tsc -p tsconfig.json)
   --sizes N,N,...          KIngress counts to measure (default 1000)
@@ -33,7 +33,8 @@ const USAGE = `Usage: npm run bench -- [--sizes 1000,5000,10000] [flags]   (buil
   --warm-changes N         a second round of changes at the end, for CPU per change once warm (default 120; 0: none)
   --time-budget-s S        most seconds spent on the change loop of one size (default 240)
   --ferry-cpu-prof         run Ferry under node --cpu-prof and summarise the profile
-  --route-tables L         scoped (default) or single: the route table layout of Ferry under test
+  --route-tables L         scoped (default), sharded or single: the route table layout of Ferry under test
+  --route-table-shards N   sharded route tables: tables per kind (default: Ferry's)
   --keep                   keep the generated manifests directory
 `;
 
@@ -69,6 +70,7 @@ async function main(): Promise<void> {
       'time-budget-s': { type: 'string', default: '240' },
       'ferry-cpu-prof': { type: 'boolean', default: false },
       'route-tables': { type: 'string', default: 'scoped' },
+      'route-table-shards': { type: 'string', default: String(DEFAULT_TRANSLATE_CONFIG.routeTableShards) },
       keep: { type: 'boolean', default: false },
       help: { type: 'boolean', short: 'h' },
     },
@@ -89,6 +91,7 @@ async function main(): Promise<void> {
     timeBudgetMs: Number(values['time-budget-s']) * 1000,
     cpuProf: values['ferry-cpu-prof'],
     routeTables: parseRouteTables(values['route-tables']),
+    routeTableShards: parseRouteTableShards(values['route-table-shards']),
     keep: values.keep,
   };
 
@@ -120,7 +123,7 @@ async function main(): Promise<void> {
   process.stdout.write(`\n${formatReport(report)}\nJSON: ${file}\n`);
 }
 
-async function measureSize(size: number, manifests: BenchManifests, seed: number, options: { changes: number; flips: number; sample: number; inProcessChanges: number; warmChanges: number; timeBudgetMs: number; cpuProf: boolean; keep: boolean; routeTables: 'scoped' | 'single' }): Promise<SizeResult> {
+async function measureSize(size: number, manifests: BenchManifests, seed: number, options: { changes: number; flips: number; sample: number; inProcessChanges: number; warmChanges: number; timeBudgetMs: number; cpuProf: boolean; keep: boolean; routeTables: TranslateConfig['routeTables']; routeTableShards: number }): Promise<SizeResult> {
   const errors: string[] = [];
   const directory = mkdtempSync(join(tmpdir(), `ferry-bench-${size}-`));
   const profileDir = options.cpuProf ? mkdtempSync(join(tmpdir(), 'ferry-bench-prof-')) : undefined;
@@ -132,7 +135,7 @@ async function measureSize(size: number, manifests: BenchManifests, seed: number
     log(`[${size}] ${countObjects(manifests)} objects in ${manifests.files.size + 1} files (${round(generateMs, 0)} ms) at ${directory}`);
 
     const floorPorts = { external: { http: await freePort(), https: await freePort() }, local: { http: await freePort(), https: await freePort() } };
-    const translateConfig: TranslateConfig = { ...DEFAULT_TRANSLATE_CONFIG, bindAddress: '127.0.0.1', ports: floorPorts, routeTables: options.routeTables };
+    const translateConfig: TranslateConfig = { ...DEFAULT_TRANSLATE_CONFIG, bindAddress: '127.0.0.1', ports: floorPorts, routeTables: options.routeTables, routeTableShards: options.routeTableShards };
     log(`[${size}] in-process load, translate and ${options.inProcessChanges} changes (profiled)`);
     const floorDirectory = mkdtempSync(join(tmpdir(), 'ferry-bench-floor-'));
     const inProcess = await measureInProcess(directory, manifests, translateConfig, options.inProcessChanges, floorDirectory);
@@ -146,7 +149,7 @@ async function measureSize(size: number, manifests: BenchManifests, seed: number
     log(`[${size}] floor: all sampled hosts served after ${round(floor.allServedMs ?? NaN, 0)} ms`);
 
     log(`[${size}] cold start: ferry serve --envoy managed`);
-    ferry = await FerryProcess.start({ manifests: directory, cpuProfileDir: profileDir, routeTables: options.routeTables });
+    ferry = await FerryProcess.start({ manifests: directory, cpuProfileDir: profileDir, routeTables: options.routeTables, routeTableShards: options.routeTableShards });
     const coldStart = await measureColdStart(ferry, sampledApps.map((app) => appTarget(app, ferry!.ports)), bounds.timeoutMs);
     if (coldStart.allServedMs === undefined) errors.push(`cold start: ${coldStart.sampled - coldStart.served} sampled hosts never answered 200 within ${bounds.timeoutMs} ms`);
     log(`[${size}] cold start: all sampled hosts served after ${round(coldStart.allServedMs ?? NaN, 0)} ms; Ferry RSS ${coldStart.ferryRssMb} MB`);

@@ -13,7 +13,7 @@ import { machineInfo, processCpuSeconds, processMemoryMb, round } from './proc.j
 import { seededRandom, type Random } from './random.js';
 import { percentile } from './stats.js';
 
-const USAGE = `Usage: node dist/bench/side-by-side.js [--sizes 1000] [--changes 100] [--sample 100] [--seed 1] [--only ferry|kourier]
+const USAGE = `Usage: node dist/bench/side-by-side.js [--sizes 1000] [--changes 100] [--sample 100] [--seed 1] [--only ferry|kourier] [--limit-minutes 30]
 Ferry and net-kourier side by side in the one-machine Knative cluster (test/cluster, run as root; net-kourier built by
 scripts/tools/knative.sh from its Go module): the same API server, the same generated KIngresses (each with its own
 class annotation), the same echo backend, the same Envoy binary. Per size, on a fresh cluster: N Services (with
@@ -22,7 +22,9 @@ alternates with the size): N KIngresses of its class created through the API, th
 answers through its gateway and until every KIngress is Ready, single changes from the API write to the gateway
 serving them (p50/p99) with the control plane's CPU per change, its and its gateway's RSS, a restart of the control
 plane and its gateway until every sampled host answers again, and 10% of the KIngresses deleted until a change is
-served again. Then its KIngresses are deleted. JSON goes to bench/results/.
+served again. Then its KIngresses are deleted. JSON goes to bench/results/. A system that does not serve every sampled
+host within --limit-minutes of the first create (or of its restart) is reported as such, with its memory at that
+moment, and its remaining steps are skipped.
 `;
 
 const NAMESPACE = 'bench';
@@ -34,24 +36,26 @@ type System = keyof typeof CLASSES;
 interface SystemResult {
   system: System;
   createsMs: number;
-  firstCreateToAllServedMs: number;
+  /** Undefined: not within the limit (`limitMinutes`); the steps after it were skipped. */
+  firstCreateToAllServedMs: number | undefined;
   firstCreateToAllReadyMs: number | undefined;
-  changes: { count: number; p50Ms: number; p99Ms: number; maxMs: number; cpuMsPerChange: number };
+  changes: { count: number; p50Ms: number; p99Ms: number; maxMs: number; cpuMsPerChange: number } | undefined;
   controlPlaneRssMb: number;
   gatewayRssMb: number;
-  restartToAllServedMs: number;
-  deleteTenPercentToChangeServedMs: number;
+  restartToAllServedMs: number | undefined;
+  deleteTenPercentToChangeServedMs: number | undefined;
   /** Bytes the gateways received from the control plane over xDS per single change (Envoy's xDS cluster counters). */
-  xdsBytesPerChange: number;
+  xdsBytesPerChange: number | undefined;
   /** Mixed changes (header shifts, new KIngresses, deletes) under a bounded load on unchanged hosts. */
-  underLoad: { changes: number; requests: number; failed: number };
+  underLoad: { changes: number; requests: number; failed: number } | undefined;
+  limitMinutes: number;
   errors: string[];
 }
 
 async function main(): Promise<void> {
   const { values } = parseArgs({ options: {
     sizes: { type: 'string', default: '1000' }, changes: { type: 'string', default: '100' }, sample: { type: 'string', default: '100' },
-    seed: { type: 'string', default: '1' }, only: { type: 'string' }, help: { type: 'boolean', default: false },
+    seed: { type: 'string', default: '1' }, only: { type: 'string' }, 'limit-minutes': { type: 'string', default: '30' }, help: { type: 'boolean', default: false },
   } });
   if (values.help) return void process.stdout.write(USAGE);
   const sizes = values.sizes.split(',').map(Number);
@@ -59,7 +63,7 @@ async function main(): Promise<void> {
   const results: Array<{ size: number; results: SystemResult[] }> = [];
   for (const [index, size] of sizes.entries()) {
     const order = index % 2 === 0 ? systems : [...systems].reverse();
-    results.push({ size, results: await runSize(size, order, Number(values.changes), Number(values.sample), seededRandom(Number(values.seed) + size)) });
+    results.push({ size, results: await runSize(size, order, Number(values.changes), Number(values.sample), seededRandom(Number(values.seed) + size), Number(values['limit-minutes'])) });
     printTable(results.at(-1)!);
   }
   const dir = join(repositoryRoot(), 'bench', 'results');
@@ -73,7 +77,7 @@ function log(line: string): void {
   console.error(`[${new Date().toISOString().slice(11, 19)}] ${line}`);
 }
 
-async function runSize(size: number, order: System[], changes: number, sampleSize: number, random: Random): Promise<SystemResult[]> {
+async function runSize(size: number, order: System[], changes: number, sampleSize: number, random: Random, limitMinutes: number): Promise<SystemResult[]> {
   log(`size ${size}: starting the cluster (Knative Serving, Ferry, net-kourier)`);
   const cluster = await startKnativeCluster({ netKourier: true, progress: (line) => log(`  ${line}`) });
   try {
@@ -97,7 +101,7 @@ async function runSize(size: number, order: System[], changes: number, sampleSiz
     const results: SystemResult[] = [];
     for (const system of order) {
       log(`size ${size}: ${system}`);
-      results.push(await runSystem(cluster, client, system, size, sample, changes, random, gateways[system]));
+      results.push(await runSystem(cluster, client, system, size, sample, changes, random, gateways[system], limitMinutes));
     }
     return results;
   } finally {
@@ -183,8 +187,22 @@ function namespacePids(namespace: string | undefined): number[] {
 }
 
 async function runSystem(cluster: KnativeCluster, client: KubeClient, system: System, size: number, sample: number[], changes: number,
-  random: Random, gateway: GatewayEndpoint): Promise<SystemResult> {
+  random: Random, gateway: GatewayEndpoint, limitMinutes: number): Promise<SystemResult> {
   const errors: string[] = [];
+  const limitMs = limitMinutes * 60_000;
+  // A system that does not get there within the limit: what it holds then, and its KIngresses deleted for the next one.
+  const notWithinLimit = async (step: string, partial: Partial<SystemResult>): Promise<SystemResult> => {
+    errors.push(`${step}: not within the limit of ${limitMinutes} min`);
+    log(`  ${system}: ${step} not within ${limitMinutes} min; its remaining steps are skipped`);
+    const result: SystemResult = {
+      system, createsMs: NaN, firstCreateToAllServedMs: undefined, firstCreateToAllReadyMs: undefined, changes: undefined,
+      controlPlaneRssMb: rssOf([gateway.controlPlanePid()]), gatewayRssMb: rssOf(gateway.gatewayPids()), restartToAllServedMs: undefined,
+      deleteTenPercentToChangeServedMs: undefined, xdsBytesPerChange: undefined, underLoad: undefined, limitMinutes, errors, ...partial,
+    };
+    await deleteAll(client, system, errors);
+    agent.destroy();
+    return result;
+  };
   const agent = new Agent({ keepAlive: true, maxSockets: 16 });
   const host = (i: number) => `app-${i}.${system}.bench.example.com`;
   const get = (i: number) => httpGet(gateway.port, host(i), agent);
@@ -200,7 +218,9 @@ async function runSystem(cluster: KnativeCluster, client: KubeClient, system: Sy
   await inBatches(size, (i) => client.create(INGRESSES, kingress(system, i, host(i))));
   const createsMs = Date.now() - start;
   log(`  ${size} KIngresses created in ${createsMs} ms`);
-  await until(`${system}: all sampled hosts served`, served(sample), 1_800_000);
+  if (!await until(`${system}: all sampled hosts served`, served(sample), limitMs).then(() => true, () => false)) {
+    return notWithinLimit('first create → all sampled hosts served', { createsMs });
+  }
   const firstCreateToAllServedMs = Date.now() - start;
   log(`  all sampled hosts served after ${firstCreateToAllServedMs} ms`);
   const firstCreateToAllReadyMs = await until(`${system}: all KIngresses Ready`, async () => (await readyCount(client, system)) >= size ? Date.now() - start : undefined, 600_000)
@@ -236,7 +256,12 @@ async function runSystem(cluster: KnativeCluster, client: KubeClient, system: Sy
   // Restart of the control plane and its gateway with everything in the API server.
   const restartStart = Date.now();
   await gateway.restart();
-  await until(`${system}: all sampled hosts served after the restart`, served(sample), 1_800_000);
+  if (!await until(`${system}: all sampled hosts served after the restart`, served(sample), limitMs).then(() => true, () => false)) {
+    return notWithinLimit('restart of control plane + gateway → all served', {
+      createsMs, firstCreateToAllServedMs, firstCreateToAllReadyMs, xdsBytesPerChange, underLoad,
+      changes: { count: latencies.length, p50Ms: percentile(sorted, 50) ?? NaN, p99Ms: percentile(sorted, 99) ?? NaN, maxMs: sorted.at(-1) ?? NaN, cpuMsPerChange },
+    });
+  }
   const restartToAllServedMs = Date.now() - restartStart;
   log(`  restart: all sampled hosts served again after ${restartToAllServedMs} ms`);
 
@@ -250,15 +275,19 @@ async function runSystem(cluster: KnativeCluster, client: KubeClient, system: Sy
   const deleteTenPercentToChangeServedMs = Date.now() - deleteStart;
   log(`  ${deleted.length} deleted: the next change served after ${deleteTenPercentToChangeServedMs} ms`);
 
-  // Its KIngresses go before the other system's turn.
-  await client.delete(INGRESSES, undefined).catch((error: Error) => errors.push(`delete all: ${error.message}`));
-  await until(`${system}: KIngresses gone`, async () => (await client.get<{ items: unknown[] }>(INGRESSES, { limit: 1 })).items.length === 0, 300_000);
+  await deleteAll(client, system, errors);
   agent.destroy();
   return {
     system, createsMs, firstCreateToAllServedMs, firstCreateToAllReadyMs,
     changes: { count: latencies.length, p50Ms: percentile(sorted, 50) ?? NaN, p99Ms: percentile(sorted, 99) ?? NaN, maxMs: sorted.at(-1) ?? NaN, cpuMsPerChange },
-    controlPlaneRssMb, gatewayRssMb, restartToAllServedMs, deleteTenPercentToChangeServedMs, xdsBytesPerChange, underLoad, errors,
+    controlPlaneRssMb, gatewayRssMb, restartToAllServedMs, deleteTenPercentToChangeServedMs, xdsBytesPerChange, underLoad, limitMinutes, errors,
   };
+}
+
+/** A system's KIngresses go before the other system's turn. */
+async function deleteAll(client: KubeClient, system: System, errors: string[]): Promise<void> {
+  await client.delete(INGRESSES, undefined).catch((error: Error) => errors.push(`delete all: ${error.message}`));
+  await until(`${system}: KIngresses gone`, async () => (await client.get<{ items: unknown[] }>(INGRESSES, { limit: 1 })).items.length === 0, 600_000);
 }
 
 /**
@@ -417,21 +446,26 @@ function printTable({ size, results }: { size: number; results: SystemResult[] }
   const rows: Array<[string, (r: SystemResult) => number | undefined]> = [
     ['first create → all sampled hosts served (ms)', (r) => r.firstCreateToAllServedMs],
     ['first create → all KIngresses Ready (ms)', (r) => r.firstCreateToAllReadyMs],
-    ['change p50 (ms)', (r) => r.changes.p50Ms],
-    ['change p99 (ms)', (r) => r.changes.p99Ms],
-    ['control-plane CPU per change (ms)', (r) => r.changes.cpuMsPerChange],
+    ['change p50 (ms)', (r) => r.changes?.p50Ms],
+    ['change p99 (ms)', (r) => r.changes?.p99Ms],
+    ['control-plane CPU per change (ms)', (r) => r.changes?.cpuMsPerChange],
     ['restart of control plane + gateway → all served (ms)', (r) => r.restartToAllServedMs],
     ['10% deleted → next change served (ms)', (r) => r.deleteTenPercentToChangeServedMs],
     ['xDS bytes received by the gateways per change', (r) => r.xdsBytesPerChange],
-    ['failed requests on unchanged hosts during 200 mixed changes', (r) => r.underLoad.failed],
-    ['requests sent meanwhile', (r) => r.underLoad.requests],
+    ['failed requests on unchanged hosts during 200 mixed changes', (r) => r.underLoad?.failed],
+    ['requests sent meanwhile', (r) => r.underLoad?.requests],
     ['control-plane RSS (MB)', (r) => r.controlPlaneRssMb],
     ['gateway Envoy RSS (MB)', (r) => r.gatewayRssMb],
   ];
   console.log(`\n| N=${size} | Ferry | net-kourier | Ferry / kourier |\n|---|---:|---:|---:|`);
   for (const [name, of] of rows) {
     const [f, k] = [ferry ? of(ferry) : undefined, kourier ? of(kourier) : undefined];
-    console.log(`| ${name} | ${f ?? '-'} | ${k ?? '-'} | ${f !== undefined && k ? round(f / k, 2) : '-'} |`);
+    // A step a system did not reach within the limit: "> limit" for that step (the ratio is then at most Ferry's time
+    // over the limit), "-" for the steps skipped after it.
+    const overLimit = (r: SystemResult | undefined, value: number | undefined) => value === undefined && r !== undefined && r.errors.some((e) => e.startsWith(name.split(' (')[0]!) && e.includes('not within the limit'));
+    const cell = (r: SystemResult | undefined, value: number | undefined) => value ?? (overLimit(r, value) ? `> ${r!.limitMinutes} min` : '-');
+    const ratio = f !== undefined && k ? `${round(f / k, 2)}` : f !== undefined && overLimit(kourier, k) ? `< ${round(f / (kourier!.limitMinutes * 60_000), 3)}` : '-';
+    console.log(`| ${name} | ${cell(ferry, f)} | ${cell(kourier, k)} | ${ratio} |`);
   }
   for (const r of results) if (r.errors.length > 0) console.log(`\n${r.system} errors: ${r.errors.slice(0, 5).join('; ')}`);
 }

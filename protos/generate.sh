@@ -37,6 +37,9 @@ files=(
   envoy/extensions/http/early_header_mutation/header_mutation/v3/header_mutation.proto
   envoy/extensions/filters/http/header_mutation/v3/header_mutation.proto
   envoy/extensions/filters/network/connection_limit/v3/connection_limit.proto
+  envoy/extensions/filters/http/ext_authz/v3/ext_authz.proto
+  envoy/extensions/filters/listener/proxy_protocol/v3/proxy_protocol.proto
+  envoy/config/trace/v3/opentelemetry.proto
 )
 paths=()
 for f in "${files[@]}"; do paths+=(--path "build/proto/$f"); done

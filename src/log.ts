@@ -1,22 +1,37 @@
 import { pino, type DestinationStream, type Logger } from 'pino';
+import { prettyFactory } from 'pino-pretty';
 
 /** A turn that logs more than this writes what it has at once: the buffer stays small. */
 const TURN_BUFFER_CHARS = 64 * 1024;
 
 const LOG_LEVELS = ['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'];
+/** `auto`: text on a terminal, JSON lines otherwise (a log collector's input). */
+const LOG_FORMATS = ['auto', 'text', 'json'];
 
-/** Structured logs: JSON lines by default, pretty when attached to a terminal; FERRY_LOG_LEVEL sets the level. */
-export function createLogger(options: { level?: string; pretty?: boolean } = {}): Logger {
+export interface LoggerOptions {
+  /** Default FERRY_LOG_LEVEL, else info. */
+  level?: string;
+  /** `auto`, `text` or `json`; default FERRY_LOG_FORMAT, else auto. */
+  format?: string;
+  /** Where the lines go (default stderr); `isTTY` decides what `auto` means. */
+  destination?: { write(text: string): unknown; isTTY?: boolean };
+}
+
+/** Structured logs on stderr: readable lines when it is a terminal, JSON lines otherwise, unless the format is given. */
+export function createLogger(options: LoggerOptions = {}): Logger {
   const level = options.level ?? process.env.FERRY_LOG_LEVEL ?? 'info';
   if (!LOG_LEVELS.includes(level)) throw new Error(`log level "${level}" (--log-level, FERRY_LOG_LEVEL): expected one of ${LOG_LEVELS.join(', ')}`);
-  const pretty = options.pretty ?? (process.stderr.isTTY === true);
-  if (pretty) {
-    return pino({ level, transport: { target: 'pino-pretty', options: { destination: 2, translateTime: 'SYS:HH:MM:ss.l' } } });
-  }
+  const format = options.format ?? process.env.FERRY_LOG_FORMAT ?? 'auto';
+  if (!LOG_FORMATS.includes(format)) throw new Error(`log format "${format}" (--log-format, FERRY_LOG_FORMAT): expected one of ${LOG_FORMATS.join(', ')}`);
+  const terminal = (options.destination ?? process.stderr).isTTY === true;
   // Synchronous writes, as Node writes process.stderr to pipes and files on Linux: an asynchronous destination hands
   // every line to libuv's thread pool, whose round trip (two thread wake-ups and an event-loop turn) costs more CPU
   // than the write itself, and lines still buffered at a crash are lost.
-  return pino({ level }, writtenOncePerTurn(pino.destination({ dest: 2, sync: true })));
+  const destination = writtenOncePerTurn(options.destination ?? pino.destination({ dest: 2, sync: true }));
+  if (format === 'json' || (format === 'auto' && !terminal)) return pino({ level }, destination);
+  // Text is formed on the event loop, line by line as written: it is for a person watching, not for volume.
+  const prettify = prettyFactory({ colorize: terminal, translateTime: 'SYS:HH:MM:ss.l' });
+  return pino({ level }, { write: (line: string) => destination.write(prettify(line)) });
 }
 
 /**

@@ -62,6 +62,11 @@ export class FerryMetrics {
   readonly kubeWatchRestarts = new Counter({ name: 'ferry_kube_watch_restarts_total', help: 'Kube mode: watch streams opened again, by kind and why (closed, error)', labelNames: ['kind', 'reason'], registers: [this.registry] });
   readonly kubeStatusWrites = new Counter({ name: 'ferry_kube_status_writes_total', help: 'Kube mode: KIngress status writes, by result', labelNames: ['result'], registers: [this.registry] });
   readonly kubeLeader = new Gauge({ name: 'ferry_kube_status_leader', help: 'Kube mode: 1 while this replica holds the status-writer Lease', registers: [this.registry] });
+  readonly refusedConnections = new Counter({
+    name: 'ferry_xds_refused_connections_total', help: 'xDS connections refused by mutual TLS, by reason (no_certificate, self_signed, unknown_ca, expired, not_yet_valid, invalid_certificate, no_h2_alpn, handshake_failed)',
+    labelNames: ['reason'], registers: [this.registry],
+  });
+  readonly xdsCertificateNotAfter = new Gauge({ name: 'ferry_xds_tls_certificate_expiry_seconds', help: 'Expiry (Unix time) of the xDS server certificate in use, with mutual TLS', registers: [this.registry] });
   readonly errors = new Counter({ name: 'ferry_errors_total', help: 'Errors, by reason', labelNames: ['reason'], registers: [this.registry] });
 
   constructor(options: { processMetrics?: boolean } = {}) {

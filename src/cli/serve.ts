@@ -8,6 +8,7 @@ import { HELPER_THREADS_NICENESS, lowerHelperThreadPriority } from '../serve/thr
 import { collectGarbageAfterBursts, collectGarbageOnceSynced, releaseMemory } from './collect-after-sync.js';
 import { limitHeapGrowth } from './heap-growth.js';
 import { parseHostPort, parsePort, UsageError, withEnvironmentDefaults } from './args.js';
+import type { XdsTlsFiles } from '../xds/tls-credentials.js';
 import { TRANSLATE_FLAG_OPTIONS, TRANSLATE_FLAGS_USAGE, translateConfigFromFlags } from './translate-flags.js';
 
 export const SERVE_USAGE = `Usage: ferry serve [flags]
@@ -30,9 +31,14 @@ Flags:
   --envoy managed|none       run a local Envoy (default managed), or the control plane alone
   --xds-mode delta|sotw      protocol of the managed Envoy (default delta)
   --xds-address HOST:PORT    xDS gRPC listen address (default 127.0.0.1:18000; unix:/PATH for a unix socket)
+  --xds-tls-cert FILE        mutual TLS on the xDS port: the server certificate (PEM chain; with the next two, read
+  --xds-tls-key FILE           again when the files change); its private key; and the CA that signs the gateways'
+  --xds-tls-client-ca FILE     client certificates (a gateway without one is refused). With --envoy none.
   --admin-address HOST:PORT  Ferry's admin HTTP address (default 127.0.0.1:18001)
   --envoy-admin-port PORT    the managed Envoy's admin port on 127.0.0.1 (default 9901)
 ${TRANSLATE_FLAGS_USAGE}  --log-level LEVEL          trace|debug|info|warn|error (default info; FERRY_LOG_LEVEL)
+  --log-format FORMAT        auto|text|json: Ferry's own log lines on stderr; auto is text on a terminal, JSON
+                             lines otherwise (default auto; FERRY_LOG_FORMAT)
 `;
 
 export async function serve(argv: string[]): Promise<void> {
@@ -49,10 +55,14 @@ export async function serve(argv: string[]): Promise<void> {
       'status-writes-per-second': { type: 'string', default: '100' },
       'xds-mode': { type: 'string', default: 'delta' },
       'xds-address': { type: 'string', default: '127.0.0.1:18000' },
+      'xds-tls-cert': { type: 'string' },
+      'xds-tls-key': { type: 'string' },
+      'xds-tls-client-ca': { type: 'string' },
       'admin-address': { type: 'string', default: '127.0.0.1:18001' },
       'envoy-admin-port': { type: 'string', default: '9901' },
       ...TRANSLATE_FLAG_OPTIONS,
       'log-level': { type: 'string' },
+      'log-format': { type: 'string' },
       help: { type: 'boolean', short: 'h' },
     }),
   });
@@ -61,11 +71,12 @@ export async function serve(argv: string[]): Promise<void> {
     return;
   }
   if (values['xds-mode'] !== 'delta' && values['xds-mode'] !== 'sotw') throw new UsageError(`--xds-mode ${values['xds-mode']}: expected delta or sotw`);
-  const logger = createLogger({ level: values['log-level'] });
+  const logger = createLogger({ level: values['log-level'], format: values['log-format'] });
   const translateConfig = translateConfigFromFlags(values);
   const ferry = new Ferry({
     source: sourceFromFlags(values),
     xdsAddress: values['xds-address'],
+    xdsTls: xdsTlsFromFlags(values),
     adminAddress: parseHostPort('--admin-address', values['admin-address']),
     translateConfig,
     envoy: values.envoy === 'none' ? 'none' : { mode: values['xds-mode'] as XdsMode, adminPort: parsePort('--envoy-admin-port', values['envoy-admin-port']) },
@@ -123,6 +134,14 @@ function sourceFromFlags(values: {
       writesPerSecond: positiveNumber('--status-writes-per-second', values['status-writes-per-second']!),
     },
   };
+}
+
+function xdsTlsFromFlags(values: { 'xds-tls-cert'?: string; 'xds-tls-key'?: string; 'xds-tls-client-ca'?: string }): XdsTlsFiles | undefined {
+  const files = { cert: values['xds-tls-cert'], key: values['xds-tls-key'], clientCa: values['xds-tls-client-ca'] };
+  const given = Object.values(files).filter((file) => file !== undefined && file !== '').length;
+  if (given === 0) return undefined;
+  if (given < 3) throw new UsageError('--xds-tls-cert, --xds-tls-key and --xds-tls-client-ca go together: mutual TLS needs the server certificate, its key and the client CA');
+  return { cert: resolve(files.cert!), key: resolve(files.key!), clientCa: resolve(files.clientCa!) };
 }
 
 function positiveNumber(flag: string, value: string): number {

@@ -1,5 +1,5 @@
 import { DEFAULT_TRANSLATE_CONFIG, type TranslateConfig } from '../translate/envoy/index.js';
-import { parsePort, UsageError } from './args.js';
+import { parseHostPort, parsePort, UsageError } from './args.js';
 
 /** The flags that shape the Envoy resources, shared by `ferry serve` and `ferry validate --diff` so both translate alike. */
 export const TRANSLATE_FLAG_OPTIONS = {
@@ -11,6 +11,8 @@ export const TRANSLATE_FLAG_OPTIONS = {
   'default-certificate': { type: 'string' },
   activator: { type: 'string', default: 'knative-serving/activator-service' },
   'route-tables': { type: 'string', default: DEFAULT_TRANSLATE_CONFIG.routeTables },
+  'route-table-shards': { type: 'string', default: String(DEFAULT_TRANSLATE_CONFIG.routeTableShards) },
+  'local-gateway': { type: 'string' },
   envoy: { type: 'string', default: 'managed' },
 } as const;
 
@@ -19,8 +21,13 @@ export const TRANSLATE_FLAGS_USAGE = `  --external-http-port PORT  (default 8080
   --listen-address ADDR      address the gateway listeners bind to (default 0.0.0.0)
   --default-certificate NS/NAME  TLS Secret served to clients whose SNI matches no host
   --activator NS/NAME        the activator Service for scale-to-zero fallback (default knative-serving/activator-service)
-  --route-tables scoped|single  one route table per KIngress chosen by Host over SRDS (default scoped: a change sends
-                             Envoy one small table; Host matching is case-sensitive), or one table per listener
+  --route-tables scoped|sharded|single  one route table per KIngress chosen by Host over SRDS (default scoped: a
+                             change sends Envoy one small table; Host matching is case-sensitive); sharded: chosen by
+                             Host as scoped, KIngresses grouped into --route-table-shards tables (less Envoy memory, a
+                             change sends one shard); or single: one table per listener
+  --route-table-shards N     sharded route tables: tables per kind (default ${DEFAULT_TRANSLATE_CONFIG.routeTableShards}, ~40 KIngresses each at 10k)
+  --local-gateway HOST:PORT  where gateways reach the local gateway's HTTP listener for DomainMappings (default: the
+                             managed Envoy's local listener; with --envoy none ferry-internal.ferry-system.svc.cluster.local:80)
 `;
 
 export interface TranslateFlagValues {
@@ -32,6 +39,8 @@ export interface TranslateFlagValues {
   'default-certificate'?: string;
   activator: string;
   'route-tables': string;
+  'route-table-shards': string;
+  'local-gateway'?: string;
   envoy: string;
 }
 
@@ -41,7 +50,8 @@ export function translateConfigFromFlags(values: TranslateFlagValues): Translate
   return {
     ...DEFAULT_TRANSLATE_CONFIG,
     // A managed Envoy serves both roles: DomainMappings reach the local gateway on its own listener.
-    localGateway: values.envoy === 'managed' ? { host: '127.0.0.1', port: localHttpPort } : DEFAULT_TRANSLATE_CONFIG.localGateway,
+    localGateway: values['local-gateway'] ? parseHostPort('--local-gateway', values['local-gateway'])
+      : values.envoy === 'managed' ? { host: '127.0.0.1', port: localHttpPort } : DEFAULT_TRANSLATE_CONFIG.localGateway,
     bindAddress: values['listen-address'],
     ports: {
       external: { http: parsePort('--external-http-port', values['external-http-port']), https: parsePort('--external-https-port', values['external-https-port']) },
@@ -50,12 +60,19 @@ export function translateConfigFromFlags(values: TranslateFlagValues): Translate
     activator: parseObjectRef('--activator', values.activator),
     defaultCertificate: values['default-certificate'] ? parseObjectRef('--default-certificate', values['default-certificate']) : undefined,
     routeTables: parseRouteTables(values['route-tables']),
+    routeTableShards: parseRouteTableShards(values['route-table-shards']),
   };
 }
 
 export function parseRouteTables(value: string): TranslateConfig['routeTables'] {
-  if (value !== 'scoped' && value !== 'single') throw new UsageError(`--route-tables ${value}: expected scoped or single`);
+  if (value !== 'scoped' && value !== 'sharded' && value !== 'single') throw new UsageError(`--route-tables ${value}: expected scoped, sharded or single`);
   return value;
+}
+
+export function parseRouteTableShards(value: string): number {
+  const shards = Number(value);
+  if (!Number.isInteger(shards) || shards < 1 || shards > 65536) throw new UsageError(`--route-table-shards ${value}: expected a whole number from 1 to 65536`);
+  return shards;
 }
 
 function parseObjectRef(flag: string, value: string): { namespace: string; name: string } {

@@ -18,6 +18,8 @@ export interface BootstrapValues {
   adminAddress?: string;
   /** 0 lets the OS choose; Envoy then writes the bound address to --admin-address-path. */
   adminPort: number;
+  /** For bootstrap-mtls.yaml: this gateway's client certificate and key, the CA of Ferry's server certificate, and a DNS name in it. */
+  xdsTls?: { cert: string; key: string; ca: string; serverName: string };
 }
 
 const PLACEHOLDER = /\$\{([A-Z_]+)\}/g;
@@ -43,6 +45,12 @@ export function renderBootstrap(template: string, values: BootstrapValues): stri
     XDS_PORT: String(checkPort('xdsPort', values.xdsPort, false)),
     ADMIN_ADDRESS: JSON.stringify(adminAddress),
     ADMIN_PORT: String(checkPort('adminPort', values.adminPort, true)),
+    ...(values.xdsTls && {
+      XDS_TLS_CERT: JSON.stringify(values.xdsTls.cert),
+      XDS_TLS_KEY: JSON.stringify(values.xdsTls.key),
+      XDS_TLS_CA: JSON.stringify(values.xdsTls.ca),
+      XDS_SERVER_NAME: JSON.stringify(values.xdsTls.serverName),
+    }),
   };
   const unknown = new Set<string>();
   const rendered = template.replace(PLACEHOLDER, (whole, name: string) => {

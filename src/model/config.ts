@@ -28,6 +28,12 @@ export interface NetworkConfig {
   autocreateClusterDomainClaims: boolean;
   httpProtocol: HttpProtocol;
   externalDomainTls: boolean;
+  /** The scheme of external Route URLs when Knative provisions no certificate for them. */
+  defaultExternalScheme: 'http' | 'https';
+  /** TLS from the gateway to the activator and queue-proxy (Ferry does not honour it: it says so). */
+  systemInternalTls: boolean;
+  /** TLS for cluster-local hosts, with certificates Knative Serving provisions into the KIngress's spec.tls. */
+  clusterLocalDomainTls: boolean;
 }
 
 export interface DomainSelector {
@@ -73,6 +79,9 @@ function defaultNetworkConfig(): NetworkConfig {
     autocreateClusterDomainClaims: false,
     httpProtocol: 'Enabled',
     externalDomainTls: false,
+    defaultExternalScheme: 'http',
+    systemInternalTls: false,
+    clusterLocalDomainTls: false,
   };
 }
 
@@ -140,6 +149,27 @@ export function parseNetworkConfig(data: Record<string, string> = {}): Parsed<Ne
     const v = externalTls[1].toLowerCase();
     if (v !== 'enabled' && v !== 'disabled') problems.push({ field: `data.${externalTls[0]}`, message: `"${externalTls[1]}" is not one of Enabled, Disabled` });
     else value.externalDomainTls = v === 'enabled';
+  }
+
+  const scheme = pick('default-external-scheme', 'defaultExternalScheme');
+  if (scheme) {
+    const v = scheme[1].toLowerCase();
+    if (v !== 'http' && v !== 'https') problems.push({ field: `data.${scheme[0]}`, message: `"${scheme[1]}" is not one of http, https` });
+    else value.defaultExternalScheme = v;
+  }
+  // internal-encryption is system-internal-tls's deprecated boolean; the new key wins.
+  const legacyEncryption = pick('internal-encryption');
+  if (legacyEncryption) {
+    const flag = parseBoolean(legacyEncryption[1]);
+    if (flag === undefined) problems.push({ field: 'data.internal-encryption', message: `"${legacyEncryption[1]}" is not a boolean; use "true" or "false" (or system-internal-tls: Enabled)` });
+    else value.systemInternalTls = flag;
+  }
+  for (const [key, field] of [['system-internal-tls', 'systemInternalTls'], ['cluster-local-domain-tls', 'clusterLocalDomainTls']] as const) {
+    const found = pick(key);
+    if (!found) continue;
+    const v = found[1].toLowerCase();
+    if (v !== 'enabled' && v !== 'disabled') problems.push({ field: `data.${key}`, message: `"${found[1]}" is not one of Enabled, Disabled` });
+    else value[field] = v === 'enabled';
   }
   return { value, problems };
 }

@@ -1,5 +1,8 @@
 import { isIP } from 'node:net';
 import type { ConfigProblem, Parsed } from './config.js';
+import { parseTracingOptions, TRACING_OPTION_KEYS, type TracingOptions } from './tracing-options.js';
+import { defaultExtAuthz, EXT_AUTHZ_OPTION_KEYS, parseAuthorizationPathPrefix, type ExtAuthzOptions } from './ext-authz-options.js';
+import { parseHostPort } from './host-port.js';
 
 /**
  * Gateway options: what the gateway Envoys do with traffic (access logs, timeouts and limits, client addresses, the
@@ -35,6 +38,12 @@ export interface GatewayOptions {
   tls: { minVersion: TlsVersion | undefined; maxVersion: TlsVersion | undefined; cipherSuites: string[] | undefined };
   /** Undefined: the listen address of `ferry serve` (--listen-address). */
   listenAddresses: string[] | undefined;
+  /** Undefined: no tracing (the default). */
+  tracing: TracingOptions | undefined;
+  /** Undefined: no external authorization (the default). */
+  extAuthz: ExtAuthzOptions | undefined;
+  /** The external listeners read a PROXY protocol header (v1 or v2) first: its client address is the downstream one. */
+  proxyProtocol: boolean;
 }
 
 export const DEFAULT_GATEWAY_OPTIONS: GatewayOptions = {
@@ -47,6 +56,9 @@ export const DEFAULT_GATEWAY_OPTIONS: GatewayOptions = {
   serverHeader: { mode: 'fixed', value: 'envoy' },
   tls: { minVersion: undefined, maxVersion: undefined, cipherSuites: undefined },
   listenAddresses: undefined,
+  tracing: undefined,
+  extAuthz: undefined,
+  proxyProtocol: false,
 };
 
 /** The cipher suite names Envoy's BoringSSL accepts (TLS 1.2 and below; TLS 1.3's are fixed). */
@@ -66,6 +78,7 @@ const MAX_REQUEST_HEADERS_KB = 8192;
 export const GATEWAY_OPTION_KEYS = [
   'access-log', 'access-log-format', 'stream-idle-timeout', 'max-request-headers-kb', 'max-connections', 'use-remote-address',
   'trusted-hops-count', 'server-header', 'tls-min-version', 'tls-max-version', 'cipher-suites', 'listen-addresses',
+  ...TRACING_OPTION_KEYS, ...EXT_AUTHZ_OPTION_KEYS, 'proxy-protocol',
 ] as const;
 
 /**
@@ -119,8 +132,39 @@ export function parseGatewayOptions(data: Record<string, string> = {}): Parsed<G
   }
   read('cipher-suites', parseCipherSuites, (suites) => (value.tls.cipherSuites = suites));
   read('listen-addresses', parseListenAddresses, (addresses) => (value.listenAddresses = addresses));
+  const tracing = parseTracingOptions(data);
+  value.tracing = tracing.value;
+  problems.push(...tracing.problems);
+  readExtAuthz(data, value, problems, read);
+  read('proxy-protocol', parseBooleanText, (flag) => (value.proxyProtocol = flag));
   return { value, problems };
 }
+
+/** External authorization is on when `ext-authz-host` is set; its other keys without it would silently do nothing. */
+function readExtAuthz(data: Record<string, string>, value: GatewayOptions, problems: ConfigProblem[], read: OptionReader): void {
+  if (!data['ext-authz-host']?.trim()) {
+    for (const key of EXT_AUTHZ_OPTION_KEYS) {
+      if (data[key]?.trim()) problems.push({ field: `data.${key}`, message: 'external authorization is off: set ext-authz-host (host:port of the authorization service) too' });
+    }
+    return;
+  }
+  read('ext-authz-host', (text) => parseHostPort(text, 'ext-authz.auth-system.svc.cluster.local:9000 or [::1]:9000'), (address) => (value.extAuthz = defaultExtAuthz(address)));
+  // With a bad host the other keys are still checked, into an object that is then dropped.
+  const extAuthz = value.extAuthz ?? defaultExtAuthz({ host: '', port: 0 });
+  read('ext-authz-protocol', (text) => oneOf(text, ['grpc', 'http'] as const), (protocol) => (extAuthz.protocol = protocol));
+  read('ext-authz-timeout', parseGoDuration, (ms) => {
+    if (ms === 0) throw new Error('must be longer than 0: the gateway waits this long for each answer (e.g. 2s)');
+    extAuthz.timeoutMs = ms;
+  });
+  read('ext-authz-failure-mode-allow', parseBooleanText, (allow) => (extAuthz.failureModeAllow = allow));
+  read('ext-authz-max-request-bytes', (text) => integerIn(text, 1, 2 ** 32 - 1), (bytes) => (extAuthz.maxRequestBytes = bytes));
+  read('ext-authz-path-prefix', parseAuthorizationPathPrefix, (prefix) => (extAuthz.pathPrefix = prefix));
+  if (extAuthz.pathPrefix !== undefined && extAuthz.protocol === 'grpc') {
+    problems.push({ field: 'data.ext-authz-path-prefix', message: 'a gRPC check has no path: set ext-authz-protocol to http, or remove the prefix' });
+  }
+}
+
+type OptionReader = <T>(key: (typeof GATEWAY_OPTION_KEYS)[number], parse: (text: string) => T, apply: (parsed: T) => void) => void;
 
 function oneOf<T extends string>(text: string, choices: readonly T[]): T {
   const found = choices.find((choice) => choice === text.toLowerCase());

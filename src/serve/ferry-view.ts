@@ -12,13 +12,13 @@ import type { Store } from '../store/store.js';
 import { referenceKey } from '../translate/knative/index.js';
 import type { XdsCache } from '../xds/cache.js';
 import type { NackStore } from '../xds/nacks.js';
-import { currentRejections, type CurrentRejection } from '../xds/rejections.js';
+import { currentRejections } from '../xds/rejections.js';
 import { API_NAME, SHORT_NAME } from '../xds/resource-types.js';
 import type { GatewayRole } from '../xds/roles.js';
 import type { XdsServer } from '../xds/server.js';
 import type { ReconcileState, ServedIngress } from '../status/served-ingress.js';
 import type { Reconciler } from './reconciler.js';
-import { rejectionsOfIngress, withRejections } from './rejected-objects.js';
+import { rejectionsOfIngress, withRejections, withShardMembers, type IngressRejection } from './rejected-objects.js';
 
 export interface FerryViewSources {
   store: Store;
@@ -97,15 +97,15 @@ export class FerryView {
    * `rejections`: what gateways reject now, when already read).
    */
   ingressStatus(served: ServedIngress, sync: (role: GatewayRole) => RoleSync = (role) => this.sync.role(role), programmed = false,
-    rejections: readonly CurrentRejection[] = this.rejections()): IngressStatus {
+    rejections: readonly IngressRejection[] = this.rejections()): IngressStatus {
     const status = ingressStatus(served, sync, this.loadBalancers, programmed);
     const own = served.conflict ? [] : rejectionsOfIngress(served.ingress, rejections);
     return own.length > 0 ? withRejections(status, own) : status;
   }
 
   /** The resources that connected gateways reject in the content Ferry serves now. */
-  rejections(): CurrentRejection[] {
-    return currentRejections(this.sources.xds.streams(), this.sources.cache);
+  rejections(): IngressRejection[] {
+    return withShardMembers(currentRejections(this.sources.xds.streams(), this.sources.cache), this.sources.cache);
   }
 
   objects(kind: string): ObjectRow[] {

@@ -12,9 +12,11 @@ import { DEFAULT_LOAD_BALANCER_HOSTS, type LoadBalancerHosts } from '../status/l
 import { KubeStatus, type KubeStatusOptions } from './kube-status.js';
 import { Store } from '../store/store.js';
 import type { TranslateConfig } from '../translate/envoy/index.js';
+import { SYSTEM_INTERNAL_CA } from '../translate/envoy/system-internal-tls.js';
 import { XdsCache } from '../xds/cache.js';
 import { NackStore } from '../xds/nacks.js';
 import { XdsServer } from '../xds/server.js';
+import type { XdsTlsFiles } from '../xds/tls-credentials.js';
 import { FERRY_CONFIG_MAP, FERRY_SYSTEM_NAMESPACE } from '../model/gateway-options.js';
 import { FerryView } from './ferry-view.js';
 import { followGatewayOptions } from './gateway-options-feed.js';
@@ -48,6 +50,8 @@ export type FerrySourceOptions =
 export interface FerryOptions {
   source: FerrySourceOptions;
   xdsAddress: string;
+  /** Mutual TLS on the xDS port (certificate, key and client CA files, reloaded when they change); absent: plaintext. */
+  xdsTls?: XdsTlsFiles;
   adminAddress: { host: string; port: number };
   translateConfig: TranslateConfig;
   /** Start a local gateway Envoy serving both roles, or run the control plane alone. */
@@ -89,7 +93,7 @@ export class Ferry {
     const { logger } = options;
     this.metrics = options.metrics ?? new FerryMetrics();
     this.cache = new XdsCache({ metrics: this.metrics, complete: false });
-    this.xds = new XdsServer({ cache: this.cache, logger, metrics: this.metrics, nackStore: this.nacks });
+    this.xds = new XdsServer({ cache: this.cache, logger, metrics: this.metrics, nackStore: this.nacks, tls: options.xdsTls });
     this.reconciler = new Reconciler({ store: this.store, cache: this.cache, translateConfig: options.translateConfig, logger, metrics: this.metrics, holdOffMs: options.holdOffMs ?? 0 });
     const source = options.source;
     let loadBalancers: LoadBalancerHosts = DEFAULT_LOAD_BALANCER_HOSTS;
@@ -103,7 +107,8 @@ export class Ferry {
         watchTimeoutSeconds: source.watchTimeoutSeconds, metrics: this.metrics,
         alwaysNeeded: {
           services: activator ? [`${activator.namespace}/${activator.name}`] : [],
-          secrets: defaultCertificate ? [`${defaultCertificate.namespace}/${defaultCertificate.name}`] : [],
+          // Knative's data-plane CA, for config-network system-internal-tls (which can be turned on at any time).
+          secrets: [...(defaultCertificate ? [`${defaultCertificate.namespace}/${defaultCertificate.name}`] : []), `${SYSTEM_INTERNAL_CA.namespace}/${SYSTEM_INTERNAL_CA.name}`],
         },
       });
       this.source = this.kube = kube;
@@ -162,6 +167,9 @@ export class Ferry {
   private async startEnvoy(envoy: Exclude<FerryOptions['envoy'], 'none'>): Promise<void> {
     if (this.options.xdsAddress.startsWith('unix:')) {
       throw new Error(`--xds-address ${this.options.xdsAddress}: the managed Envoy connects over TCP; use a HOST:PORT address, or --envoy none for gateways that reach the unix socket`);
+    }
+    if (this.options.xdsTls) {
+      throw new Error('--xds-tls-cert: the managed Envoy has no client certificate for mutual TLS; run Ferry with --envoy none and start gateways from deploy/envoy/bootstrap-mtls.yaml');
     }
     const xdsHost = this.options.xdsAddress.replace(/:\d+$/, '').replace(/^\[|\]$/g, '');
     this.envoy = new ManagedEnvoy({

@@ -4,6 +4,8 @@ import type { FerryMetrics } from '../metrics.js';
 import { isFerryClass, type KIngress } from '../model/ingress.js';
 import { SERVICE_NAME_LABEL, type Service } from '../model/kube.js';
 import type { GatewayOptions } from '../model/gateway-options.js';
+import type { NetworkConfig } from '../model/config.js';
+import { unhonouredNetworkConditions, unhonouredNetworkWarnings, type UnhonouredNetworkOptions } from '../status/config-network-conditions.js';
 import type { ObjectKind } from '../model/kinds.js';
 import { objectKey } from '../model/meta.js';
 import type { ObjectChange } from '../store/changes.js';
@@ -55,8 +57,14 @@ export class Reconciler {
   private readonly knativeMemo = new KnativeMemo();
   private pending: ObjectChange[] = [];
   private full = true;
+  /** Translate every KIngress in the next pass (what they read of the configuration changed). */
+  private translateAll = false;
   private readonly state: ReconcileState = { pass: 0, ingresses: new Map(), changed: [], removed: [], statuses: [], warnings: [] };
   private conflicted = new Set<string>();
+  /** The enabled config-network options Ferry does not honour: the KIngresses' status says which concern them. */
+  private unhonoured: UnhonouredNetworkOptions = { clusterLocalDomainTls: false };
+  /** config-network changed what every cluster reads (system-internal-tls): the next assembly rebuilds everything. */
+  private rebuildGateways = false;
   private unsubscribe: (() => void) | undefined;
   /** False during startInBatches: changes wait for the first pass to finish. */
   private started = true;
@@ -75,8 +83,13 @@ export class Reconciler {
     };
   }
 
-  /** New gateway options (config-ferry): the next pass builds the listeners with them. */
+  /**
+   * New gateway options (config-ferry): the next pass builds the listeners with them. Route tables read only whether
+   * external authorization is on (its probe routes and opted-out KIngresses skip it): when that flips, every KIngress
+   * is translated again; the tables that change are sent, clusters and endpoints are not rebuilt.
+   */
   setGatewayOptions(gateway: GatewayOptions): void {
+    if ((gateway.extAuthz === undefined) !== (this.ctx.config.gateway.extAuthz === undefined)) this.translateAll = true;
     this.ctx.config = { ...this.ctx.config, gateway };
   }
 
@@ -98,6 +111,7 @@ export class Reconciler {
     this.subscribe(false);
     const started = process.hrtime.bigint();
     this.full = false;
+    this.translateAll = false;
     const pass = this.nextPass();
     const removed = new Set<string>();
     this.refreshKnative(new Set(), removed, new Set());
@@ -157,7 +171,9 @@ export class Reconciler {
     const changes = this.pending;
     this.pending = [];
     const full = this.full;
+    const translateAll = full || this.translateAll;
     this.full = false;
+    this.translateAll = false;
     const pass = this.nextPass();
 
     // Services whose object changed (their KIngresses are translated again), and those whose endpoints changed too.
@@ -187,14 +203,15 @@ export class Reconciler {
     for (const service of changedServices) dirtyServices.add(service);
     for (const service of changedServices) for (const key of this.ingressesByService.members(service)) dirtyIngresses.add(key);
 
-    const changed = this.translateKeys(full ? this.ingresses.keys() : dirtyIngresses, pass);
+    const changed = this.translateKeys(translateAll ? this.ingresses.keys() : dirtyIngresses, pass);
     for (const key of removed) {
       this.indexDependencies(key, undefined);
       this.translations.delete(key);
       this.state.ingresses.delete(key);
       this.state.removed.push(key);
     }
-    this.assemble(changed, [...removed], { services: dirtyServices, secrets: dirtySecrets, all: full }, pass);
+    this.assemble(changed, [...removed], { services: dirtyServices, secrets: dirtySecrets, all: full || this.rebuildGateways }, pass);
+    this.rebuildGateways = false;
     return this.finishPass(pass, started, changes.length, changed.length, removed.size);
   }
 
@@ -227,7 +244,8 @@ export class Reconciler {
       this.translations.set(key, translation);
       changed.push(translation);
       for (const warning of translation.warnings) this.logger.warn({ ingress: key }, warning);
-      this.state.ingresses.set(key, { ...translated, probeHash: translation.probeHash, warnings: translation.warnings, conflict: undefined, changedInPass: pass });
+      const networkConditions = unhonouredNetworkConditions(translated.ingress, this.unhonoured);
+      this.state.ingresses.set(key, { ...translated, probeHash: translation.probeHash, warnings: translation.warnings, conflict: undefined, changedInPass: pass, ...(networkConditions.length > 0 ? { networkConditions } : {}) });
       this.state.changed.push(key);
     }
     return changed;
@@ -245,6 +263,8 @@ export class Reconciler {
       if (this.options.cache.applyAll(role, update.changes)) this.logger.debug({ role, pass }, 'gateway resources changed');
     }
     this.markConflicts(conflicts, pass);
+    // Gateway-wide problems (a missing Secret a listener or cluster needs) are logged once, when they appear.
+    for (const warning of warnings) if (!this.state.warnings.includes(warning)) this.logger.warn(warning);
     this.state.warnings = [...warnings];
   }
 
@@ -260,6 +280,7 @@ export class Reconciler {
   private refreshKnative(dirty: Set<string>, removed: Set<string>, dirtyServices: Set<string>): void {
     const inputs = knativeInputsFromStore(this.options.store, { memo: this.knativeMemo });
     const knative = translateKnative(inputs, { localGatewayHost: this.ctx.config.localGateway.host, memo: this.knativeMemo });
+    const networkChanged = this.applyNetworkConfig(inputs.config.network);
     this.state.statuses = knative.statuses;
     const next = new Map<string, TranslatedIngress>();
     for (const translated of knative.ingresses) {
@@ -276,6 +297,7 @@ export class Reconciler {
       this.ingresses.delete(k);
       removed.add(k);
     }
+    if (networkChanged) for (const k of this.ingresses.keys()) dirty.add(k);
     const placeholders = new Map(knative.placeholderServices.map((service) => [objectKey(service), service]));
     for (const k of new Set([...placeholders.keys(), ...this.placeholders.keys()])) {
       const before = this.placeholders.get(k);
@@ -283,6 +305,26 @@ export class Reconciler {
       if (before !== after && !isDeepStrictEqual(before, after)) dirtyServices.add(k);
     }
     this.placeholders = placeholders;
+  }
+
+  /**
+   * config-network's settings for the gateways: http-protocol becomes the httpOption of KIngresses that set none,
+   * system-internal-tls turns on TLS to the revisions' TLS port (every cluster is rebuilt), and what Ferry does not
+   * honour is logged (at start and when it changes) and goes into the KIngresses' status. True when they changed:
+   * every KIngress is translated again.
+   */
+  private applyNetworkConfig(network: NetworkConfig): boolean {
+    const { config } = this.ctx;
+    const defaultHttpOption = network.httpProtocol === 'Redirected' ? 'Redirected' : 'Enabled';
+    const unhonoured = { clusterLocalDomainTls: network.clusterLocalDomainTls };
+    const same = defaultHttpOption === config.defaultHttpOption && network.systemInternalTls === config.systemInternalTls && isDeepStrictEqual(unhonoured, this.unhonoured);
+    if (same) return false;
+    this.rebuildGateways ||= network.systemInternalTls !== config.systemInternalTls;
+    this.ctx.config = { ...config, defaultHttpOption, systemInternalTls: network.systemInternalTls };
+    this.unhonoured = unhonoured;
+    this.logger.info({ configMap: 'knative-serving/config-network', httpProtocol: network.httpProtocol, systemInternalTls: network.systemInternalTls }, 'config-network gateway settings changed; every KIngress is translated again');
+    for (const warning of unhonouredNetworkWarnings(unhonoured)) this.logger.warn({ configMap: 'knative-serving/config-network' }, warning);
+    return true;
   }
 
   /** Only KIngress objects changed: take them as they are, unless a Knative object owns the name. */

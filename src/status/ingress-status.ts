@@ -24,7 +24,7 @@ export function ingressStatus(served: ServedIngress, sync: (role: GatewayRole) =
   const ready = loadBalancer.status === 'True' ? condition('Ready', 'True') : { ...loadBalancer, type: 'Ready' };
   return {
     observedGeneration: served.ingress.metadata.generation,
-    conditions: [loadBalancer, networkConfigured, ready],
+    conditions: [loadBalancer, networkConfigured, ready, ...(served.networkConditions ?? [])],
     ...(loadBalancer.status === 'True' ? {
       publicLoadBalancer: { ingress: [{ domainInternal: hosts.public }] },
       privateLoadBalancer: { ingress: [{ domainInternal: hosts.private }] },

@@ -1,3 +1,4 @@
+import type { Condition } from '../model/meta.js';
 import type { HostConflict } from '../translate/envoy/index.js';
 import type { KnativeStatus, TranslatedIngress } from '../translate/knative/index.js';
 
@@ -8,6 +9,8 @@ export interface ServedIngress extends TranslatedIngress {
   conflict: HostConflict | undefined;
   /** The reconcile pass in which this KIngress last changed: it is Ready once the gateways took that pass. */
   changedInPass: number;
+  /** What its status says of enabled config-network options Ferry does not honour (see config-network-conditions.ts). */
+  networkConditions?: Condition[];
 }
 
 /** What the reconciler serves after a pass: the input of every status (files mode's views, kube mode's writer). */

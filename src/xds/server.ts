@@ -11,6 +11,8 @@ import { AdsService } from './service.js';
 import { SotwStream } from './sotw-stream.js';
 import type { StreamInfo } from './stream-info.js';
 import type { StreamContext, XdsStream } from './stream.js';
+import { MutualTlsListener } from './tls-credentials-listener.js';
+import { XdsTlsCredentials, type XdsTlsFiles } from './tls-credentials.js';
 
 export type { StreamInfo, StreamTypeInfo, XdsProtocol } from './stream-info.js';
 
@@ -21,6 +23,8 @@ export interface XdsServerOptions {
   readonly nackStore: NackStore;
   /** Longest wait of listener/route updates for cluster ACKs and EDS subscriptions (default 2000 ms). */
   readonly holdMs?: number;
+  /** Mutual TLS: only gateways with a client certificate of the client CA connect; absent: plaintext gRPC. */
+  readonly tls?: XdsTlsFiles;
 }
 
 const MAX_MESSAGE_BYTES = 256 * 1024 * 1024;
@@ -46,11 +50,15 @@ export class XdsServer {
   private readonly unsubscribe: () => void;
   private nextId = 0;
   private readonly streamListeners = new Set<() => void>();
+  private readonly tls: XdsTlsCredentials | undefined;
+  private tlsListener: MutualTlsListener | undefined;
 
   constructor(options: XdsServerOptions) {
     const logger = options.logger.child({ component: 'xds' });
     this.context = { cache: options.cache, logger, metrics: options.metrics, nackStore: options.nackStore, holdMs: options.holdMs ?? 2_000,
       streamsChanged: () => { for (const listener of this.streamListeners) listener(); } };
+    // Read at construction: files that do not load stop Ferry before it serves anything.
+    this.tls = options.tls && new XdsTlsCredentials(options.tls, logger, options.metrics);
     this.server.addService(AdsService, {
       streamAggregatedResources: (call: ServerDuplexStream<DiscoveryRequest, Buffer>) => this.track(new SotwStream(this.newId(), 'sotw', call, this.context, this.forget)),
       deltaAggregatedResources: (call: ServerDuplexStream<DeltaDiscoveryRequest, Buffer>) => this.track(new DeltaStream(this.newId(), 'delta', call, this.context, this.forget)),
@@ -70,7 +78,15 @@ export class XdsServer {
    * share a filesystem but not a network, e.g. an Envoy in another network namespace); resolves to the bound port, 0
    * for a unix socket.
    */
-  listen(address: string): Promise<number> {
+  async listen(address: string): Promise<number> {
+    if (this.tls) {
+      // The gRPC server speaks HTTP/2 on the connections the listener verified; it binds no port of its own.
+      const injector = this.server.createConnectionInjector(ServerCredentials.createInsecure());
+      this.tlsListener = new MutualTlsListener({ credentials: this.tls, accept: (socket) => injector.injectConnection(socket), logger: this.context.logger, metrics: this.context.metrics });
+      const port = await this.tlsListener.listen(address);
+      this.context.logger.info({ address, port, tls: 'mutual' }, 'xDS server listening');
+      return port;
+    }
     const unix = address.startsWith('unix:');
     return new Promise((resolve, reject) => {
       this.server.bindAsync(address, ServerCredentials.createInsecure(), (err, port) => {
@@ -88,6 +104,7 @@ export class XdsServer {
   /** Ends every stream and stops the server (forcibly after a grace period). */
   async close(): Promise<void> {
     this.unsubscribe();
+    this.tlsListener?.close();
     for (const stream of [...this.active.values()]) stream.close();
     await new Promise<void>((resolve) => {
       const force = setTimeout(() => {

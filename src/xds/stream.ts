@@ -373,8 +373,11 @@ export abstract class XdsStream<Request extends { node?: Node | undefined; typeU
     state.initialResponseDue = false;
     if (!composed) {
       state.equivalentVersion = version;
-      // Nothing to send and the gateway accepted the last response: it holds this version too.
-      if (!state.awaitingAck && state.lastNack === undefined && state.ackedVersion !== '' && state.ackedVersion !== version) {
+      // Nothing to send and the gateway accepted the last response, or (delta) reconnected saying it holds exactly
+      // this content: it holds this version too. Without the second case a gateway that outlived a Ferry restart
+      // would stay STALE (never synced) until some change of the type made a response due.
+      const holds = state.ackedVersion !== '' || state.known.size > 0;
+      if (!state.awaitingAck && state.lastNack === undefined && holds && state.ackedVersion !== version) {
         state.ackedVersion = version;
         this.ctx.cache.streamAcked(this.id, this.roles, state.typeUrl, version);
         this.ctx.streamsChanged?.();
@@ -424,10 +427,18 @@ export abstract class XdsStream<Request extends { node?: Node | undefined; typeU
   }
 
   private expectEdsSubscriptions(sent: readonly XdsResource[], known: ReadonlyMap<string, string>): void {
+    const endpoints = this.types.get(TypeUrl.Endpoint);
     for (const cluster of sent) {
       if (known.get(cluster.name) === cluster.hash) continue;
       const edsName = edsServiceName(cluster);
-      if (edsName !== undefined) this.pendingEds.add(edsName);
+      if (edsName === undefined) continue;
+      this.pendingEds.add(edsName);
+      // Envoy warms an updated EDS cluster again and waits for its endpoints, yet asks nothing (it holds the name):
+      // they are sent again, or the new cluster would take over only at its initial fetch timeout (15 s).
+      if (known.has(cluster.name) && endpoints?.known.delete(edsName)) {
+        this.lookAgain(endpoints, [edsName]);
+        endpoints.dirty = true;
+      }
     }
   }
 

@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { echoClient, startGrpcBackend, type GrpcBackend } from './harness/grpc.js';
 import { printEnvoyLogsOnFailure, startFerry, stopAllEnvoys, waitFor, type FerryUnderTest } from './harness/index.js';
 import { http1Exchange, http2Exchange, patternBytes, sha256, startWorkloadBackend, websocketExchange, type StreamedResult, type WorkloadBackend } from './harness/workload.js';
-import { knativeService, revisionService, toYaml } from './knative/routing-manifests.js';
+import { domainMapping, knativeService, revisionService, toYaml } from './knative/routing-manifests.js';
 
 /*
  * Issue 14: what a DomainMapping serves behaves like the Knative Service it maps. A DomainMapping's KIngress sends
@@ -19,13 +19,6 @@ const GRPC = { service: 'grpc.default.example.com', mapping: 'grpc.example.org' 
 /** The Host the revision sees: a DomainMapping rewrites it to the Service's cluster-local host. */
 const WEB_BACKEND_HOST = { service: WEB.service, mapping: 'web.default.svc.cluster.local' };
 const BOTH = [['the Service host', 'service'], ['the DomainMapping', 'mapping']] as const;
-
-function domainMapping(domain: string, service: string): object[] {
-  return [
-    { apiVersion: 'serving.knative.dev/v1beta1', kind: 'DomainMapping', metadata: { name: domain, namespace: 'default' }, spec: { ref: { apiVersion: 'serving.knative.dev/v1', kind: 'Service', name: service } } },
-    { apiVersion: 'networking.internal.knative.dev/v1alpha1', kind: 'ClusterDomainClaim', metadata: { name: domain }, spec: { namespace: 'default' } },
-  ];
-}
 
 function expectComplete(result: StreamedResult): void {
   expect(result.status, result.body.subarray(0, 200).toString()).toBe(200);

@@ -3,7 +3,7 @@ import { connect as netConnect, type Socket } from 'node:net';
 import { connect as tlsConnect, type SecureVersion } from 'node:tls';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { selfSignedCertificate, tlsSecretManifest } from './harness/certs.js';
-import { request, startFerry, startHttpBackend, stopAllEnvoys, waitFor, type BackendAnswer, type FerryUnderTest, type HttpBackend } from './harness/index.js';
+import { localPortOf, request, startFerry, startHttpBackend, stopAllEnvoys, waitFor, type BackendAnswer, type FerryUnderTest, type HttpBackend } from './harness/index.js';
 import { serviceWithEndpoints } from './harness/manifests.js';
 
 const INGRESS = `apiVersion: networking.internal.knative.dev/v1alpha1
@@ -238,19 +238,6 @@ describe('gateway options (config-ferry) through Ferry and a real Envoy', () => 
     await setOptions({ 'listen-addresses': '::1' }, async () => (await ipv4()) === 0, 'IPv4 no longer served');
     expect(await ipv6()).toBe(200);
   }, 60_000);
-
-  /** One request over the agent's kept-alive connection: the client port says whether it is the same connection. */
-  function localPortOf(port: number, agent: Agent): Promise<number> {
-    return new Promise((resolve, reject) => {
-      const req = httpRequest({ host: '127.0.0.1', port, path: '/', headers: { host: 'a.example.com' }, agent }, (res) => {
-        const localPort = res.socket.localPort ?? 0;
-        res.resume();
-        res.on('end', () => resolve(localPort));
-      });
-      req.on('error', reject);
-      req.end();
-    });
-  }
 
   /** A counter or gauge of the gateway Envoy (undefined when it does not exist). */
   async function envoyStat(name: string): Promise<number | undefined> {

@@ -16,13 +16,19 @@ describe('gateway options (config-ferry)', () => {
       'access-log': 'JSON', 'access-log-format': '{"code": "%RESPONSE_CODE%", "host": "%REQ(:AUTHORITY)%"}', 'stream-idle-timeout': '1m30s',
       'max-request-headers-kb': '96', 'max-connections': '500', 'use-remote-address': 'true', 'trusted-hops-count': '2',
       'server-header': 'my gateway', 'tls-min-version': 'TLSv1.2', 'tls-max-version': '1.3', 'cipher-suites': 'ECDHE-ECDSA-AES128-GCM-SHA256, AES128-SHA',
-      'listen-addresses': '0.0.0.0, ::',
+      'listen-addresses': '0.0.0.0, ::', 'ext-authz-host': '[fd00::7]:9000', 'ext-authz-protocol': 'HTTP', 'ext-authz-timeout': '250ms',
+      'ext-authz-failure-mode-allow': 'true', 'ext-authz-max-request-bytes': '4096', 'ext-authz-path-prefix': '/check', 'proxy-protocol': 'true',
     });
     expect(problems).toEqual([]);
     expect(value).toEqual({
       accessLog: { format: 'json', fields: { code: '%RESPONSE_CODE%', host: '%REQ(:AUTHORITY)%' } }, streamIdleTimeoutMs: 90_000,
       maxRequestHeadersKb: 96, maxConnections: 500, useRemoteAddress: true, trustedHopsCount: 2, serverHeader: { mode: 'fixed', value: 'my gateway' },
       tls: { minVersion: '1.2', maxVersion: '1.3', cipherSuites: ['ECDHE-ECDSA-AES128-GCM-SHA256', 'AES128-SHA'] }, listenAddresses: ['0.0.0.0', '::'],
+      extAuthz: { host: 'fd00::7', port: 9000, protocol: 'http', timeoutMs: 250, failureModeAllow: true, maxRequestBytes: 4096, pathPrefix: '/check' }, proxyProtocol: true,
+    });
+    // The host alone: gRPC, 2 s, fail closed, no body (net-kourier's defaults but the body, which would hold streams).
+    expect(parseGatewayOptions({ 'ext-authz-host': 'authz.auth-system.svc:9000' }).value.extAuthz).toEqual({
+      host: 'authz.auth-system.svc', port: 9000, protocol: 'grpc', timeoutMs: 2_000, failureModeAllow: false, maxRequestBytes: undefined, pathPrefix: undefined,
     });
   });
 
@@ -49,6 +55,16 @@ describe('gateway options (config-ferry)', () => {
     [{ 'cipher-suites': 'ECDHE-ECDSA-AES128-GCM-SHA256,RC4-MD5' }, 'data.cipher-suites: unknown cipher suite RC4-MD5'],
     [{ 'listen-addresses': '0.0.0.0,localhost' }, 'data.listen-addresses: "localhost" is not an IP address'],
     [{ 'acces-log': 'text' }, 'data.acces-log: not a gateway option; known keys: access-log,'],
+    [{ 'ext-authz-host': 'http://authz:9000' }, 'data.ext-authz-host: "http://authz:9000" is a URL; write host:port'],
+    [{ 'ext-authz-host': 'authz' }, 'data.ext-authz-host: "authz" is not a host and port'],
+    [{ 'ext-authz-host': 'authz:9000', 'ext-authz-protocol': 'soap' }, 'data.ext-authz-protocol: "soap" is not one of grpc, http'],
+    [{ 'ext-authz-host': 'authz:9000', 'ext-authz-timeout': '0s' }, 'data.ext-authz-timeout: must be longer than 0'],
+    [{ 'ext-authz-host': 'authz:9000', 'ext-authz-failure-mode-allow': 'maybe' }, 'data.ext-authz-failure-mode-allow: "maybe" is not one of true, false'],
+    [{ 'ext-authz-host': 'authz:9000', 'ext-authz-max-request-bytes': '0' }, 'data.ext-authz-max-request-bytes: "0" is not a whole number from 1'],
+    [{ 'ext-authz-host': 'authz:9000', 'ext-authz-protocol': 'http', 'ext-authz-path-prefix': 'check' }, 'data.ext-authz-path-prefix: "check" is not a path prefix'],
+    [{ 'ext-authz-host': 'authz:9000', 'ext-authz-path-prefix': '/check' }, 'data.ext-authz-path-prefix: a gRPC check has no path'],
+    [{ 'ext-authz-failure-mode-allow': 'true' }, 'data.ext-authz-failure-mode-allow: external authorization is off: set ext-authz-host'],
+    [{ 'proxy-protocol': 'v2' }, 'data.proxy-protocol: "v2" is not one of true, false'],
   ])('%j is refused naming its key', (data, message) => {
     expect(problemsOf(data as Record<string, string>).join('\n')).toContain(message);
   });

@@ -37,14 +37,18 @@ function expectSameAsFullBuild(view: Map<TypeUrl, Map<string, Buffer>>, role: Ga
   expect(actual, label).toEqual(expected);
 }
 
-function fixture(name: string, routeTables: 'single' | 'scoped' = 'single') {
+function fixture(name: string, routeTables: 'single' | 'scoped' | 'sharded' = 'single') {
   const configPath = join(goldenDir, name, 'config.yaml');
   const config = existsSync(configPath) ? (parse(readFileSync(configPath, 'utf8')) as object) : {};
-  return loadFixture(readFileSync(join(goldenDir, name, 'input.yaml'), 'utf8'), { ...config, routeTables });
+  // The gateway options of the case: the clusters they name and the routes they change are built incrementally too.
+  const optionsPath = join(goldenDir, name, 'config-ferry.yaml');
+  const gateway = existsSync(optionsPath) ? { gateway: parseGatewayOptions(parse(readFileSync(optionsPath, 'utf8')) as Record<string, string>).value } : {};
+  // Two shards: a golden case's few KIngresses share shard tables.
+  return loadFixture(readFileSync(join(goldenDir, name, 'input.yaml'), 'utf8'), { ...config, ...gateway, routeTables, routeTableShards: 2 });
 }
 
 describe('GatewayAssembler builds what buildGatewayResources builds, incrementally', () => {
-  for (const [name, routeTables] of readdirSync(goldenDir).flatMap((n) => [[n, 'single'], [n, 'scoped']] as const)) {
+  for (const [name, routeTables] of readdirSync(goldenDir).flatMap((n) => [[n, 'single'], [n, 'scoped'], [n, 'sharded']] as const)) {
     it(`golden case ${name}, ${routeTables} route tables: one KIngress at a time, then removed one at a time`, () => {
       const { ingresses, ctx } = fixture(name, routeTables);
       for (const role of GATEWAY_ROLES) {

@@ -65,6 +65,9 @@ export function staticBootstrap(resources: StaticResources): Json {
     return untyped(listener);
   });
   const clusters = structuredClone(resources.clusters).map((cluster: Json) => {
+    // An upstream TLS context's CA (system-internal-tls) comes over SDS too: static here.
+    const validation = cluster.transportSocket?.typedConfig?.commonTlsContext?.combinedValidationContext?.validationContextSdsSecretConfig;
+    if (validation) delete validation.sdsConfig;
     if (cluster.type !== 'EDS') return untyped(cluster);
     const { edsClusterConfig, ...rest } = untyped(cluster);
     const assignment = endpoints.get(edsClusterConfig.serviceName);

@@ -107,6 +107,8 @@ describe('delta ADS', () => {
     const c = connect();
     c.send(request(TypeUrl.Cluster, { node: node('gw-1', 'external'), initialResourceVersions: { a: a.hash } }));
     await c.expectNoResponse();
+    // It holds the current version: synced, not waiting for a response that will never come.
+    expect(h.server.streams()[0]!.types[0]).toMatchObject({ ackedVersion: h.cache.version(['external'], TypeUrl.Cluster), awaitingAck: false });
   });
 
   it('serves named subscriptions: a resource that appears later, and nothing after unsubscribe', async () => {

@@ -11,7 +11,10 @@ export interface Backend {
   port: number;
   /** The Service port's name; EndpointSlice ports carry the same name. */
   portName: string;
-  /** Speak h2c upstream (port named http2/h2c or appProtocol kubernetes.io/h2c). */
+  /**
+   * Speak HTTP/2 upstream: h2c on a port named http2/h2c or with appProtocol kubernetes.io/h2c; on a Knative revision's
+   * TLS port (`https`, for system-internal-tls), h2 when the Service's other port says the revision speaks HTTP/2.
+   */
   h2c: boolean;
   /** Set for an ExternalName Service: resolved by DNS instead of EDS. */
   externalName?: string;
@@ -60,7 +63,7 @@ export function resolveBackend(ref: IngressBackend, service: Service | undefined
     serviceName: ref.serviceName,
     port: port.port,
     portName: port.name ?? '',
-    h2c: speaksH2c(port),
+    h2c: speaksH2c(port) || (port.name === 'https' && ports.some(speaksH2c)),
     ...(isExternalName ? { externalName: service.spec.externalName } : {}),
   };
   return { clusterName: backend.clusterName, backend };

@@ -1,4 +1,5 @@
 import { DEFAULT_GATEWAY_OPTIONS, type GatewayOptions } from '../../model/gateway-options.js';
+import type { HttpOption } from '../../model/ingress.js';
 import type { EndpointSlice, Secret, Service } from '../../model/kube.js';
 import type { GatewayRole } from '../../xds/roles.js';
 
@@ -35,10 +36,27 @@ export interface TranslateConfig {
   /**
    * 'single': one RouteConfiguration per listener holding every virtual host (RDS). 'scoped': one per KIngress and
    * listener, chosen per request by Host through scoped routes (SRDS), so that a change sends Envoy one small table
-   * instead of the whole one (see scoped-routes.ts). Scoped matching of the Host is case-sensitive.
+   * instead of the whole one (see scoped-routes.ts). 'sharded': scopes as 'scoped', pointing to routeTableShards
+   * tables per kind, each holding the KIngresses that hash to it (fewer tables for Envoy to hold, see
+   * sharded-routes.ts). Scoped matching of the Host is case-sensitive.
    */
-  routeTables: 'single' | 'scoped';
+  routeTables: 'single' | 'scoped' | 'sharded';
+  /** Sharded route tables: how many tables per kind (both roles, external, local). */
+  routeTableShards: number;
+  /**
+   * The httpOption of a KIngress that sets none: config-network's http-protocol (Redirected answers 301 to https on
+   * the external plain-HTTP listener, as the KIngress's own httpOption does), changeable at run time.
+   */
+  defaultHttpOption: HttpOption;
+  /** config-network's system-internal-tls: TLS to the revisions' TLS port, trusting Knative's CA (system-internal-tls.ts). */
+  systemInternalTls: boolean;
 }
+
+/**
+ * 256 tables per kind: at 10k KIngresses ~40 KIngresses (~40 KB) per shard, so a change sends and Envoy parses ~40 KB,
+ * while 256 tables cost Envoy ~5 MB rather than the ~200 MB of one table per KIngress. At 1k KIngresses a shard holds ~4.
+ */
+export const DEFAULT_ROUTE_TABLE_SHARDS = 256;
 
 export const DEFAULT_TRANSLATE_CONFIG: TranslateConfig = {
   bindAddress: '0.0.0.0',
@@ -49,6 +67,9 @@ export const DEFAULT_TRANSLATE_CONFIG: TranslateConfig = {
   defaultCertificate: undefined,
   localGateway: { host: 'ferry-internal.ferry-system.svc.cluster.local', port: 80 },
   routeTables: 'scoped',
+  routeTableShards: DEFAULT_ROUTE_TABLE_SHARDS,
+  defaultHttpOption: 'Enabled',
+  systemInternalTls: false,
 };
 
 /** What translation reads besides the KIngress itself: lookups into the store, no I/O. */

@@ -2,6 +2,7 @@ import { ClusterLoadAssignment } from 'envoy-proto-ts/envoy/config/endpoint/v3/e
 import type { EndpointSlice } from '../../model/kube.js';
 import type { Backend } from './backends.js';
 import type { TranslateContext } from './config.js';
+import { ACTIVATOR_TLS_PORT_NAME, usesSystemInternalTls } from './system-internal-tls.js';
 
 export interface EndpointAddress {
   address: string;
@@ -38,13 +39,14 @@ function locality(addresses: EndpointAddress[], priority: number) {
   };
 }
 
-/** The activator's port for the backend's protocol (Knative: `http` 80→8012, `http2` 81→8013). */
+/** The activator's port for the backend's protocol (Knative: `http` 80→8012, `http2` 81→8013, `https` 443→8112). */
 function activatorEndpoints(backend: Backend, ctx: TranslateContext): EndpointAddress[] {
   const ref = ctx.config.activator;
   if (!ref) return [];
   const service = ctx.service(ref.namespace, ref.name);
   const ports = service?.spec.ports ?? [];
-  const port = ports.find((p) => p.name === (backend.h2c ? 'http2' : 'http')) ?? ports[0];
+  const name = usesSystemInternalTls(backend, ctx.config) ? ACTIVATOR_TLS_PORT_NAME : backend.h2c ? 'http2' : 'http';
+  const port = ports.find((p) => p.name === name) ?? ports[0];
   if (!port) return [];
   return readyEndpoints(ctx.endpointSlices(ref.namespace, ref.name), port.name ?? '');
 }

@@ -12,12 +12,16 @@ import { buildCluster } from './clusters.js';
 import type { TranslateContext } from './config.js';
 import { resolveHostConflicts, type HostConflict } from './conflicts.js';
 import { buildLoadAssignment } from './endpoints.js';
+import { buildOptionClusters } from './option-clusters.js';
 import type { IngressTranslation } from './ingress-translation.js';
 import { buildHttpListener, buildHttpsListener, type HttpsFilterChainSpec } from './listeners.js';
 import { listenerName, routeConfigurationName, secretResourceName, type ListenerKind } from './names.js';
 import { assembleRouteConfigurationFromFields, encodeVirtualHostsField } from './route-configuration.js';
-import { scopedRouteResources } from './scoped-routes.js';
-import { buildTlsSecret } from './secrets.js';
+import { scopedRouteResources, scopesFor } from './scoped-routes.js';
+import { shardTableFor, ShardTables } from './sharded-routes.js';
+import { buildTlsSecret, type SecretResult } from './secrets.js';
+import { buildSystemInternalCaSecret, SYSTEM_INTERNAL_CA, SYSTEM_INTERNAL_CA_RESOURCE } from './system-internal-tls.js';
+import type { Secret } from '../../model/kube.js';
 import { compactVirtualHosts, type EncodedVirtualHost } from './virtual-host.js';
 import { SharedBuilds } from './shared-builds.js';
 import { SortedKeys } from './sorted-keys.js';
@@ -55,7 +59,7 @@ export interface GatewayUpdate {
 interface RouteTableState {
   /** Single layout: per KIngress, its virtual hosts and their field bytes (the scoped layout reads translations). */
   fields: Map<string, { bytes: Uint8Array; virtualHosts: readonly EncodedVirtualHost[] }>;
-  /** Scoped mode: KIngresses whose table and scopes must be rebuilt. */
+  /** Scoped and sharded modes: KIngresses whose table and scopes must be rebuilt. */
   scopedDirty: Set<string>;
   order: SortedKeys;
   accumulator: VersionAccumulator;
@@ -76,8 +80,10 @@ export class GatewayAssembler {
   private accepted = new Set<string>();
   private conflicts: HostConflict[] = [];
   private readonly routeTables = new Map<ListenerKind, RouteTableState>(LISTENER_KINDS.map((kind) => [kind, { fields: new Map(), scopedDirty: new Set(), order: new SortedKeys(), accumulator: new VersionAccumulator(), dirty: true }]));
-  /** Scoped mode: each KIngress's table (its own or shared by both roles) and the names of its scopes in this role. */
+  /** Scoped and sharded modes: each KIngress's table (its own, shared by both roles, or a shard) and the names of its scopes in this role. */
   private readonly scopedByIngress = new Map<string, { table: string; scopes: string[] }>();
+  /** Sharded mode: the members of each shard table. */
+  private readonly shardTables = new ShardTables();
   /** Per cluster: its backend and how many KIngresses route to it (usedBy says which). */
   private readonly backendUsers = new Map<string, { backend: Backend; users: number }>();
   /** Cluster names by 'ns/name' of their Service, to find what a Service or EndpointSlice change touches. */
@@ -99,6 +105,9 @@ export class GatewayAssembler {
   private listenerSignature = '';
   private gatewayOptions: TranslateContext['config']['gateway'] | undefined;
   private listeners: XdsResource[] = [];
+  /** The clusters the gateway options name, and the options they were built from. */
+  private optionClusters = new Set<string>();
+  private optionClustersFor: TranslateContext['config'] | undefined;
   private readonly served = new Map<TypeUrl, Map<string, XdsResource>>(Object.values(TypeUrl).map((typeUrl) => [typeUrl, new Map()]));
 
   private routeTableLayout: TranslateContext['config']['routeTables'] = 'single';
@@ -188,8 +197,8 @@ export class GatewayAssembler {
     const part = translation?.roles[this.role];
     for (const kind of LISTENER_KINDS) {
       const table = this.routeTables.get(kind)!;
-      if (this.routeTableLayout === 'scoped') {
-        // Scoped tables are built from the translation itself: fields, order and hash serve the single table only.
+      if (this.routeTableLayout !== 'single') {
+        // Scoped and shard tables are built from the translation itself: fields, order and hash serve the single table only.
         table.scopedDirty.add(key);
         continue;
       }
@@ -269,7 +278,18 @@ export class GatewayAssembler {
       this.clusters.set(name, entry);
       wanted.set(name, resource);
     }
+    this.refreshOptionClusters(ctx, wanted);
     return this.diff(TypeUrl.Cluster, wanted);
+  }
+
+  /** The gateway options' clusters, rebuilt when the configuration changes (diff sends only what differs). */
+  private refreshOptionClusters(ctx: TranslateContext, wanted: Map<string, XdsResource | undefined>): void {
+    if (ctx.config === this.optionClustersFor) return;
+    this.optionClustersFor = ctx.config;
+    const built = buildOptionClusters(ctx.config);
+    for (const name of this.optionClusters) wanted.set(name, undefined);
+    for (const cluster of built) wanted.set(cluster.name, encodeResource(TypeUrl.Cluster, cluster.name, Cluster, cluster));
+    this.optionClusters = new Set(built.map((cluster) => cluster.name));
   }
 
   /**
@@ -306,11 +326,12 @@ export class GatewayAssembler {
   private refreshSecrets(dirty: GatewayDirty, ctx: TranslateContext): ResourceChanges {
     if (!this.tlsDirty && !dirty.all && dirty.secrets.size === 0) return { upserts: [], removals: [] };
     this.tlsDirty = true;
-    const used = new Map<string, { namespace: string; name: string; usedBy: string }>();
+    const used = new Map<string, { namespace: string; name: string; build: (secret: Secret | undefined) => SecretResult }>();
     for (const { namespace, name, usedBy } of this.tlsReferences(ctx)) {
       const resourceName = secretResourceName(namespace, name);
-      if (!used.has(resourceName)) used.set(resourceName, { namespace, name, usedBy });
+      if (!used.has(resourceName)) used.set(resourceName, { namespace, name, build: (secret) => buildTlsSecret(resourceName, secret, usedBy) });
     }
+    if (ctx.config.systemInternalTls) used.set(SYSTEM_INTERNAL_CA_RESOURCE, { ...SYSTEM_INTERNAL_CA, build: buildSystemInternalCaSecret });
     const wanted = new Map<string, XdsResource | undefined>();
     for (const resourceName of this.secrets.keys()) {
       if (!used.has(resourceName)) {
@@ -320,7 +341,7 @@ export class GatewayAssembler {
     }
     for (const [resourceName, ref] of used) {
       if (this.secrets.has(resourceName) && !dirty.all && !dirty.secrets.has(`${ref.namespace}/${ref.name}`)) continue;
-      const built = buildTlsSecret(resourceName, ctx.secret(ref.namespace, ref.name), ref.usedBy);
+      const built = ref.build(ctx.secret(ref.namespace, ref.name));
       const resource = built.secret ? encodeResource(TypeUrl.Secret, resourceName, EnvoySecret, built.secret) : undefined;
       this.secrets.set(resourceName, built.warning ? { warning: built.warning } : { resource });
       wanted.set(resourceName, resource);
@@ -370,11 +391,14 @@ export class GatewayAssembler {
       // Each table gathers every KIngress of its listener: built once a first pass has them all (tables stay dirty).
       return { [TypeUrl.ScopedRoute]: { upserts: [], removals: [] }, [TypeUrl.Route]: partial ? { upserts: [], removals: [] } : this.refreshRoutes() };
     }
-    return this.refreshScopedRoutes(shared);
+    return this.refreshScopedRoutes(shared, ctx.config.routeTables === 'sharded' ? ctx.config.routeTableShards : undefined);
   }
 
-  /** Scoped mode: the route table and scopes of each changed KIngress, shared by the role's listeners. */
-  private refreshScopedRoutes(shared: SharedBuilds): Record<typeof TypeUrl.Route | typeof TypeUrl.ScopedRoute, ResourceChanges> {
+  /**
+   * Scoped and sharded modes: the route table and scopes of each changed KIngress, shared by the role's listeners.
+   * `shards` (sharded mode): a KIngress's virtual hosts join a shard table, assembled again from its members.
+   */
+  private refreshScopedRoutes(shared: SharedBuilds, shards: number | undefined): Record<typeof TypeUrl.Route | typeof TypeUrl.ScopedRoute, ResourceChanges> {
     const routes = new Map<string, XdsResource | undefined>();
     const scopes = new Map<string, XdsResource | undefined>();
     const dirtyKeys = new Set<string>();
@@ -389,7 +413,8 @@ export class GatewayAssembler {
       if (!previous) continue;
       for (const name of previous.scopes) scopes.set(name, undefined);
       previousScopes.set(key, previous);
-      routes.set(previous.table, undefined);
+      if (shards === undefined) routes.set(previous.table, undefined);
+      else this.shardTables.leave(previous.table, key);
       this.scopedByIngress.delete(key);
     }
     const servedScopes = this.served.get(TypeUrl.ScopedRoute)!;
@@ -399,12 +424,26 @@ export class GatewayAssembler {
       // table changed name or another KIngress of this pass took it over.
       const had = previousScopes.get(key);
       const kept = (name: string, table: string) => (had?.table === table && had.scopes.includes(name) && scopes.get(name) === undefined ? servedScopes.get(name) : undefined);
-      const built = translation && scopedRouteResources(this.role, translation, shared, kept);
-      if (!built) continue;
-      routes.set(built.routeConfiguration.name, built.routeConfiguration);
-      for (const scope of built.scopes) scopes.set(scope.name, scope);
-      this.scopedByIngress.set(key, { table: built.routeConfiguration.name, scopes: built.scopes.map((scope) => scope.name) });
+      if (!translation) continue;
+      let table: string;
+      let built: XdsResource[];
+      if (shards === undefined) {
+        const own = scopedRouteResources(this.role, translation, shared, kept);
+        if (!own) continue;
+        routes.set(own.routeConfiguration.name, own.routeConfiguration);
+        table = own.routeConfiguration.name;
+        built = own.scopes;
+      } else {
+        const shard = shardTableFor(this.role, translation, shards);
+        if (!shard) continue;
+        this.shardTables.join(shard.name, key, shard.virtualHosts);
+        table = shard.name;
+        built = scopesFor(this.role, translation, table, kept);
+      }
+      for (const scope of built) scopes.set(scope.name, scope);
+      this.scopedByIngress.set(key, { table, scopes: built.map((scope) => scope.name) });
     }
+    if (shards !== undefined) for (const [name, resource] of this.shardTables.changed(shared)) routes.set(name, resource);
     return { [TypeUrl.ScopedRoute]: this.diff(TypeUrl.ScopedRoute, scopes), [TypeUrl.Route]: this.diff(TypeUrl.Route, routes) };
   }
 

@@ -10,16 +10,19 @@ import { buildCluster } from './clusters.js';
 import type { TranslateContext } from './config.js';
 import { resolveHostConflicts, type HostConflict } from './conflicts.js';
 import { buildLoadAssignment } from './endpoints.js';
+import { buildOptionClusters } from './option-clusters.js';
 import type { IngressTranslation } from './ingress-translation.js';
 import { buildHttpListener, buildHttpsListener, type HttpsFilterChainSpec } from './listeners.js';
 import { listenerName, routeConfigurationName, secretResourceName, type ListenerKind } from './names.js';
 import { scopedRouteResources } from './scoped-routes.js';
+import { shardedRouteResources } from './sharded-routes.js';
 import { assembleRouteConfiguration } from './route-configuration.js';
 import { buildTlsSecret } from './secrets.js';
+import { buildSystemInternalCaSecret, SYSTEM_INTERNAL_CA, SYSTEM_INTERNAL_CA_RESOURCE } from './system-internal-tls.js';
 
 export interface GatewayResources {
   listeners: XdsResource[];
-  /** Empty unless config.routeTables is 'scoped'. */
+  /** Empty when config.routeTables is 'single'. */
   scopedRoutes: XdsResource[];
   routes: XdsResource[];
   clusters: XdsResource[];
@@ -70,6 +73,11 @@ export function buildGatewayResources(role: GatewayRole, translations: readonly 
     const secretName = addSecret(namespace, name, 'config defaultCertificate');
     if (secretName) chains.push({ name: 'default-certificate', serverNames: [], secretName });
   }
+  if (config.systemInternalTls) {
+    const built = buildSystemInternalCaSecret(ctx.secret(SYSTEM_INTERNAL_CA.namespace, SYSTEM_INTERNAL_CA.name));
+    if (built.warning) warnings.push(built.warning);
+    else secrets.set(SYSTEM_INTERNAL_CA_RESOURCE, encodeResource(TypeUrl.Secret, SYSTEM_INTERNAL_CA_RESOURCE, EnvoySecret, built.secret));
+  }
 
   const ports = config.ports[role];
   const httpName = listenerName(role, 'http');
@@ -85,6 +93,10 @@ export function buildGatewayResources(role: GatewayRole, translations: readonly 
   const scopedRoutes: XdsResource[] = [];
   if (config.routeTables === 'single') {
     for (const kind of kinds) routes.push(assembleRouteConfiguration(routeConfigurationName(role, kind), accepted.flatMap((t) => virtualHostsOf(t, kind))));
+  } else if (config.routeTables === 'sharded') {
+    const built = shardedRouteResources(role, accepted, config.routeTableShards);
+    routes.push(...built.routes);
+    scopedRoutes.push(...built.scopes);
   } else {
     for (const translation of accepted) {
       const built = scopedRouteResources(role, translation);
@@ -99,7 +111,9 @@ export function buildGatewayResources(role: GatewayRole, translations: readonly 
     listeners,
     scopedRoutes,
     routes,
-    clusters: sortedBackends.map((backend) => encodeResource(TypeUrl.Cluster, backend.clusterName, Cluster, buildCluster(backend, config))),
+    clusters: [...sortedBackends.map((backend) => buildCluster(backend, config)), ...buildOptionClusters(config)]
+      .sort((a, b) => (a.name < b.name ? -1 : 1))
+      .map((cluster) => encodeResource(TypeUrl.Cluster, cluster.name, Cluster, cluster)),
     endpoints: sortedBackends
       .filter((backend) => !backend.externalName)
       .map((backend) => encodeResource(TypeUrl.Endpoint, backend.clusterName, ClusterLoadAssignment, buildLoadAssignment(backend, ctx))),

@@ -4,6 +4,7 @@ import type { GatewayRole } from '../../xds/roles.js';
 import { probeHash } from '../probe-hash.js';
 import { resolveBackend, type Backend } from './backends.js';
 import type { ObjectRef, TranslateContext } from './config.js';
+import { routeAuthorization, type RouteAuthorization } from './ext-authz-routes.js';
 import { listenerName } from './names.js';
 import { routablePaths, sortedMap } from './paths.js';
 import { buildHttpsRedirectRoute, buildRoute, type RoutePath, type RouteSplit } from './route.js';
@@ -36,7 +37,8 @@ export interface RoleTranslation {
 
 /**
  * The per-KIngress intermediate result, cacheable by the caller: it depends only on the KIngress (its
- * spec, namespace/name and creationTimestamp), the Services in `dependencies.services` and the config.
+ * spec, namespace/name, creationTimestamp and disable-ext-authz annotation), the Services in
+ * `dependencies.services` and the config.
  * Endpoints and Secret contents are read later by buildGatewayResources.
  */
 export interface IngressTranslation {
@@ -59,7 +61,8 @@ export function translateIngress(ingress: KIngress, ctx: TranslateContext): Ingr
   const services = new Set<string>();
   const roles: Record<GatewayRole, RoleParts> = { external: emptyRole(), local: emptyRole() };
   const roleHosts: Record<GatewayRole, Set<string>> = { external: new Set(), local: new Set() };
-  const redirected = ingress.spec.httpOption === 'Redirected';
+  const redirected = (ingress.spec.httpOption ?? ctx.config.defaultHttpOption) === 'Redirected';
+  const authorization = routeAuthorization(ingress, key, ctx.config, warnings);
 
   const splitsOf = (path: HTTPIngressPath, pathField: string, backends: Map<string, Backend>): RouteSplit[] =>
     path.splits.map((split, k) => {
@@ -82,7 +85,7 @@ export function translateIngress(ingress: KIngress, ctx: TranslateContext): Ingr
       return;
     }
     const ruleBackends = new Map<string, Backend>();
-    const paths = routablePaths(rule, `${key}:${ruleField}`, hash, (path, field) => splitsOf(path, field, ruleBackends)).map((path) => dropForbiddenHeaders(path, warnings));
+    const paths = routablePaths(rule, `${key}:${ruleField}`, hash, (path, field) => splitsOf(path, field, ruleBackends)).map((path) => authorization.route(dropForbiddenHeaders(path, warnings)));
     const routes = paths.map(buildRoute);
     const servedBy: GatewayRole[] = isExternalRule(rule) ? ['external', 'local'] : ['local'];
     const encoded = new Map<string, EncodedVirtualHost>();
@@ -91,13 +94,13 @@ export function translateIngress(ingress: KIngress, ctx: TranslateContext): Ingr
       const hosts = uniqueHosts(rule.hosts ?? [], roleHosts[role], `${key}:${ruleField}.hosts`, warnings);
       if (hosts.length === 0) continue;
       const hostsKey = hosts.join(',');
-      const virtualHost = encoded.get(hostsKey) ?? encodeVirtualHost(name, hosts, routes);
+      const virtualHost = encoded.get(hostsKey) ?? encodeVirtualHost(name, hosts, routes, authorization.virtualHost);
       encoded.set(hostsKey, virtualHost);
       const target = roles[role];
       target.httpsVirtualHosts.push(virtualHost);
       const redirect = role === 'external' && redirected;
-      target.httpVirtualHosts.push(redirect ? redirectVirtualHost(name, hosts, paths) : virtualHost);
-      target.sharedVirtualHosts.push(redirect ? encodeVirtualHost(name, hosts, [...probeRoutes(paths), buildHttpsRedirectRoute(`${name}:redirect`, listenerName(role, 'http')), ...routes]) : virtualHost);
+      target.httpVirtualHosts.push(redirect ? redirectVirtualHost(name, hosts, paths, authorization.virtualHost) : virtualHost);
+      target.sharedVirtualHosts.push(redirect ? encodeVirtualHost(name, hosts, [...probeRoutes(paths), buildHttpsRedirectRoute(`${name}:redirect`, listenerName(role, 'http')), ...routes], authorization.virtualHost) : virtualHost);
       for (const [clusterName, backend] of ruleBackends) target.backends.set(clusterName, backend);
     }
   });
@@ -195,8 +198,8 @@ function uniqueHosts(hosts: readonly string[], seen: Set<string>, field: string,
 }
 
 /** Probe routes stay reachable over plain HTTP (so the prober can check the gateway); everything else is redirected. */
-function redirectVirtualHost(name: string, hosts: string[], paths: RoutePath[]): EncodedVirtualHost {
-  return encodeVirtualHost(name, hosts, [...probeRoutes(paths), buildHttpsRedirectRoute(`${name}:redirect`)]);
+function redirectVirtualHost(name: string, hosts: string[], paths: RoutePath[], typedPerFilterConfig: RouteAuthorization['virtualHost']): EncodedVirtualHost {
+  return encodeVirtualHost(name, hosts, [...probeRoutes(paths), buildHttpsRedirectRoute(`${name}:redirect`)], typedPerFilterConfig);
 }
 
 function probeRoutes(paths: readonly RoutePath[]) {

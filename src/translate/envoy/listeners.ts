@@ -20,6 +20,9 @@ import { adsConfigSource, durationFromMs, toAny } from './proto-helpers.js';
 import { scopedRoutesFor } from './scoped-routes.js';
 import { buildServerHeaderRemoval } from './server-header.js';
 import { buildTlsParameters } from './tls-parameters.js';
+import { buildExtAuthzFilter } from './ext-authz.js';
+import { buildProxyProtocolListenerFilters } from './proxy-protocol.js';
+import { buildTracing } from './tracing.js';
 
 /**
  * The HTTP connection manager of every listener: routes over RDS (a route change never touches the
@@ -32,9 +35,10 @@ function buildHttpConnectionManager(role: GatewayRole, statPrefix: string, route
   const manager = HttpConnectionManager.fromPartial({
     statPrefix,
     codecType: HttpConnectionManager_CodecType.AUTO,
-    ...(config.routeTables === 'scoped' ? scopedRoutesFor(role, statPrefix) : { rds: { configSource: adsConfigSource(), routeConfigName: routeConfigurationName } }),
+    ...(config.routeTables !== 'single' ? scopedRoutesFor(role, statPrefix) : { rds: { configSource: adsConfigSource(), routeConfigName: routeConfigurationName } }),
     httpFilters: [
       ...buildServerHeaderRemoval(options.serverHeader),
+      ...buildExtAuthzFilter(options.extAuthz),
       { name: 'envoy.filters.http.router', typedConfig: toAny('envoy.extensions.filters.http.router.v3.Router', Router, Router.fromPartial({})) },
     ],
     upgradeConfigs: [{ upgradeType: 'websocket' }],
@@ -43,6 +47,7 @@ function buildHttpConnectionManager(role: GatewayRole, statPrefix: string, route
     maxRequestHeadersKb: options.maxRequestHeadersKb,
     useRemoteAddress: options.useRemoteAddress || undefined,
     xffNumTrustedHops: options.trustedHopsCount,
+    tracing: buildTracing(options.tracing),
     ...serverHeaderFields(options.serverHeader),
   });
   return {
@@ -72,6 +77,7 @@ export function buildHttpListener(role: GatewayRole, name: string, port: number,
   return Listener.fromPartial({
     name,
     ...listenerAddresses(port, config),
+    listenerFilters: buildProxyProtocolListenerFilters(config.gateway.proxyProtocol, role),
     filterChains: [{ filters: listenerFilters(buildHttpConnectionManager(role, name, routeConfigurationName, config), config.gateway, name) }],
   });
 }
@@ -115,7 +121,9 @@ export function buildHttpsListener(role: GatewayRole, name: string, port: number
   return Listener.fromPartial({
     name,
     ...listenerAddresses(port, config),
+    // The PROXY header comes before the TLS ClientHello that tls_inspector reads.
     listenerFilters: [
+      ...buildProxyProtocolListenerFilters(config.gateway.proxyProtocol, role),
       { name: 'envoy.filters.listener.tls_inspector', typedConfig: toAny('envoy.extensions.filters.listener.tls_inspector.v3.TlsInspector', TlsInspector, TlsInspector.fromPartial({})) },
     ],
     filterChains,

@@ -1,4 +1,5 @@
 import { Route } from 'envoy-proto-ts/envoy/config/route/v3/route_components';
+import type { Any } from 'envoy-proto-ts/google/protobuf/any';
 import { overwriteHeaders } from './proto-helpers.js';
 import { LISTENER_HEADER } from './scoped-routes.js';
 
@@ -20,6 +21,8 @@ export interface RoutePath {
   appendHeaders: ReadonlyMap<string, string>;
   rewriteHost: string | undefined;
   splits: readonly RouteSplit[];
+  /** HTTP filter settings of this route (ext-authz-routes.ts: a probe copy skips external authorization). */
+  typedPerFilterConfig?: Readonly<Record<string, Any>>;
 }
 
 /**
@@ -32,10 +35,11 @@ export function buildRoute(path: RoutePath): Route {
     headers: [...path.headers].map(([name, exact]) => ({ name, stringMatch: { exact } })),
   };
   const requestHeadersToAdd = overwriteHeaders(path.appendHeaders);
+  const typedPerFilterConfig = { ...path.typedPerFilterConfig };
   const weighted = path.splits.filter((split) => split.weight > 0);
   if (weighted.length === 0) {
     // Envoy rejects weighted clusters whose weights sum to 0; nothing may receive this path's traffic.
-    return Route.fromPartial({ name: path.name, match, directResponse: { status: 503 }, requestHeadersToAdd });
+    return Route.fromPartial({ name: path.name, match, directResponse: { status: 503 }, requestHeadersToAdd, typedPerFilterConfig });
   }
   return Route.fromPartial({
     name: path.name,
@@ -48,6 +52,7 @@ export function buildRoute(path: RoutePath): Route {
       ...(path.rewriteHost ? { hostRewriteLiteral: path.rewriteHost } : {}),
     },
     requestHeadersToAdd,
+    typedPerFilterConfig,
   });
 }
 

@@ -14,9 +14,10 @@ import { SharedBuilds } from './shared-builds.js';
 import type { EncodedVirtualHost } from './virtual-host.js';
 
 /*
- * Sharded route tables ("scoped" route tables). One route table per listener holding every virtual host makes
+ * Route tables chosen by Host ("scoped" route tables). One route table per listener holding every virtual host makes
  * Envoy receive and parse the whole table (megabytes at 10k KIngresses) on each change. Instead each KIngress gets
- * a RouteConfiguration of its own per gateway role, and Envoy picks it per request through scoped routes (SRDS):
+ * a RouteConfiguration of its own per gateway role (or shares a shard table with others, see sharded-routes.ts), and
+ * Envoy picks it per request through scoped routes (SRDS):
  * the scope key is the Host without its port plus the role. The role comes from a header that each listener's
  * connection manager sets before routing (overwriting any client value), because Envoy delivers every SRDS scope
  * to every connection manager: without it a ClusterLocal host's scope would match on the external listener too.
@@ -31,13 +32,16 @@ export const GATEWAY_HEADER = 'x-ferry-gateway';
 /** The listener (`external-http`, ...), set by each listener: what Redirected hosts' redirect route matches. */
 export const LISTENER_HEADER = 'x-ferry-listener';
 
+/** Whose virtual hosts a route table holds: one role's, or both roles' when they route alike (routeTableKindFor). */
+export type RouteTableKind = GatewayRole | 'both';
+
 /** The per-KIngress route table of one role, e.g. `external/default/hello`, or of both, `both/default/hello`. */
-export function scopedRouteConfigurationName(role: GatewayRole | 'both', ingressKey: string): string {
+export function scopedRouteConfigurationName(role: RouteTableKind, ingressKey: string): string {
   return `${role}/${ingressKey}`;
 }
 
 /**
- * The route table that one role's scopes of a KIngress point to. A KIngress made from a Knative Route has an
+ * The kind of route table that one role's scopes of a KIngress point to. A KIngress made from a Knative Route has an
  * external rule and a ClusterLocal rule with the same splits, so the local role's table already holds every virtual
  * host the external role serves, with the same clusters: both roles' scopes then point to that one table (at 10k
  * KIngresses 10k tables instead of 18k for Envoy to load, and a change sends one table, not two). The scope key
@@ -46,11 +50,17 @@ export function scopedRouteConfigurationName(role: GatewayRole | 'both', ingress
  * Redirected redirects on the external role only) or the local role routes to a cluster the external role does not
  * have, each role keeps a table of its own.
  */
-export function routeTableFor(role: GatewayRole, translation: IngressTranslation): { name: string; virtualHosts: readonly EncodedVirtualHost[] } | undefined {
+export function routeTableKindFor(role: GatewayRole, translation: IngressTranslation): { kind: RouteTableKind; virtualHosts: readonly EncodedVirtualHost[] } | undefined {
   const own = translation.roles[role].sharedVirtualHosts;
   if (own.length === 0) return undefined;
-  if (sharesTable(translation)) return { name: scopedRouteConfigurationName('both', translation.key), virtualHosts: translation.roles.local.sharedVirtualHosts };
-  return { name: scopedRouteConfigurationName(role, translation.key), virtualHosts: own };
+  if (sharesTable(translation)) return { kind: 'both', virtualHosts: translation.roles.local.sharedVirtualHosts };
+  return { kind: role, virtualHosts: own };
+}
+
+/** Scoped mode: the KIngress's own table of the kind routeTableKindFor chose. */
+export function routeTableFor(role: GatewayRole, translation: IngressTranslation): { name: string; virtualHosts: readonly EncodedVirtualHost[] } | undefined {
+  const table = routeTableKindFor(role, translation);
+  return table && { name: scopedRouteConfigurationName(table.kind, translation.key), virtualHosts: table.virtualHosts };
 }
 
 function sharesTable({ roles: { external, local } }: IngressTranslation): boolean {
@@ -98,8 +108,8 @@ export function scopedRoutesFor(role: GatewayRole, listener: string): { scopedRo
 }
 
 /**
- * One KIngress's route table for one role: the name and the removal of Ferry's headers are encoded, the virtual
- * hosts' bytes are copied.
+ * A route table that scopes point to (one KIngress's, or a shard's): the name and the removal of Ferry's headers are
+ * encoded, the virtual hosts' bytes are copied.
  */
 function assembleScopedRouteConfiguration(name: string, virtualHosts: readonly EncodedVirtualHost[], hash: string): XdsResource {
   const head = RouteConfiguration.fromPartial({ name, requestHeadersToRemove: [GATEWAY_HEADER, LISTENER_HEADER] });
@@ -130,12 +140,19 @@ export function scopedRouteResources(
 ): { routeConfiguration: XdsResource; scopes: XdsResource[] } | undefined {
   const table = routeTableFor(role, translation);
   if (!table) return undefined;
-  const build = () => {
-    const hash = contentHash(Buffer.from(`${table.name}\n${table.virtualHosts.map((virtualHost) => virtualHost.hash).join(',')}`));
-    return assembleScopedRouteConfiguration(table.name, table.virtualHosts, hash);
-  };
   return {
-    routeConfiguration: shared.once(TypeUrl.Route, table.name, translation, build),
-    scopes: hostsOfVirtualHosts(translation.roles[role].sharedVirtualHosts).map((host) => kept(scopeName(role, host), table.name) ?? buildScope(role, host, table.name)),
+    routeConfiguration: shared.once(TypeUrl.Route, table.name, translation, () => assembleRouteTable(table.name, table.virtualHosts)),
+    scopes: scopesFor(role, translation, table.name, kept),
   };
+}
+
+/** A route table with a hash of its name and its virtual hosts' hashes (the same content, the same hash). */
+export function assembleRouteTable(name: string, virtualHosts: readonly EncodedVirtualHost[]): XdsResource {
+  const hash = contentHash(Buffer.from(`${name}\n${virtualHosts.map((virtualHost) => virtualHost.hash).join(',')}`));
+  return assembleScopedRouteConfiguration(name, virtualHosts, hash);
+}
+
+/** A scope per host of the KIngress in this role, pointing to `table`; `kept` may give back one already built. */
+export function scopesFor(role: GatewayRole, translation: IngressTranslation, table: string, kept: (scopeName: string, table: string) => XdsResource | undefined = () => undefined): XdsResource[] {
+  return hostsOfVirtualHosts(translation.roles[role].sharedVirtualHosts).map((host) => kept(scopeName(role, host), table) ?? buildScope(role, host, table));
 }

@@ -2,16 +2,19 @@ import { Cluster } from 'envoy-proto-ts/envoy/config/cluster/v3/cluster';
 import { ClusterLoadAssignment } from 'envoy-proto-ts/envoy/config/endpoint/v3/endpoint';
 import { Listener } from 'envoy-proto-ts/envoy/config/listener/v3/listener';
 import { RouteConfiguration } from 'envoy-proto-ts/envoy/config/route/v3/route';
+import { OpenTelemetryConfig } from 'envoy-proto-ts/envoy/config/trace/v3/opentelemetry';
 import { ScopedRouteConfiguration } from 'envoy-proto-ts/envoy/config/route/v3/scoped_route';
 import { HeaderMutation } from 'envoy-proto-ts/envoy/extensions/http/early_header_mutation/header_mutation/v3/header_mutation';
 import { StdoutAccessLog } from 'envoy-proto-ts/envoy/extensions/access_loggers/stream/v3/stream';
 import { HeaderMutation as HeaderMutationFilter } from 'envoy-proto-ts/envoy/extensions/filters/http/header_mutation/v3/header_mutation';
 import { ConnectionLimit } from 'envoy-proto-ts/envoy/extensions/filters/network/connection_limit/v3/connection_limit';
 import { Router } from 'envoy-proto-ts/envoy/extensions/filters/http/router/v3/router';
+import { ExtAuthz, ExtAuthzPerRoute } from 'envoy-proto-ts/envoy/extensions/filters/http/ext_authz/v3/ext_authz';
+import { ProxyProtocol } from 'envoy-proto-ts/envoy/extensions/filters/listener/proxy_protocol/v3/proxy_protocol';
 import { TlsInspector } from 'envoy-proto-ts/envoy/extensions/filters/listener/tls_inspector/v3/tls_inspector';
 import { HttpConnectionManager } from 'envoy-proto-ts/envoy/extensions/filters/network/http_connection_manager/v3/http_connection_manager';
 import { Secret } from 'envoy-proto-ts/envoy/extensions/transport_sockets/tls/v3/secret';
-import { DownstreamTlsContext } from 'envoy-proto-ts/envoy/extensions/transport_sockets/tls/v3/tls';
+import { DownstreamTlsContext, UpstreamTlsContext } from 'envoy-proto-ts/envoy/extensions/transport_sockets/tls/v3/tls';
 import { HttpProtocolOptions } from 'envoy-proto-ts/envoy/extensions/upstreams/http/v3/http_protocol_options';
 import type { XdsResource } from '../../xds/resource.js';
 
@@ -31,12 +34,17 @@ const KNOWN_TYPES: Record<string, MessageFns> = {
   'envoy.extensions.transport_sockets.tls.v3.Secret': Secret,
   'envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager': HttpConnectionManager,
   'envoy.extensions.filters.http.router.v3.Router': Router,
+  'envoy.extensions.filters.http.ext_authz.v3.ExtAuthz': ExtAuthz,
+  'envoy.extensions.filters.http.ext_authz.v3.ExtAuthzPerRoute': ExtAuthzPerRoute,
+  'envoy.extensions.filters.listener.proxy_protocol.v3.ProxyProtocol': ProxyProtocol,
   'envoy.extensions.filters.http.header_mutation.v3.HeaderMutation': HeaderMutationFilter,
   'envoy.extensions.filters.network.connection_limit.v3.ConnectionLimit': ConnectionLimit,
   'envoy.extensions.access_loggers.stream.v3.StdoutAccessLog': StdoutAccessLog,
   'envoy.extensions.filters.listener.tls_inspector.v3.TlsInspector': TlsInspector,
   'envoy.extensions.transport_sockets.tls.v3.DownstreamTlsContext': DownstreamTlsContext,
+  'envoy.extensions.transport_sockets.tls.v3.UpstreamTlsContext': UpstreamTlsContext,
   'envoy.extensions.upstreams.http.v3.HttpProtocolOptions': HttpProtocolOptions,
+  'envoy.config.trace.v3.OpenTelemetryConfig': OpenTelemetryConfig,
 };
 
 export interface ToJsonOptions {

@@ -1,5 +1,6 @@
 import { VirtualHost } from 'envoy-proto-ts/envoy/config/route/v3/route_components';
 import type { Route } from 'envoy-proto-ts/envoy/config/route/v3/route_components';
+import type { Any } from 'envoy-proto-ts/google/protobuf/any';
 import { ResourceArena, type ArenaResident } from '../../xds/arena.js';
 import { contentHash } from '../../xds/resource.js';
 import { withEncoded } from '../../xds/reused-writer.js';
@@ -18,9 +19,10 @@ export function domainsForHosts(hosts: readonly string[]): string[] {
   return hosts.flatMap((host) => [host, `${host}:*`]).slice();
 }
 
-export function encodeVirtualHost(name: string, hosts: readonly string[], routes: Route[]): EncodedVirtualHost {
+/** `typedPerFilterConfig`: HTTP filter settings for the whole virtual host (e.g. external authorization off). */
+export function encodeVirtualHost(name: string, hosts: readonly string[], routes: Route[], typedPerFilterConfig?: Readonly<Record<string, Any>>): EncodedVirtualHost {
   const domains = domainsForHosts(hosts);
-  const bytes = withEncoded((writer) => VirtualHost.encode(VirtualHost.fromPartial({ name, domains, routes }), writer), intoArena);
+  const bytes = withEncoded((writer) => VirtualHost.encode(VirtualHost.fromPartial({ name, domains, routes, typedPerFilterConfig: { ...typedPerFilterConfig } }), writer), intoArena);
   return { name, domains, bytes, hash: contentHash(bytes) };
 }
 

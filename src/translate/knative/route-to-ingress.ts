@@ -12,6 +12,8 @@ import type { RevisionProtocol, RevisionTarget, TrafficConfig } from './traffic.
 
 /** Knative's public revision Service ports: http 80, h2c ("http2") 81. */
 export const REVISION_SERVICE_PORT: Record<RevisionProtocol, number> = { http1: 80, h2c: 81 };
+/** Knative's public revision Service TLS port (`https`, to the queue-proxy's 8112), for config-network system-internal-tls. */
+export const REVISION_HTTPS_PORT = 443;
 /** Appended to the default target's path when tag-header routing is on, so the revision knows it was not routed by tag. */
 export const DEFAULT_ROUTE_HEADER = 'Knative-Serving-Default-Route';
 
@@ -29,12 +31,12 @@ export function routeToIngress(route: Route, traffic: TrafficConfig, config: Kna
   for (const tag of tags) {
     const visibilities: Visibility[] = visibility === 'ClusterLocal' ? ['ClusterLocal'] : ['ClusterLocal', 'ExternalIP'];
     for (const ruleVisibility of visibilities) {
-      const basePath = makeBasePath(meta.namespace, traffic.targets.get(tag)!);
+      const basePath = makeBasePath(meta.namespace, traffic.targets.get(tag)!, config);
       const paths: HTTPIngressPath[] = [basePath];
       if (config.features.tagHeaderBasedRouting) {
         if (tag === '') {
           basePath.appendHeaders = { ...basePath.appendHeaders, [DEFAULT_ROUTE_HEADER]: 'true' };
-          const tagPaths = tags.filter((t) => t !== '').map((t) => ({ headers: { [TAG_HEADER]: { exact: t } }, ...makeBasePath(meta.namespace, traffic.targets.get(t)!) }));
+          const tagPaths = tags.filter((t) => t !== '').map((t) => ({ headers: { [TAG_HEADER]: { exact: t } }, ...makeBasePath(meta.namespace, traffic.targets.get(t)!, config) }));
           paths.unshift(...tagPaths);
         } else {
           basePath.appendHeaders = { ...basePath.appendHeaders, [TAG_HEADER]: tag };
@@ -69,14 +71,15 @@ export function makeIngress(owner: KubeObject['metadata'], ownerLabels: Record<s
   };
 }
 
-function makeBasePath(namespace: string, targets: RevisionTarget[]): HTTPIngressPath {
+function makeBasePath(namespace: string, targets: RevisionTarget[], config: KnativeConfig): HTTPIngressPath {
   const splits: IngressBackendSplit[] = targets
     .filter((t) => t.percent !== 0)
     .map((t) => ({
       serviceNamespace: namespace,
       serviceName: t.revisionName,
-      // The port of the public Service must match the activator's, so that scale-from-zero hands off seamlessly.
-      servicePort: REVISION_SERVICE_PORT[t.protocol],
+      // The port of the public Service must match the activator's, so that scale-from-zero hands off seamlessly;
+      // with system-internal-tls, the TLS port whatever the protocol (Knative's makeBaseIngressPath).
+      servicePort: config.network.systemInternalTls ? REVISION_HTTPS_PORT : REVISION_SERVICE_PORT[t.protocol],
       percent: t.percent,
       appendHeaders: { [REVISION_HEADER]: t.revisionName, [REVISION_NAMESPACE_HEADER]: namespace },
     }));

@@ -214,7 +214,8 @@ function routeUrls(route: Route, traffic: TrafficConfig, config: KnativeConfig):
   const visibility = routeVisibility(config, meta);
   const urlFor = (tag: string): string => {
     const hosts = domainsForVisibility(config, meta, tag, visibility);
-    return `http://${visibility === 'ClusterLocal' ? hosts[hosts.length - 1] : hosts[0]}`;
+    // config-network's default-external-scheme: for a TLS-terminating load balancer in front of the gateway.
+    return visibility === 'ClusterLocal' ? `http://${hosts[hosts.length - 1]}` : `${config.network.defaultExternalScheme}://${hosts[0]}`;
   };
   const local = domainsForVisibility(config, meta, '', 'ClusterLocal');
   return {

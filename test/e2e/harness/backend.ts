@@ -14,6 +14,12 @@ export interface HttpBackendOptions {
   protocol?: 'http1' | 'h2c';
   /** Echo WebSocket messages (HTTP/1.1 only): each message comes back prefixed with "<name>: ". */
   websocket?: boolean;
+  /**
+   * How long an idle kept-alive HTTP/1.1 connection stays open (Node's default: 5 s). 0 keeps it until the client
+   * closes it, as Go's HTTP server does by default: then the gateway never sends a request on a connection the
+   * backend is closing at that instant, which Envoy answers with a 503.
+   */
+  keepAliveTimeoutMs?: number;
 }
 
 export interface HttpBackend {
@@ -62,6 +68,7 @@ export async function startHttpBackend(options: HttpBackendOptions): Promise<Htt
         res.end(answer(req.method ?? 'GET', req.url ?? '/', req.headers));
       });
     });
+    if (options.keepAliveTimeoutMs !== undefined) h1.keepAliveTimeout = options.keepAliveTimeoutMs;
     if (options.websocket) {
       const wss = new WebSocketServer({ server: h1 });
       wss.on('connection', (socket) => {

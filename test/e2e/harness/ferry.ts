@@ -48,7 +48,7 @@ export async function startFerry(options: StartFerryOptions = {}): Promise<Ferry
     external: { http: await freePort(), https: await freePort() },
     local: { http: await freePort(), https: await freePort() },
   };
-  const logger = process.env.FERRY_TEST_LOGS ? createLogger({ level: 'debug', pretty: false }) : silentLogger;
+  const logger = process.env.FERRY_TEST_LOGS ? createLogger({ level: 'debug', format: 'json' }) : silentLogger;
   const mode = options.mode ?? xdsModeFromEnvironment();
   const xdsPort = options.envoyFirst ? await freePort() : 0;
   const early = options.envoyFirst ? await startEnvoy({ xdsPort, role: options.role ?? 'both', mode, drainTimeSeconds: options.drainTimeSeconds }) : undefined;
@@ -98,12 +98,17 @@ export async function startFerry(options: StartFerryOptions = {}): Promise<Ferry
   };
 }
 
-/** FERRY_TEST_ROUTE_TABLES=single|scoped runs the end-to-end tests against the other route table layout. */
-function routeTablesFromEnvironment(): Partial<TranslateConfig> {
+/**
+ * FERRY_TEST_ROUTE_TABLES=single|scoped|sharded runs the end-to-end tests against another route table layout. Sharded
+ * uses 3 shards per kind (FERRY_TEST_ROUTE_TABLE_SHARDS to change it), so that a test's few KIngresses share tables.
+ */
+export function routeTablesFromEnvironment(): Partial<TranslateConfig> {
   const value = process.env.FERRY_TEST_ROUTE_TABLES;
   if (value === undefined || value === '') return {};
-  if (value !== 'single' && value !== 'scoped') throw new Error(`FERRY_TEST_ROUTE_TABLES=${value}: expected single or scoped`);
-  return { routeTables: value };
+  if (value !== 'single' && value !== 'scoped' && value !== 'sharded') throw new Error(`FERRY_TEST_ROUTE_TABLES=${value}: expected single, scoped or sharded`);
+  const shards = Number(process.env.FERRY_TEST_ROUTE_TABLE_SHARDS ?? 3);
+  if (!Number.isInteger(shards) || shards < 1) throw new Error(`FERRY_TEST_ROUTE_TABLE_SHARDS=${process.env.FERRY_TEST_ROUTE_TABLE_SHARDS}: expected a whole number of at least 1`);
+  return value === 'sharded' ? { routeTables: value, routeTableShards: shards } : { routeTables: value };
 }
 
 /** FERRY_TEST_XDS_MODE=delta|sotw runs the end-to-end tests' gateways over the other xDS protocol (default delta). */

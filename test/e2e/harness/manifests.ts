@@ -25,8 +25,11 @@ ports: [{name: ${portName}, port: ${targetPort}${appProtocol}}]
 `;
 }
 
-/** A KIngress with one ExternalIP rule per host, each sending everything to the Service it names (port 80). */
-export function ingressByHost(name: string, hostsToServices: Record<string, string>): string {
+/**
+ * A KIngress with one ExternalIP rule per host, each sending everything to the Service it names (port 80); `annotations`
+ * besides the ingress class, `tls` as host → Secret name (namespace default).
+ */
+export function ingressByHost(name: string, hostsToServices: Record<string, string>, extra: { annotations?: Record<string, string>; tls?: Record<string, string> } = {}): string {
   const rules = Object.entries(hostsToServices).map(([host, service]) => `
   - hosts: [${host}]
     visibility: ExternalIP
@@ -34,13 +37,21 @@ export function ingressByHost(name: string, hostsToServices: Record<string, stri
       paths:
       - splits:
         - {serviceNamespace: default, serviceName: ${service}, servicePort: 80, percent: 100}`).join('');
+  const annotations = { 'networking.knative.dev/ingress.class': 'ferry.ingress.networking.knative.dev', ...extra.annotations };
+  const tls = Object.entries(extra.tls ?? {}).map(([host, secret]) => `\n  - {hosts: [${host}], secretNamespace: default, secretName: ${secret}}`).join('');
   return `apiVersion: networking.internal.knative.dev/v1alpha1
 kind: Ingress
 metadata:
   name: ${name}
   namespace: default
-  annotations: {networking.knative.dev/ingress.class: ferry.ingress.networking.knative.dev}
-spec:
+  annotations: ${JSON.stringify(annotations)}
+spec:${tls ? `\n  tls:${tls}` : ''}
   rules:${rules}
 `;
+}
+
+/** A ConfigMap as files mode reads it: config-ferry in ferry-system, or Knative's (config-network...) in knative-serving. */
+export function configMapManifest(name: string, data: Record<string, string>, namespace = name === 'config-ferry' ? 'ferry-system' : 'knative-serving'): string {
+  const lines = Object.entries(data).map(([key, value]) => `  ${key}: ${JSON.stringify(value)}`);
+  return `apiVersion: v1\nkind: ConfigMap\nmetadata: {name: ${name}, namespace: ${namespace}}\ndata:${lines.length > 0 ? `\n${lines.join('\n')}` : ' {}'}\n`;
 }

@@ -1,11 +1,9 @@
-import { X509Certificate } from 'node:crypto';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { connect as tlsConnect } from 'node:tls';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { getAdminJson } from '../../../src/cli/admin-client.js';
 import type { ObjectRow, StatusReport } from '../../../src/status/views.js';
-import { selfSignedCertificate, tlsSecretManifest, type TestCertificate } from '../harness/certs.js';
+import { fingerprintOf, presentedFingerprint, selfSignedCertificate, tlsSecretManifest, type TestCertificate } from '../harness/certs.js';
 import { backendOf, printEnvoyLogsOnFailure, request, startFerry, startHttpBackend, stopAllEnvoys, waitFor, type FerryUnderTest, type HttpBackend } from '../harness/index.js';
 import { serviceWithEndpoints } from '../harness/manifests.js';
 
@@ -37,22 +35,6 @@ spec:
 
 function secured(name: string, host: string, certificate: TestCertificate, service = 'first'): string {
   return `${tlsSecretManifest('default', `cert-${name}`, certificate)}---\n${tlsIngress(name, host, `cert-${name}`, service)}`;
-}
-
-/** The SHA-256 fingerprint of the certificate the gateway presents for an SNI. */
-function presentedFingerprint(port: number, servername: string): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const socket = tlsConnect({ host: '127.0.0.1', port, servername, rejectUnauthorized: false }, () => {
-      const fingerprint = socket.getPeerCertificate().fingerprint256;
-      socket.end();
-      resolve(fingerprint);
-    });
-    socket.on('error', reject);
-  });
-}
-
-function fingerprintOf(certificate: TestCertificate): string {
-  return new X509Certificate(certificate.cert).fingerprint256;
 }
 
 describe('a configuration Envoy rejects is isolated to its object and recovers when fixed', () => {

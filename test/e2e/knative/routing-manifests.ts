@@ -46,6 +46,14 @@ export function knativeService(name: string, revision: string, labels: Record<st
   };
 }
 
+/** A DomainMapping of `domain` to the Knative Service `service`, with the ClusterDomainClaim that lets it take the domain. */
+export function domainMapping(domain: string, service: string, namespace = 'default'): object[] {
+  return [
+    { apiVersion: 'serving.knative.dev/v1beta1', kind: 'DomainMapping', metadata: { name: domain, namespace }, spec: { ref: { apiVersion: 'serving.knative.dev/v1', kind: 'Service', name: service } } },
+    { apiVersion: 'networking.internal.knative.dev/v1alpha1', kind: 'ClusterDomainClaim', metadata: { name: domain }, spec: { namespace } },
+  ];
+}
+
 /** Several objects as one multi-document YAML file. */
 export function toYaml(...objects: object[]): string {
   return objects.map((object) => stringify(object)).join('---\n');

@@ -21,7 +21,7 @@ export async function startKubeFerry(cluster: KubeCluster, net: NetnsPair, optio
     adminAddress: { host: '127.0.0.1', port: 0 },
     translateConfig: { ...DEFAULT_TRANSLATE_CONFIG, bindAddress: '0.0.0.0', ...options.translateConfig },
     envoy: 'none',
-    logger: process.env.FERRY_TEST_LOGS ? createLogger({ level: 'debug', pretty: false }) : silentLogger,
+    logger: process.env.FERRY_TEST_LOGS ? createLogger({ level: 'debug', format: 'json' }) : silentLogger,
     metrics: new FerryMetrics({ processMetrics: false }),
   });
   await ferry.start();
