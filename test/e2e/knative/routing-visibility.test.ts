@@ -1,17 +1,22 @@
-import { connect as connectHttp2, constants as http2 } from 'node:http2';
+import { connect as connectHttp2, constants as http2, type OutgoingHttpHeaders } from 'node:http2';
+import { request as httpsRequest } from 'node:https';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { backendOf, request, startFerry, startHttpBackend, stopAllEnvoys, waitFor, type FerryUnderTest, type HttpBackend } from '../harness/index.js';
+import { selfSignedCertificate, tlsSecretManifest } from '../harness/certs.js';
 import { answerOf, kingress, knativeService, revisionService, split, toYaml } from './routing-manifests.js';
 import { rawRequest } from './routing-raw-http.js';
 
 const PRIVATE_HOSTS = ['priv.default', 'priv.default.svc', 'priv.default.svc.cluster.local'];
 
-/** One HTTP/2 request over cleartext (prior knowledge), with the given :authority. */
-function http2Request(port: number, authority: string): Promise<{ status: number; body: string }> {
+/** Ferry's own routing headers, as a client could send them to pass for the local gateway (they must be overwritten). */
+const SPOOFED_HEADERS = { 'x-ferry-gateway': 'local', 'x-ferry-listener': 'local-http' };
+
+/** One HTTP/2 request over cleartext (prior knowledge), with the given :authority (and other headers). */
+function http2Request(port: number, authority: string, headers: OutgoingHttpHeaders = {}): Promise<{ status: number; body: string }> {
   return new Promise((resolve, reject) => {
     const session = connectHttp2(`http://127.0.0.1:${port}`);
     session.on('error', reject);
-    const stream = session.request({ [http2.HTTP2_HEADER_PATH]: '/', [http2.HTTP2_HEADER_AUTHORITY]: authority });
+    const stream = session.request({ ...headers, [http2.HTTP2_HEADER_PATH]: '/', [http2.HTTP2_HEADER_AUTHORITY]: authority });
     let status = 0;
     let body = '';
     stream.on('response', (headers) => { status = Number(headers[http2.HTTP2_HEADER_STATUS]); });
@@ -19,6 +24,20 @@ function http2Request(port: number, authority: string): Promise<{ status: number
     stream.on('data', (chunk: string) => { body += chunk; });
     stream.on('end', () => { session.close(); resolve({ status, body }); });
     stream.on('error', (error) => { session.destroy(); reject(error); });
+  });
+}
+
+/** One HTTPS request whose TLS SNI and Host differ. */
+function httpsWithSni(port: number, servername: string, host: string): Promise<{ status: number; body: string }> {
+  return new Promise((resolve, reject) => {
+    const req = httpsRequest({ host: '127.0.0.1', port, path: '/', servername, headers: { host, ...SPOOFED_HEADERS }, rejectUnauthorized: false, agent: false }, (res) => {
+      let body = '';
+      res.setEncoding('utf8');
+      res.on('data', (chunk: string) => { body += chunk; });
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
+    });
+    req.on('error', reject);
+    req.end();
   });
 }
 
@@ -36,6 +55,7 @@ describe('KIngress visibility, rewriteHost, redirect and DomainMapping through F
     quietBackend = await startHttpBackend({ name: 'quiet' });
     env = await startFerry({
       manifests: {
+        'pub-tls.yaml': tlsSecretManifest('default', 'pub-tls', selfSignedCertificate('pub.example.com')),
         'revisions.yaml': toYaml(
           ...revisionService('public', publicBackend.port),
           ...revisionService('private', privateBackend.port),
@@ -47,6 +67,7 @@ describe('KIngress visibility, rewriteHost, redirect and DomainMapping through F
         // As Knative's Route→KIngress writes a Service: public hosts ExternalIP, cluster-local hosts ClusterLocal.
         'ingresses.yaml': toYaml(
           kingress('mixed', {
+            tls: [{ hosts: ['pub.example.com'], secretName: 'pub-tls', secretNamespace: 'default' }],
             rules: [
               { hosts: ['pub.example.com'], visibility: 'ExternalIP', http: { paths: [{ splits: [split('public', 100)] }] } },
               { hosts: PRIVATE_HOSTS, visibility: 'ClusterLocal', http: { paths: [{ splits: [split('private', 100)] }] } },
@@ -113,6 +134,25 @@ describe('KIngress visibility, rewriteHost, redirect and DomainMapping through F
     for (const host of PRIVATE_HOSTS) {
       const result = await http2Request(env.ports.external.http, host);
       expect(result.status, host).toBe(404);
+    }
+    expect(privateBackend.requests).toBe(0);
+  });
+
+  it('never serves ClusterLocal hosts on the external ports to a client that spoofs Ferry\'s headers, sends an :authority and a Host that differ, or a TLS SNI that differs from Host', async () => {
+    const { http: httpPort, https: httpsPort } = env.ports.external;
+    // Controls: the same clients reach the public host, so a 404 below is the isolation, not a broken client.
+    expect((await http2Request(httpPort, 'pub.example.com', SPOOFED_HEADERS)).body).toContain('"backend":"public"');
+    expect((await httpsWithSni(httpsPort, 'pub.example.com', 'pub.example.com')).body).toContain('"backend":"public"');
+    for (const host of PRIVATE_HOSTS) {
+      for (const named of [host, host.toUpperCase(), `${host}.`, `${host}:80`]) {
+        const spoofed = await request(httpPort, named, '/', SPOOFED_HEADERS);
+        expect(spoofed.status, `HTTP/1.1 ${named} with x-ferry-* headers`).toBe(404);
+        expect((await http2Request(httpPort, named, SPOOFED_HEADERS)).status, `HTTP/2 ${named} with x-ferry-* headers`).toBe(404);
+        expect((await httpsWithSni(httpsPort, 'pub.example.com', named)).body, `SNI pub.example.com, Host ${named}`).not.toContain('"backend":"private"');
+      }
+      // HTTP/2 with a public :authority and a private host header, and the other way round.
+      expect((await http2Request(httpPort, 'pub.example.com', { host })).body, `:authority pub, host ${host}`).not.toContain('"backend":"private"');
+      expect((await http2Request(httpPort, host, { host: 'pub.example.com' })).body, `:authority ${host}, host pub`).not.toContain('"backend":"private"');
     }
     expect(privateBackend.requests).toBe(0);
   });
