@@ -184,6 +184,25 @@ describe('Ferry in kube mode, against a real kube-apiserver', () => {
     await readyGeneration('hello');
   });
 
+  it('applies a config-ferry change to the gateway at run time, refuses a bad value naming its key and keeps the last good one', async () => {
+    const configFerry = (data: Record<string, string>) => `apiVersion: v1\nkind: ConfigMap\nmetadata: {name: config-ferry, namespace: ferry-system}\ndata: ${JSON.stringify(data)}\n`;
+    const serverHeader = async () => (await gateway.request({ host: 'hello.default.example.com', port: 8080, timeoutSeconds: 3 })).headers.server;
+    await cluster.apply(configFerry({ 'server-header': 'ferry-kube' }));
+    await waitFor(async () => (await serverHeader()) === 'ferry-kube', 20_000, 'Server header from config-ferry');
+
+    await cluster.apply(configFerry({ 'server-header': 'second', 'max-connections': '-3' }));
+    const problem = await waitFor(() => ferry.source.problems().find((p) => p.object.includes('config-ferry')), 20_000, 'config-ferry problem');
+    expect(problem.field).toContain('max-connections');
+    expect(await serverHeader()).toBe('ferry-kube');
+    expect(await backendOf('hello.default.example.com')).not.toMatch(/^HTTP/);
+
+    await cluster.apply(configFerry({ 'server-header': 'second' }));
+    await waitFor(async () => (await serverHeader()) === 'second', 20_000, 'Server header after the fix');
+    await waitFor(() => !ferry.source.problems().some((p) => p.object.includes('config-ferry')), 10_000, 'config-ferry problem cleared');
+    await api.delete('/api/v1/namespaces/ferry-system/configmaps/config-ferry');
+    await waitFor(async () => (await serverHeader()) === 'envoy', 20_000, 'default Server header once config-ferry is gone');
+  });
+
   it('loses no update across an API server restart whose watches come back expired (410 Gone)', async () => {
     const relists = async (): Promise<number> => (await ferry.metrics.kubeRelists.get()).values.reduce((sum, v) => sum + v.value, 0);
     const before = await relists();
