@@ -68,7 +68,8 @@ describe('churn under load through Ferry and real Envoy gateways', () => {
     expect(splits.problems).toEqual([]);
 
     const first = configurationOf(await heldResources(gateway.admin));
-    expect(first.length).toBeGreaterThan(100);
+    // Not a near-empty dump: the world's clusters, secrets and route tables (fewer tables with sharded route tables).
+    expect(first.length).toBeGreaterThan(50);
     expect(configurationOf(await heldResources(second!.admin))).toEqual(first);
   });
 });

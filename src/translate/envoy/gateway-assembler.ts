@@ -420,11 +420,11 @@ export class GatewayAssembler {
     const servedScopes = this.served.get(TypeUrl.ScopedRoute)!;
     for (const key of dirtyKeys) {
       const translation = this.accepted.has(key) ? this.translations.get(key) : undefined;
+      if (!translation) continue;
       // A host the KIngress kept keeps its scope as served (most changes are to routes, not hosts), unless its
       // table changed name or another KIngress of this pass took it over.
       const had = previousScopes.get(key);
       const kept = (name: string, table: string) => (had?.table === table && had.scopes.includes(name) && scopes.get(name) === undefined ? servedScopes.get(name) : undefined);
-      if (!translation) continue;
       let table: string;
       let built: XdsResource[];
       if (shards === undefined) {

@@ -23,7 +23,7 @@ import type { EncodedVirtualHost } from './virtual-host.js';
  * to every connection manager: without it a ClusterLocal host's scope would match on the external listener too.
  * The http and https listeners of a role share scopes and tables (half the resources of one set per listener):
  * where they differ (httpOption Redirected), a route matching the listener header redirects plain HTTP only.
- * Most KIngresses also share one table between the roles (routeTableFor). Both headers are removed before the
+ * Most KIngresses also share one table between the roles (routeTableKindFor). Both headers are removed before the
  * request goes upstream.
  */
 
@@ -58,7 +58,7 @@ export function routeTableKindFor(role: GatewayRole, translation: IngressTransla
 }
 
 /** Scoped mode: the KIngress's own table of the kind routeTableKindFor chose. */
-export function routeTableFor(role: GatewayRole, translation: IngressTranslation): { name: string; virtualHosts: readonly EncodedVirtualHost[] } | undefined {
+function routeTableFor(role: GatewayRole, translation: IngressTranslation): { name: string; virtualHosts: readonly EncodedVirtualHost[] } | undefined {
   const table = routeTableKindFor(role, translation);
   return table && { name: scopedRouteConfigurationName(table.kind, translation.key), virtualHosts: table.virtualHosts };
 }
