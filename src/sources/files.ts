@@ -25,6 +25,11 @@ export interface FilesSourceOptions {
   maxDelayMs?: number;
   /** Watch the directory for changes after the initial load (default true). */
   watch?: boolean;
+  /**
+   * How long a file read with fewer objects than it had (emptied, cut short) keeps its objects, in case it is being
+   * written in place: `cp` and editors that save in place truncate the file before they fill it (default 500 ms).
+   */
+  settleMs?: number;
 }
 
 interface FileState {
@@ -74,6 +79,9 @@ export class FilesSource extends EventEmitter implements Source {
   /** Files named by watch events since the last scan; undefined means "rescan everything". */
   private changedFiles: Set<string> | undefined = new Set();
   private timer: NodeJS.Timeout | undefined;
+  /** Files read with objects missing, kept as they were until they are read whole again or the settle time is over. */
+  private readonly settling = new Map<string, { timer: NodeJS.Timeout; over: boolean }>();
+  private readonly settleMs: number;
   private scanning: Promise<void> = Promise.resolve();
   private stopped = false;
 
@@ -85,6 +93,7 @@ export class FilesSource extends EventEmitter implements Source {
     this.debounceMs = options.debounceMs ?? 5;
     this.maxDelayMs = options.maxDelayMs ?? 100;
     this.watchEnabled = options.watch ?? true;
+    this.settleMs = options.settleMs ?? 500;
   }
 
   /** Loads the directory, emits 'synced', then watches it. Rejects only if the directory cannot be read at all. */
@@ -100,6 +109,8 @@ export class FilesSource extends EventEmitter implements Source {
   async stop(): Promise<void> {
     this.stopped = true;
     clearTimeout(this.timer);
+    for (const { timer } of this.settling.values()) clearTimeout(timer);
+    this.settling.clear();
     for (const watcher of this.watchers.values()) watcher.close();
     this.watchers.clear();
     await this.scanning;
@@ -253,6 +264,7 @@ export class FilesSource extends EventEmitter implements Source {
   /** A file gone is forgotten (its objects leave); any other failure makes it unreadable (its objects stay). */
   private readFailed(path: string, error: unknown): UnreadableFile | undefined {
     if ((error as NodeJS.ErrnoException).code === 'ENOENT') {
+      this.settled(path);
       this.files.delete(path);
       return undefined;
     }
@@ -301,9 +313,42 @@ export class FilesSource extends EventEmitter implements Source {
       for (const old of previous?.objects.values() ?? []) {
         if (invalid.has(old.sourceId) && !objects.has(old.id)) objects.set(old.id, old);
       }
+      if (previous && this.stillSettling(path, file, previous.objects, objects)) return;
     }
     this.files.set(path, { mtimeMs: info.mtimeMs, size: info.size, ino: info.ino, objects, problems, documents });
     for (const problem of problems) this.report(problem);
+  }
+
+  /**
+   * Whether a file read with objects missing keeps what it had for now. A file written in place is empty between its
+   * truncation and its write: read then, its objects would leave the gateway (404s) until the next read. It keeps
+   * them until it is read with them again, or for settleMs, then it is read once more and taken as it is. Deleting a
+   * file removes its objects at once.
+   */
+  private stillSettling(path: string, file: string, had: ReadonlyMap<string, ManifestObject>, has: ReadonlyMap<string, ManifestObject>): boolean {
+    let missing = 0;
+    for (const id of had.keys()) if (!has.has(id)) missing++;
+    const entry = this.settling.get(path);
+    if (missing === 0 || entry?.over) {
+      this.settled(path);
+      return false;
+    }
+    if (entry) return true;
+    this.logger.debug({ file, missing, settleMs: this.settleMs }, 'a manifest file was read with objects missing; they stay until it is read whole again or stays so');
+    const timer = setTimeout(() => {
+      const current = this.settling.get(path);
+      if (this.stopped || !current) return;
+      current.over = true;
+      this.changedFiles?.add(path);
+      void this.scanSoon();
+    }, this.settleMs);
+    this.settling.set(path, { timer, over: false });
+    return true;
+  }
+
+  private settled(path: string): void {
+    clearTimeout(this.settling.get(path)?.timer);
+    this.settling.delete(path);
   }
 
   /**

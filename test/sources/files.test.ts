@@ -39,12 +39,12 @@ afterEach(async () => {
   await rm(dir, { recursive: true, force: true });
 });
 
-async function start(options: { watch?: boolean } = {}): Promise<{ store: Store; problems: SourceProblem[]; changes: ObjectChange[][] }> {
+async function start(options: { watch?: boolean; settleMs?: number } = {}): Promise<{ store: Store; problems: SourceProblem[]; changes: ObjectChange[][] }> {
   const store = new Store();
   const problems: SourceProblem[] = [];
   const changes: ObjectChange[][] = [];
   store.onChange((c) => changes.push([...c]));
-  source = new FilesSource({ directory: dir, store, debounceMs: 20, watch: options.watch ?? false });
+  source = new FilesSource({ directory: dir, store, debounceMs: 20, watch: options.watch ?? false, settleMs: options.settleMs ?? 100 });
   source.on('problem', (p: SourceProblem) => problems.push(p));
   let synced = false;
   source.on('synced', () => { synced = true; });
@@ -128,9 +128,26 @@ describe('FilesSource', () => {
     await writeFile(join(dir, 'one.yaml'), ROUTE('a', 'a-1'));
     await unlink(join(dir, 'two.yaml'));
     await source!.rescan();
-    expect(store.list('Route').map((r) => r.metadata.name)).toEqual(['a']);
+    // A deleted file's objects leave at once; a file read with fewer objects keeps them for the settle time (it may be
+    // being written in place), then is read again.
     expect(store.count('EndpointSlice')).toBe(0);
+    expect(store.list('Route').map((r) => r.metadata.name)).toEqual(['a', 'b']);
+    await eventually(() => store.list('Route').length === 1);
+    expect(store.list('Route').map((r) => r.metadata.name)).toEqual(['a']);
     expect(changes.flat().map((c) => `${c.type} ${c.kind} ${c.key}`).sort()).toEqual(['deleted EndpointSlice default/hello-abc', 'deleted Route default/b']);
+  });
+
+  it('keeps the objects of a file seen empty while it is written in place, and changes nothing when it is filled again', async () => {
+    const file = join(dir, 'one.yaml');
+    await writeFile(file, `${ROUTE('a', 'a-1')}---\n${ROUTE('b', 'b-1')}`);
+    const { store, changes } = await start({ watch: true, settleMs: 2_000 });
+    changes.length = 0;
+    await writeFile(file, '');
+    await source!.rescan();
+    expect(store.list('Route').map((r) => r.metadata.name)).toEqual(['a', 'b']);
+    await writeFile(file, `${ROUTE('a', 'a-1')}---\n${ROUTE('b', 'b-2')}`);
+    await eventually(() => store.get('Route', 'default/b')?.spec.traffic?.[0]?.revisionName === 'b-2');
+    expect(changes.flat().map((c) => `${c.type} ${c.kind} ${c.key}`)).toEqual(['updated Route default/b']);
   });
 
   it('reports an object defined in two files and uses the first file\'s', async () => {

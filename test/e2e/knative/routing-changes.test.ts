@@ -1,4 +1,4 @@
-import { rmSync, writeFileSync } from 'node:fs';
+import { closeSync, openSync, rmSync, writeFileSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -170,6 +170,32 @@ describe('manifest changes through Ferry (files mode, watching its directory) an
     expect(created, `served after ${created.toFixed(0)} ms`).toBeLessThanOrEqual(CHANGE_SERVED_WITHIN_MS);
     const rolled = await latencyOf(() => writeFileSync(join(env.dir, 'k.yaml'), toYaml(knativeService('k', 'k-00002'))), async () => (await answeredBy(host)) === 'k-00002', 'revision k-00002');
     expect(rolled, `served after ${rolled.toFixed(0)} ms`).toBeLessThanOrEqual(CHANGE_SERVED_WITHIN_MS);
+  });
+
+  it('loses no request to a host whose file is rewritten in place and seen empty half-way (cp, an editor saving in place)', async () => {
+    const path = join(env.dir, B_FILE);
+    const yaml = toYaml(kingress('b', bSpec({ percents: [0, 100] })));
+    const load = loadLoop({ port, host: B_HOST, durationMs: 10_000, maxRequests: 100_000, concurrency: 2 });
+    try {
+      await waitFor(() => load.countBy('rev-b3') >= 20, 5_000, 'requests to b (rev-b2, its endpoints on rev-b3 since the test above) before the rewrite');
+      // An in-place write truncates the file, then fills it: the writer is paused in between, as a loaded machine can.
+      for (let round = 0; round < 3; round++) {
+        const fd = openSync(path, 'w');
+        await sleep(120);
+        writeSync(fd, yaml);
+        closeSync(fd);
+        await sleep(50);
+      }
+    } finally {
+      const result = await load.stop();
+      expect(result.failures).toEqual([]);
+    }
+  });
+
+  it('removes the objects of a file left empty, once it stays empty for a moment', async () => {
+    writeFileSync(join(env.dir, B_FILE), '');
+    await waitFor(async () => (await request(port, B_HOST, '/')).status === 404, 5_000, 'b gone once its file stayed empty');
+    await latencyOf(() => changeB(toYaml(kingress('b', bSpec({ percents: [0, 100] })))), async () => (await answeredBy()) === 'rev-b3', 'b back');
   });
 
   it('lost no request to the unchanged host A during all the changes above', async () => {
