@@ -6,9 +6,9 @@ import { translateIngress } from '../../src/translate/envoy/index.js';
 import { loadFixture } from './fixture-context.js';
 
 /** A KIngress as Knative makes it from a Route: an external rule and a ClusterLocal rule; the options vary it. */
-function fixture(options: { httpOption?: 'Redirected'; localService?: string; external?: boolean } = {}) {
-  const split = (service: string) => `
-        - splits:
+function fixture(options: { httpOption?: 'Redirected'; localService?: string; external?: boolean; localHeaders?: boolean } = {}) {
+  const split = (service: string, headers = false) => `
+        - ${headers ? 'appendHeaders: {x-local: "1"}\n          ' : ''}splits:
           - {serviceNamespace: default, serviceName: ${service}, servicePort: 80, percent: 100}`;
   const service = (name: string) => `
 ---
@@ -31,7 +31,7 @@ spec:
   - hosts: [hello.default, hello.default.svc.cluster.local]
     visibility: ClusterLocal
     http:
-      paths:${split(local)}
+      paths:${split(local, options.localHeaders)}
 ${service('hello-00001')}${local === 'hello-00001' ? '' : service(local)}`;
   const { ingresses, ctx } = loadFixture(yaml, { routeTables: 'scoped' });
   return translateIngress(ingresses[0]!, ctx);
@@ -42,6 +42,7 @@ function described(translation: ReturnType<typeof fixture>, role: 'external' | '
   const table = RouteConfiguration.decode(built.routeConfiguration.bytes);
   return {
     table: table.name,
+    virtualHosts: table.virtualHosts.map((virtualHost) => virtualHost.domains.filter((domain) => !domain.endsWith(':*')).length),
     domains: table.virtualHosts.flatMap((virtualHost) => virtualHost.domains.filter((domain) => !domain.endsWith(':*'))),
     scopes: built.scopes.map((scope) => ScopedRouteConfiguration.decode(scope.bytes)).map((scope) => `${scope.key!.fragments.map((f) => f.stringKey).join('+')} -> ${scope.routeConfigurationName}`),
     hash: built.routeConfiguration.hash,
@@ -56,12 +57,19 @@ describe('scoped route tables: one table for both roles when they route alike', 
     expect(external.table).toBe('both/default/hello');
     expect(local).toMatchObject({ table: 'both/default/hello', hash: external.hash });
     expect(external.domains).toEqual(['hello.default.example.com', 'hello.default', 'hello.default.svc.cluster.local']);
+    // The two rules route alike: one virtual host serves the hosts of both (the scopes keep the roles apart).
+    expect(external.virtualHosts).toEqual([3]);
     expect(external.scopes).toEqual(['hello.default.example.com+external -> both/default/hello']);
     expect(local.scopes).toEqual([
       'hello.default.example.com+local -> both/default/hello',
       'hello.default+local -> both/default/hello',
       'hello.default.svc.cluster.local+local -> both/default/hello',
     ]);
+  });
+
+  it('rules that route differently keep a virtual host each in the shared table', () => {
+    const translation = fixture({ localHeaders: true });
+    expect(described(translation, 'external')).toMatchObject({ table: 'both/default/hello', virtualHosts: [1, 2] });
   });
 
   it('httpOption Redirected: the external role redirects plain HTTP and the local role does not, so each has its table', () => {

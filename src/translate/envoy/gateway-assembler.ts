@@ -169,6 +169,7 @@ export class GatewayAssembler {
   private *keptVirtualHosts(): Iterable<EncodedVirtualHost> {
     for (const translation of this.translations.values()) {
       for (const part of Object.values(translation.roles)) yield* [...part.httpVirtualHosts, ...part.httpsVirtualHosts, ...part.sharedVirtualHosts];
+      if (translation.sharedTable) yield* translation.sharedTable;
     }
   }
 

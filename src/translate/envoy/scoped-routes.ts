@@ -43,7 +43,8 @@ export function scopedRouteConfigurationName(role: RouteTableKind, ingressKey: s
 /**
  * The kind of route table that one role's scopes of a KIngress point to. A KIngress made from a Knative Route has an
  * external rule and a ClusterLocal rule with the same splits, so the local role's table already holds every virtual
- * host the external role serves, with the same clusters: both roles' scopes then point to that one table (at 10k
+ * host the external role serves, with the same clusters (as one virtual host: IngressTranslation.sharedTable): both
+ * roles' scopes then point to that one table (at 10k
  * KIngresses 10k tables instead of 18k for Envoy to load, and a change sends one table, not two). The scope key
  * still keeps the roles apart: an external listener has no scope for a cluster-local host, so the table's
  * cluster-local virtual hosts are not reachable through it. When the roles' virtual hosts differ (httpOption
@@ -53,7 +54,7 @@ export function scopedRouteConfigurationName(role: RouteTableKind, ingressKey: s
 export function routeTableKindFor(role: GatewayRole, translation: IngressTranslation): { kind: RouteTableKind; virtualHosts: readonly EncodedVirtualHost[] } | undefined {
   const own = translation.roles[role].sharedVirtualHosts;
   if (own.length === 0) return undefined;
-  if (sharesTable(translation)) return { kind: 'both', virtualHosts: translation.roles.local.sharedVirtualHosts };
+  if (translation.sharedTable) return { kind: 'both', virtualHosts: translation.sharedTable };
   return { kind: role, virtualHosts: own };
 }
 
@@ -61,14 +62,6 @@ export function routeTableKindFor(role: GatewayRole, translation: IngressTransla
 function routeTableFor(role: GatewayRole, translation: IngressTranslation): { name: string; virtualHosts: readonly EncodedVirtualHost[] } | undefined {
   const table = routeTableKindFor(role, translation);
   return table && { name: scopedRouteConfigurationName(table.kind, translation.key), virtualHosts: table.virtualHosts };
-}
-
-function sharesTable({ roles: { external, local } }: IngressTranslation): boolean {
-  if (external.sharedVirtualHosts.length === 0) return false;
-  const localVirtualHosts = new Set(local.sharedVirtualHosts);
-  if (!external.sharedVirtualHosts.every((virtualHost) => localVirtualHosts.has(virtualHost))) return false;
-  const externalClusters = new Set(external.backends.map((backend) => backend.clusterName));
-  return local.backends.every((backend) => externalClusters.has(backend.clusterName));
 }
 
 /** The scope of one host in one role, e.g. `external/hello.default.example.com`. */
