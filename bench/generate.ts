@@ -24,6 +24,12 @@ export interface GenerateOptions {
   namespaces?: number;
   /** Apps per manifest file; an app is a KIngress with its Services, EndpointSlices and Secret (~4-8 objects). */
   appsPerFile?: number;
+  /**
+   * KIngresses as Knative's Route writes them: an ExternalIP app's main rule is followed by a ClusterLocal rule with
+   * the same paths for `name.ns`, `name.ns.svc` and `name.ns.svc.cluster.local` (default false: one rule, as the
+   * bench's figures so far were measured).
+   */
+  knativeRules?: boolean;
 }
 
 /** One Knative Service as its KIngress and revision objects, as Knative Serving would have written them. */
@@ -109,6 +115,9 @@ function generateApp(index: number, namespace: string, file: string, domain: str
   }
   paths.push({ splits: revisions.map((revision, k) => split(revision, weights[k]!)) });
   rules.unshift({ hosts, visibility, http: { paths } });
+  if (options.knativeRules && visibility === 'ExternalIP') {
+    rules.push({ hosts: [`${name}.${namespace}`, `${name}.${namespace}.svc`, `${name}.${namespace}.svc.cluster.local`], visibility: 'ClusterLocal', http: { paths } });
+  }
 
   const secretName = `${name}-tls`;
   const ingress: KIngress = {
@@ -200,9 +209,12 @@ export function countObjects(manifests: BenchManifests): number {
 
 /** `node dist/bench/generate.js --count N --out DIR [--seed S]`: writes manifests to look at (ports are placeholders). */
 async function main(): Promise<void> {
-  const { values } = parseArgs({ options: { count: { type: 'string', default: '100' }, out: { type: 'string' }, seed: { type: 'string', default: '1' } } });
-  if (!values.out) throw new Error('generate: --out DIR is required');
-  const manifests = generateBench({ count: Number(values.count), seed: Number(values.seed), ports: { revisions: [18090, 18091, 18092, 18093], activator: 18099 }, certs: generateSelfSignedCerts(2) });
+  const { values } = parseArgs({ options: { count: { type: 'string', default: '100' }, out: { type: 'string' }, seed: { type: 'string', default: '1' }, 'knative-rules': { type: 'boolean', default: false } } });
+  if (!values.out) throw new Error('generate: --out DIR is required (also: --count N, --seed N, --knative-rules)');
+  const manifests = generateBench({
+    count: Number(values.count), seed: Number(values.seed), ports: { revisions: [18090, 18091, 18092, 18093], activator: 18099 }, certs: generateSelfSignedCerts(2),
+    knativeRules: values['knative-rules'],
+  });
   writeManifests(values.out, manifests);
   process.stdout.write(`wrote ${countObjects(manifests)} objects (${manifests.apps.length} KIngresses) in ${manifests.files.size + 1} files to ${values.out}\n`);
 }
