@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { echoClient, startGrpcBackend, type GrpcBackend } from './harness/grpc.js';
-import { printEnvoyLogsOnFailure, request, startFerry, stopAllEnvoys, waitFor, type FerryUnderTest } from './harness/index.js';
+import { printEnvoyLogsOnFailure, startFerry, stopAllEnvoys, waitFor, type FerryUnderTest } from './harness/index.js';
 import { http1Exchange, http2Exchange, patternBytes, sha256, startWorkloadBackend, websocketExchange, type StreamedResult, type WorkloadBackend } from './harness/workload.js';
 import { domainMapping, knativeService, revisionService, toYaml } from './knative/routing-manifests.js';
 
@@ -55,17 +55,6 @@ describe('a DomainMapping serves what its Knative Service serves, through the ha
     await env?.close();
     await Promise.all([web?.close(), grpc?.close()]);
     await stopAllEnvoys();
-  });
-
-  it("answers Knative's probe of the DomainMapping with the DomainMapping's own hash, not its Route's", async () => {
-    const served = [...env.ferry.reconciler.current().ingresses.values()];
-    const hashOf = (host: string) => served.find((ingress) => ingress.ingress.spec.rules?.some((rule) => rule.hosts?.includes(host)))?.probeHash;
-    const [mappingHash, routeHash] = [hashOf(WEB.mapping), hashOf(WEB.service)];
-    expect(mappingHash).toMatch(/^[0-9a-f]{64}$/);
-    expect(routeHash).not.toBe(mappingHash);
-    const answer = await request(env.ports.external.http, WEB.mapping, '/healthz', { 'K-Network-Probe': 'probe', 'K-Network-Hash': 'override' });
-    // Through the hairpin the local gateway would set the Route's hash: the gateway answers the mapping's probe itself.
-    expect([answer.status, answer.headers['k-network-hash']]).toEqual([200, mappingHash]);
   });
 
   it.each(BOTH)('upgrades a WebSocket through %s and echoes every message', async (_, via) => {

@@ -76,8 +76,6 @@ export function translateIngress(ingress: KIngress, ctx: TranslateContext): Ingr
   /** The local role's rules as routed (every rule is served there), for the table both roles may share. */
   const localRules: LocalRule[] = [];
 
-  /** Clusters that lead to the local gateway (a DomainMapping's hairpin): routes there answer Knative's probes themselves. */
-  const hairpins = new Set<string>();
   const splitsOf = (path: HTTPIngressPath, pathField: string, backends: Map<string, Backend>): RouteSplit[] =>
     path.splits.map((split, k) => {
       const field = `${pathField}.splits[${k}]`;
@@ -85,7 +83,6 @@ export function translateIngress(ingress: KIngress, ctx: TranslateContext): Ingr
       const resolved = resolveBackend(split, ctx.service(split.serviceNamespace, split.serviceName), field);
       if (resolved.warning) warnings.push(resolved.warning);
       if (resolved.backend) backends.set(resolved.clusterName, resolved.backend);
-      if (resolved.backend?.externalName === ctx.config.localGateway.host) hairpins.add(resolved.clusterName);
       return {
         clusterName: resolved.clusterName,
         weight: splitWeight(split, path.splits.length),
@@ -100,12 +97,9 @@ export function translateIngress(ingress: KIngress, ctx: TranslateContext): Ingr
       return;
     }
     const ruleBackends = new Map<string, Backend>();
-    // Probes route apart where plain HTTP is redirected (they are not), where they skip external authorization, and
-    // on a DomainMapping's hairpin: there the gateway answers them (the local gateway would give the Route's hash).
-    const rulePaths = (probeCopies: boolean) => routablePaths(rule, `${key}:${ruleField}`, hash, (path, field) => splitsOf(path, field, ruleBackends), probeCopies);
-    let paths = rulePaths((redirected && isExternalRule(rule)) || authorization.probesApart);
-    if (paths.some((path) => path.splits.some((split) => hairpins.has(split.clusterName)))) paths = rulePaths(true).map((path) => answeredHere(path, hairpins));
-    paths = paths.map((path) => authorization.route(dropForbiddenHeaders(path, warnings)));
+    // Probes route apart where plain HTTP is redirected (they are not) and where they skip external authorization.
+    const probeCopies = (redirected && isExternalRule(rule)) || authorization.probesApart;
+    const paths = routablePaths(rule, `${key}:${ruleField}`, hash, (path, field) => splitsOf(path, field, ruleBackends), probeCopies).map((path) => authorization.route(dropForbiddenHeaders(path, warnings)));
     const routes = paths.map(buildRoute);
     const servedBy: GatewayRole[] = isExternalRule(rule) ? ['external', 'local'] : ['local'];
     const encoded = new Map<string, EncodedVirtualHost>();
@@ -256,17 +250,6 @@ function uniqueHosts(hosts: readonly string[], seen: Set<string>, field: string,
     unique.push(host);
   }
   return unique;
-}
-
-/**
- * A probe copy of a path whose every split leads to the local gateway (a DomainMapping) is answered by this gateway
- * with the KIngress's hash, as the queue-proxy would echo it: through the hairpin the local gateway's route would
- * replace the hash with its own Route's.
- */
-function answeredHere(path: RoutePath, hairpins: ReadonlySet<string>): RoutePath {
-  const weighted = path.splits.filter((split) => split.weight > 0);
-  if (!path.isProbe || weighted.length === 0 || !weighted.every((split) => hairpins.has(split.clusterName))) return path;
-  return { ...path, answersProbe: true };
 }
 
 /** Probe routes stay reachable over plain HTTP (so the prober can check the gateway); everything else is redirected. */

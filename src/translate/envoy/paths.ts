@@ -11,8 +11,7 @@ export const HASH_HEADER_OVERRIDE = 'override';
  * path itself overwrites a K-Network-Hash header that a request carries with the hash (and adds none otherwise): a
  * probe takes the path's own route. Else, and for a path that matches or sets K-Network-Hash itself, the path gets
  * Knative's probe copy (ingress.InsertProbe: match `K-Network-Hash: override`, set `K-Network-Hash: <hash>`): where
- * probes must route apart from other requests (redirected plain HTTP, external authorization, a DomainMapping's hairpin
- * where the gateway answers them: ingress-translation.ts). Sorted longest literal
+ * probes must route apart from other requests (redirected plain HTTP, external authorization). Sorted longest literal
  * prefix first and, for one prefix, the path with more header matches first, so that a probe copy or a tag-header path
  * is never shadowed by the plainer path. The sort is stable.
  *

@@ -18,8 +18,6 @@ export interface RoutePath {
   isProbe: boolean;
   /** Set where the path answers probes itself: a K-Network-Hash header a request carries is overwritten with it. */
   probeHash?: string;
-  /** A probe copy that the gateway answers itself (200, K-Network-Hash: the hash it would set) instead of routing it. */
-  answersProbe?: boolean;
   /** Literal prefix; never empty. */
   prefix: string;
   headers: ReadonlyMap<string, string>;
@@ -43,10 +41,6 @@ export function buildRoute(path: RoutePath): Route {
   if (path.probeHash !== undefined) requestHeadersToAdd.push(overwriteIfPresent(HASH_HEADER, path.probeHash));
   const typedPerFilterConfig = { ...path.typedPerFilterConfig };
   const weighted = path.splits.filter((split) => split.weight > 0);
-  if (path.answersProbe) {
-    const hash = [...path.appendHeaders].find(([name]) => name.toLowerCase() === HASH_HEADER.toLowerCase())?.[1] ?? '';
-    return Route.fromPartial({ name: path.name, match, directResponse: { status: 200 }, responseHeadersToAdd: overwriteHeaders(new Map([[HASH_HEADER, hash]])), typedPerFilterConfig });
-  }
   if (weighted.length === 0) {
     // Envoy rejects weighted clusters whose weights sum to 0; nothing may receive this path's traffic.
     return Route.fromPartial({ name: path.name, match, directResponse: { status: 503 }, requestHeadersToAdd, typedPerFilterConfig });
