@@ -1,6 +1,5 @@
 import { RouteConfiguration } from 'envoy-proto-ts/envoy/config/route/v3/route';
 import type { VirtualHost } from 'envoy-proto-ts/envoy/config/route/v3/route_components';
-import { HeaderValueOption_HeaderAppendAction } from 'envoy-proto-ts/envoy/config/core/v3/base';
 import { Secret } from 'envoy-proto-ts/envoy/extensions/transport_sockets/tls/v3/secret';
 import { describe, expect, it } from 'vitest';
 import { buildGatewayResources } from '../../src/translate/envoy/gateway-resources.js';
@@ -62,26 +61,11 @@ describe('translateIngress / buildGatewayResources', () => {
     expect(domains(routeTable(INPUT, 'local').table.virtualHosts)).toContain('hello.default.svc.cluster.local');
   });
 
-  it("overwrites a K-Network-Hash that a request carries with the KIngress's own on every path, and adds none otherwise", () => {
+  it("sets the KIngress's own K-Network-Hash on probe routes", () => {
     const { table, ingresses } = routeTable(INPUT, 'external');
-    const routes = table.virtualHosts[0]!.routes;
-    expect(routes.filter((route) => route.name.endsWith(':probe'))).toEqual([]);
-    for (const route of routes) {
-      expect(route.requestHeadersToAdd.filter((h) => h.header?.key === 'K-Network-Hash').map((h) => [h.header?.value, h.appendAction]), route.name)
-        .toEqual([[probeHash(ingresses[0]!), HeaderValueOption_HeaderAppendAction.OVERWRITE_IF_EXISTS]]);
-    }
-  });
-
-  it('keeps probe copies (matching K-Network-Hash: override) where probes route apart from other requests: plain HTTP redirected', () => {
-    const redirected = INPUT.replace('spec:\n', 'spec:\n  httpOption: Redirected\n');
-    expect(redirected).not.toBe(INPUT);
-    const { table, ingresses } = routeTable(redirected, 'external');
-    const probes = table.virtualHosts[0]!.routes.filter((route) => route.name.endsWith(':probe'));
-    expect(probes.length).toBeGreaterThan(0);
-    for (const probe of probes) {
-      expect(probe.match?.headers).toEqual(expect.arrayContaining([expect.objectContaining({ name: 'K-Network-Hash', stringMatch: expect.objectContaining({ exact: 'override' }) })]));
-      expect(probe.requestHeadersToAdd.map((h) => [h.header?.key, h.header?.value])).toContainEqual(['K-Network-Hash', probeHash(ingresses[0]!)]);
-    }
+    const probe = table.virtualHosts[0]!.routes.find((route) => route.name.endsWith(':probe'))!;
+    expect(probe.match?.headers).toEqual([expect.objectContaining({ name: 'K-Network-Hash', stringMatch: expect.objectContaining({ exact: 'override' }) })]);
+    expect(probe.requestHeadersToAdd.map((h) => [h.header?.key, h.header?.value])).toContainEqual(['K-Network-Hash', probeHash(ingresses[0]!)]);
   });
 
   it('leaves 0% splits out, answers 503 when every split is 0%, and names missing Services in warnings', () => {

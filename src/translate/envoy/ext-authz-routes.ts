@@ -17,13 +17,11 @@ export interface RouteAuthorization {
   virtualHost: Readonly<Record<string, Any>> | undefined;
   /** A path as routed: a probe copy exempt from the check. */
   route(path: RoutePath): RoutePath;
-  /** Whether probes need routes of their own (probe copies, paths.ts): they skip the check. */
-  readonly probesApart: boolean;
 }
 
-const UNCHANGED: RouteAuthorization = { virtualHost: undefined, route: (path) => path, probesApart: false };
-const OPTED_OUT: RouteAuthorization = { virtualHost: EXT_AUTHZ_DISABLED, route: (path) => path, probesApart: false };
-const PROBES_EXEMPT: RouteAuthorization = { virtualHost: undefined, route: exemptProbe, probesApart: true };
+const UNCHANGED: RouteAuthorization = { virtualHost: undefined, route: (path) => path };
+const OPTED_OUT: RouteAuthorization = { virtualHost: EXT_AUTHZ_DISABLED, route: (path) => path };
+const PROBES_EXEMPT: RouteAuthorization = { virtualHost: undefined, route: exemptProbe };
 
 /**
  * With external authorization on, Knative's probes never reach the authorization service: a probe copy of a path

@@ -97,9 +97,7 @@ export function translateIngress(ingress: KIngress, ctx: TranslateContext): Ingr
       return;
     }
     const ruleBackends = new Map<string, Backend>();
-    // Probes route apart where plain HTTP is redirected (they are not) and where they skip external authorization.
-    const probeCopies = (redirected && isExternalRule(rule)) || authorization.probesApart;
-    const paths = routablePaths(rule, `${key}:${ruleField}`, hash, (path, field) => splitsOf(path, field, ruleBackends), probeCopies).map((path) => authorization.route(dropForbiddenHeaders(path, warnings)));
+    const paths = routablePaths(rule, `${key}:${ruleField}`, hash, (path, field) => splitsOf(path, field, ruleBackends)).map((path) => authorization.route(dropForbiddenHeaders(path, warnings)));
     const routes = paths.map(buildRoute);
     const servedBy: GatewayRole[] = isExternalRule(rule) ? ['external', 'local'] : ['local'];
     const encoded = new Map<string, EncodedVirtualHost>();

@@ -28,11 +28,6 @@ export function durationFromMs(ms: number): Duration {
  * values are literal; Envoy reads a set header's value as a format string, where `%` starts a command (a lone `%`
  * makes it reject the whole route table), so `%` is written `%%`.
  */
-/** A header set only where the request has it already (its value replaced), else not added. */
-export function overwriteIfPresent(key: string, value: string): HeaderValueOption {
-  return HeaderValueOption.fromPartial({ header: { key, value: value.replaceAll('%', '%%') }, appendAction: HeaderValueOption_HeaderAppendAction.OVERWRITE_IF_EXISTS });
-}
-
 export function overwriteHeaders(headers: ReadonlyMap<string, string>): HeaderValueOption[] {
   return [...headers].map(([key, value]) =>
     HeaderValueOption.fromPartial({ header: { key, value: value.replaceAll('%', '%%') }, appendAction: HeaderValueOption_HeaderAppendAction.OVERWRITE_IF_EXISTS_OR_ADD }),

@@ -1,7 +1,6 @@
 import { Route } from 'envoy-proto-ts/envoy/config/route/v3/route_components';
 import type { Any } from 'envoy-proto-ts/google/protobuf/any';
-import { overwriteHeaders, overwriteIfPresent } from './proto-helpers.js';
-import { HASH_HEADER } from './paths.js';
+import { overwriteHeaders } from './proto-helpers.js';
 import { LISTENER_HEADER } from './scoped-routes.js';
 
 /** One weighted destination of a path, its cluster already resolved. */
@@ -16,8 +15,6 @@ export interface RoutePath {
   name: string;
   /** A K-Network-Probe copy of a path (Knative's ingress.InsertProbe). */
   isProbe: boolean;
-  /** Set where the path answers probes itself: a K-Network-Hash header a request carries is overwritten with it. */
-  probeHash?: string;
   /** Literal prefix; never empty. */
   prefix: string;
   headers: ReadonlyMap<string, string>;
@@ -38,7 +35,6 @@ export function buildRoute(path: RoutePath): Route {
     headers: [...path.headers].map(([name, exact]) => ({ name, stringMatch: { exact } })),
   };
   const requestHeadersToAdd = overwriteHeaders(path.appendHeaders);
-  if (path.probeHash !== undefined) requestHeadersToAdd.push(overwriteIfPresent(HASH_HEADER, path.probeHash));
   const typedPerFilterConfig = { ...path.typedPerFilterConfig };
   const weighted = path.splits.filter((split) => split.weight > 0);
   if (weighted.length === 0) {
