@@ -174,7 +174,7 @@ function sharedTableOf(roles: Record<GatewayRole, RoleParts>, localRules: readon
 /** What a rule's paths do, without their names: rules with the same routing serve their hosts alike. */
 function routingOf(paths: readonly RoutePath[]): string {
   return JSON.stringify(paths.map((path) => [
-    path.isProbe, path.prefix, [...path.headers], [...path.appendHeaders], path.rewriteHost ?? null, path.probeHash ?? null,
+    path.isProbe, path.prefix, [...path.headers], [...path.appendHeaders], path.rewriteHost ?? null,
     path.splits.map((split) => [split.clusterName, split.weight, [...split.appendHeaders]]),
     Object.entries(path.typedPerFilterConfig ?? {}).map(([filter, any]) => [filter, any.typeUrl, Buffer.from(any.value).toString('base64')]),
   ]));
