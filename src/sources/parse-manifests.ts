@@ -292,7 +292,9 @@ function readDocument(value: unknown, file: string, document: number, defaultNam
   if (kind === 'ClusterDomainClaim' || (kind !== 'Endpoints' && CLUSTER_SCOPED_KINDS.has(kind))) delete object.metadata.namespace;
   else if (!object.metadata.namespace) object.metadata.namespace = defaultNamespace;
   const describe = describeObject(manifestKindName(kind), object.metadata);
-  const sourceId = objectId(kind, objectKey(object));
+  // Only names that are strings make an id (validation reports the others by field): `${name}` of an arbitrary value can throw.
+  const { name, namespace } = object.metadata as { name?: unknown; namespace?: unknown };
+  const sourceId = typeof name === 'string' && (namespace === undefined || typeof namespace === 'string') ? objectId(kind, objectKey(object)) : '';
 
   if (kind === 'ConfigMap' && !isReadConfigMap(object.metadata.namespace, object.metadata.name)) {
     const read = [...KNATIVE_CONFIG_MAPS.map((n) => `${KNATIVE_NAMESPACE}/${n}`), `${FERRY_SYSTEM_NAMESPACE}/${FERRY_CONFIG_MAP}`];

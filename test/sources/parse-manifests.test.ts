@@ -19,6 +19,19 @@ describe('parseManifests', () => {
     expect(parsed.objects.map((o) => [o.object.metadata.name, o.document])).toEqual([['a', 1], ['b', 3]]);
   });
 
+  it('reports a name or namespace that is not a string by its field (fast-check found one that threw: a list holding {toString: 0})', () => {
+    const odd = '[{toString: 0}]';
+    const text = [
+      `apiVersion: v1\nkind: ConfigMap\nmetadata: {name: ${odd}, namespace: knative-serving}\ndata: {}\n`,
+      `apiVersion: networking.internal.knative.dev/v1alpha1\nkind: Ingress\nmetadata: {name: ${odd}}\nspec: {rules: []}\n`,
+      `apiVersion: v1\nkind: Service\nmetadata: {name: a, namespace: {toString: 0}}\nspec: {ports: [{port: 80}]}\n`,
+    ].join('---\n');
+    const parsed = parseManifests(text, 'x.yaml', 'default');
+    expect(parsed.objects).toEqual([]);
+    expect(parsed.problems.map((p) => p.message).filter((m) => m.includes('cannot be checked'))).toEqual([]);
+    expect(parsed.problems.map((p) => [p.document, p.field])).toEqual([[1, ''], [2, 'metadata.name'], [3, 'metadata.namespace']]);
+  });
+
   it('reports a syntax error with its document and its line in the file', () => {
     const parsed = parseManifests(`${service('a')}---\nkind: Service\nmetadata: {name: [b\n`, 'x.yaml', 'default');
     expect(parsed.syntaxError).toBe(true);
