@@ -163,7 +163,9 @@ function sharedTableOf(roles: Record<GatewayRole, RoleParts>, localRules: readon
   const groups = new Map<string, LocalRule[]>();
   for (const rule of localRules) {
     const routing = routingOf(rule.paths);
-    groups.set(routing, [...(groups.get(routing) ?? []), rule]);
+    const alike = groups.get(routing);
+    if (alike) alike.push(rule);
+    else groups.set(routing, [rule]);
   }
   if (groups.size === localRules.length) return 'local';
   return [...groups.values()].map((alike) => alike.length === 1
