@@ -37,6 +37,8 @@ export interface FerryProcessOptions {
   routeTables?: TranslateConfig['routeTables'];
   /** Sharded route tables: tables per kind (default: Ferry's). */
   routeTableShards?: number;
+  /** Service clusters for every gateway, or on demand (default: Ferry's, all). */
+  clusters?: TranslateConfig['clusters'];
   /** 'none': the control plane alone, its gateways started by the caller on xdsPort (default 'managed'). */
   envoy?: 'managed' | 'none';
   /** The ports to use (default: free ones). */
@@ -86,6 +88,7 @@ export class FerryProcess {
       '--local-http-port', String(ports.local.http), '--local-https-port', String(ports.local.https),
       '--listen-address', '127.0.0.1', '--log-level', 'info', '--route-tables', options.routeTables ?? 'scoped',
       ...(options.routeTableShards !== undefined ? ['--route-table-shards', String(options.routeTableShards)] : []),
+      ...(options.clusters !== undefined ? ['--clusters', options.clusters] : []),
       // Gateways started elsewhere (--envoy none) on loopback: DomainMappings reach their local listener.
       ...(options.envoy === 'none' ? ['--local-gateway', `127.0.0.1:${ports.local.http}`] : []),
     ];

@@ -21,7 +21,7 @@ import { machineInfo, processMemoryMb, round } from './proc.js';
 import { monotonicUs, summarizeProfile, type ProfileSummary, type ProfileWindow } from './profile.js';
 import { seededRandom } from './random.js';
 import { formatReport } from './report.js';
-import { parseRouteTables, parseRouteTableShards } from '../src/cli/translate-flags.js';
+import { parseClusters, parseRouteTables, parseRouteTableShards } from '../src/cli/translate-flags.js';
 
 const USAGE = `Usage: npm run bench -- [--sizes 1000,5000,10000] [flags]   (build first: npx tsc -p tsconfig.json)
   --sizes N,N,...          KIngress counts to measure (default 1000)
@@ -35,6 +35,9 @@ const USAGE = `Usage: npm run bench -- [--sizes 1000,5000,10000] [flags]   (buil
   --ferry-cpu-prof         run Ferry under node --cpu-prof and summarise the profile
   --route-tables L         scoped (default), sharded or single: the route table layout of Ferry under test
   --route-table-shards N   sharded route tables: tables per kind (default: Ferry's)
+  --clusters all|on-demand Service clusters of Ferry under test: every one for its Envoy (default), or loaded by
+                           the Envoy on the first request that needs one
+  --knative-rules          KIngresses as Knative's Routes write them (an external and a cluster-local rule each)
   --keep                   keep the generated manifests directory
 `;
 
@@ -71,6 +74,8 @@ async function main(): Promise<void> {
       'ferry-cpu-prof': { type: 'boolean', default: false },
       'route-tables': { type: 'string', default: 'scoped' },
       'route-table-shards': { type: 'string', default: String(DEFAULT_TRANSLATE_CONFIG.routeTableShards) },
+      clusters: { type: 'string', default: DEFAULT_TRANSLATE_CONFIG.clusters },
+      'knative-rules': { type: 'boolean', default: false },
       keep: { type: 'boolean', default: false },
       help: { type: 'boolean', short: 'h' },
     },
@@ -92,6 +97,8 @@ async function main(): Promise<void> {
     cpuProf: values['ferry-cpu-prof'],
     routeTables: parseRouteTables(values['route-tables']),
     routeTableShards: parseRouteTableShards(values['route-table-shards']),
+    clusters: parseClusters(values.clusters),
+    knativeRules: values['knative-rules'],
     keep: values.keep,
   };
 
@@ -107,7 +114,7 @@ async function main(): Promise<void> {
     backends.push(activator);
     const certs = generateSelfSignedCerts(4);
     for (const size of sizes) {
-      const manifests = generateBench({ count: size, seed, ports: { revisions: backends.slice(0, 4).map((b) => b.port), activator: activator.port }, certs });
+      const manifests = generateBench({ count: size, seed, knativeRules: options.knativeRules, ports: { revisions: backends.slice(0, 4).map((b) => b.port), activator: activator.port }, certs });
       results.push(await measureSize(size, manifests, seed, options));
       closeGatewayConnections();
     }
@@ -123,7 +130,7 @@ async function main(): Promise<void> {
   process.stdout.write(`\n${formatReport(report)}\nJSON: ${file}\n`);
 }
 
-async function measureSize(size: number, manifests: BenchManifests, seed: number, options: { changes: number; flips: number; sample: number; inProcessChanges: number; warmChanges: number; timeBudgetMs: number; cpuProf: boolean; keep: boolean; routeTables: TranslateConfig['routeTables']; routeTableShards: number }): Promise<SizeResult> {
+async function measureSize(size: number, manifests: BenchManifests, seed: number, options: { changes: number; flips: number; sample: number; inProcessChanges: number; warmChanges: number; timeBudgetMs: number; cpuProf: boolean; keep: boolean; routeTables: TranslateConfig['routeTables']; routeTableShards: number; clusters: TranslateConfig['clusters'] }): Promise<SizeResult> {
   const errors: string[] = [];
   const directory = mkdtempSync(join(tmpdir(), `ferry-bench-${size}-`));
   const profileDir = options.cpuProf ? mkdtempSync(join(tmpdir(), 'ferry-bench-prof-')) : undefined;
@@ -149,7 +156,7 @@ async function measureSize(size: number, manifests: BenchManifests, seed: number
     log(`[${size}] floor: all sampled hosts served after ${round(floor.allServedMs ?? NaN, 0)} ms`);
 
     log(`[${size}] cold start: ferry serve --envoy managed`);
-    ferry = await FerryProcess.start({ manifests: directory, cpuProfileDir: profileDir, routeTables: options.routeTables, routeTableShards: options.routeTableShards });
+    ferry = await FerryProcess.start({ manifests: directory, cpuProfileDir: profileDir, routeTables: options.routeTables, routeTableShards: options.routeTableShards, clusters: options.clusters });
     const coldStart = await measureColdStart(ferry, sampledApps.map((app) => appTarget(app, ferry!.ports)), bounds.timeoutMs);
     if (coldStart.allServedMs === undefined) errors.push(`cold start: ${coldStart.sampled - coldStart.served} sampled hosts never answered 200 within ${bounds.timeoutMs} ms`);
     log(`[${size}] cold start: all sampled hosts served after ${round(coldStart.allServedMs ?? NaN, 0)} ms; Ferry RSS ${coldStart.ferryRssMb} MB`);

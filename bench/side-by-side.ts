@@ -24,10 +24,13 @@ serving them (p50/p99) with the control plane's CPU per change, its and its gate
 plane and its gateway until every sampled host answers again, and 10% of the KIngresses deleted until a change is
 served again. Then its KIngresses are deleted. JSON goes to bench/results/. A system that does not serve every sampled
 host within --limit-minutes of the first create (or of its restart) is reported as such, with its memory at that
-moment, and its remaining steps are skipped.
+moment, and its remaining steps are skipped. FERRY_CLUSTERS=on-demand in the environment runs Ferry with its gateways
+loading revision clusters on demand (\`ferry serve --clusters\`).
 `;
 
 const NAMESPACE = 'bench';
+/** Ferry reads its flags from FERRY_* variables too: FERRY_CLUSTERS=on-demand runs its gateways with on-demand clusters. */
+const FERRY_CLUSTERS = process.env.FERRY_CLUSTERS ?? 'all';
 const INGRESSES = `/apis/networking.internal.knative.dev/v1alpha1/namespaces/${NAMESPACE}/ingresses`;
 const CONCURRENCY = 48;
 const CLASSES = { ferry: 'ferry.ingress.networking.knative.dev', kourier: 'kourier.ingress.networking.knative.dev' } as const;
@@ -71,7 +74,7 @@ async function main(): Promise<void> {
   const dir = join(repositoryRoot(), 'bench', 'results');
   mkdirSync(dir, { recursive: true });
   const file = join(dir, `side-by-side-${new Date().toISOString().replace(/[:.]/g, '-')}.json`);
-  writeFileSync(file, JSON.stringify({ machine: machineInfo(), load: loadavg(), results }, null, 2));
+  writeFileSync(file, JSON.stringify({ machine: machineInfo(), load: loadavg(), ferryClusters: FERRY_CLUSTERS, results }, null, 2));
   console.error(`results: ${file}`);
 }
 
@@ -473,7 +476,7 @@ function printTable({ size, results }: { size: number; results: SystemResult[] }
     ['control-plane RSS (MB)', (r) => r.controlPlaneRssMb],
     ['gateway Envoy RSS (MB)', (r) => r.gatewayRssMb],
   ];
-  console.log(`\n| N=${size} | Ferry | net-kourier | Ferry / kourier |\n|---|---:|---:|---:|`);
+  console.log(`\n| N=${size} | Ferry (--clusters ${FERRY_CLUSTERS}) | net-kourier | Ferry / kourier |\n|---|---:|---:|---:|`);
   for (const [name, of] of rows) {
     const [f, k] = [ferry ? of(ferry) : undefined, kourier ? of(kourier) : undefined];
     // A step a system did not reach within the limit: "> limit" for that step (the ratio is then at most Ferry's time

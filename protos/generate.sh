@@ -30,6 +30,7 @@ files=(
   envoy/extensions/transport_sockets/tls/v3/secret.proto
   envoy/extensions/filters/network/http_connection_manager/v3/http_connection_manager.proto
   envoy/extensions/filters/http/router/v3/router.proto
+  envoy/extensions/filters/http/on_demand/v3/on_demand.proto
   envoy/extensions/filters/listener/tls_inspector/v3/tls_inspector.proto
   envoy/extensions/upstreams/http/v3/http_protocol_options.proto
   envoy/extensions/access_loggers/stream/v3/stream.proto

@@ -73,6 +73,9 @@ export async function serve(argv: string[]): Promise<void> {
   if (values['xds-mode'] !== 'delta' && values['xds-mode'] !== 'sotw') throw new UsageError(`--xds-mode ${values['xds-mode']}: expected delta or sotw`);
   const logger = createLogger({ level: values['log-level'], format: values['log-format'] });
   const translateConfig = translateConfigFromFlags(values);
+  if (translateConfig.clusters === 'on-demand' && values.envoy !== 'none' && values['xds-mode'] === 'sotw') {
+    throw new UsageError('--clusters on-demand needs the managed Envoy on delta xDS (Envoy asks for clusters on demand over delta xDS only): drop --xds-mode sotw, or use --clusters all');
+  }
   const ferry = new Ferry({
     source: sourceFromFlags(values),
     xdsAddress: values['xds-address'],

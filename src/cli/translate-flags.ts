@@ -13,6 +13,7 @@ export const TRANSLATE_FLAG_OPTIONS = {
   'route-tables': { type: 'string', default: DEFAULT_TRANSLATE_CONFIG.routeTables },
   'route-table-shards': { type: 'string', default: String(DEFAULT_TRANSLATE_CONFIG.routeTableShards) },
   'local-gateway': { type: 'string' },
+  clusters: { type: 'string', default: DEFAULT_TRANSLATE_CONFIG.clusters },
   envoy: { type: 'string', default: 'managed' },
 } as const;
 
@@ -26,6 +27,11 @@ export const TRANSLATE_FLAGS_USAGE = `  --external-http-port PORT  (default 8080
                              Host as scoped, KIngresses grouped into --route-table-shards tables (less Envoy memory, a
                              change sends one shard); or single: one table per listener
   --route-table-shards N     sharded route tables: tables per kind (default ${DEFAULT_TRANSLATE_CONFIG.routeTableShards}, ~40 KIngresses each at 10k)
+  --clusters all|on-demand   all: every gateway holds every revision's cluster (default); on-demand: a gateway on
+                             delta xDS loads a revision's cluster on the first request to it (Envoy's on-demand CDS;
+                             ~18 KB of gateway memory per cluster saved for revisions without traffic; the first
+                             request waits for one round trip to Ferry, and while Ferry is down, revisions not
+                             loaded yet answer 503)
   --local-gateway HOST:PORT  where gateways reach the local gateway's HTTP listener for DomainMappings (default: the
                              managed Envoy's local listener; with --envoy none ferry-internal.ferry-system.svc.cluster.local:80)
 `;
@@ -41,6 +47,7 @@ export interface TranslateFlagValues {
   'route-tables': string;
   'route-table-shards': string;
   'local-gateway'?: string;
+  clusters: string;
   envoy: string;
 }
 
@@ -61,11 +68,17 @@ export function translateConfigFromFlags(values: TranslateFlagValues): Translate
     defaultCertificate: values['default-certificate'] ? parseObjectRef('--default-certificate', values['default-certificate']) : undefined,
     routeTables: parseRouteTables(values['route-tables']),
     routeTableShards: parseRouteTableShards(values['route-table-shards']),
+    clusters: parseClusters(values.clusters),
   };
 }
 
 export function parseRouteTables(value: string): TranslateConfig['routeTables'] {
   if (value !== 'scoped' && value !== 'sharded' && value !== 'single') throw new UsageError(`--route-tables ${value}: expected scoped, sharded or single`);
+  return value;
+}
+
+export function parseClusters(value: string): TranslateConfig['clusters'] {
+  if (value !== 'all' && value !== 'on-demand') throw new UsageError(`--clusters ${value}: expected all or on-demand`);
   return value;
 }
 

@@ -13,6 +13,7 @@ import { KubeStatus, type KubeStatusOptions } from './kube-status.js';
 import { Store } from '../store/store.js';
 import type { TranslateConfig } from '../translate/envoy/index.js';
 import { SYSTEM_INTERNAL_CA } from '../translate/envoy/system-internal-tls.js';
+import { isServiceClusterName } from '../translate/envoy/names.js';
 import { XdsCache } from '../xds/cache.js';
 import { NackStore } from '../xds/nacks.js';
 import { XdsServer } from '../xds/server.js';
@@ -93,7 +94,8 @@ export class Ferry {
     const { logger } = options;
     this.metrics = options.metrics ?? new FerryMetrics();
     this.cache = new XdsCache({ metrics: this.metrics, complete: false });
-    this.xds = new XdsServer({ cache: this.cache, logger, metrics: this.metrics, nackStore: this.nacks, tls: options.xdsTls });
+    this.xds = new XdsServer({ cache: this.cache, logger, metrics: this.metrics, nackStore: this.nacks, tls: options.xdsTls,
+      onDemandCluster: options.translateConfig.clusters === 'on-demand' ? isServiceClusterName : undefined });
     this.reconciler = new Reconciler({ store: this.store, cache: this.cache, translateConfig: options.translateConfig, logger, metrics: this.metrics, holdOffMs: options.holdOffMs ?? 0 });
     const source = options.source;
     let loadBalancers: LoadBalancerHosts = DEFAULT_LOAD_BALANCER_HOSTS;

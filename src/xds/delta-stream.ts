@@ -1,6 +1,6 @@
 import type { DeltaDiscoveryRequest } from 'envoy-proto-ts/envoy/service/discovery/v3/discovery';
 import type { XdsResource } from './resource.js';
-import { WILDCARD_TYPES } from './resource-types.js';
+import { TypeUrl, WILDCARD_TYPES } from './resource-types.js';
 import type { GatewayRole } from './roles.js';
 import { XdsStream, type Composed, type TypeState } from './stream.js';
 import { encodeDeltaDiscoveryResponse } from './wire.js';
@@ -88,7 +88,7 @@ export class DeltaStream extends XdsStream<DeltaDiscoveryRequest> {
     if (carried !== undefined) candidates.add(carried);
     let partial = false;
     for (const name of candidates) {
-      const relevant = state.wildcard || state.subscribed.has(name);
+      const relevant = this.coveredByWildcard(state, name) || state.subscribed.has(name);
       const resource = relevant ? this.ctx.cache.get(this.roles, state.typeUrl, name) : undefined;
       if (resource) {
         if (state.known.get(name) === resource.hash) continue;
@@ -121,7 +121,12 @@ export class DeltaStream extends XdsStream<DeltaDiscoveryRequest> {
 
   private everyName(state: TypeState): Set<string> {
     const names = new Set([...state.known.keys(), ...state.subscribed]);
-    if (state.wildcard) for (const resource of this.ctx.cache.list(this.roles, state.typeUrl)) names.add(resource.name);
+    if (state.wildcard) for (const resource of this.ctx.cache.list(this.roles, state.typeUrl)) if (this.coveredByWildcard(state, resource.name)) names.add(resource.name);
     return names;
+  }
+
+  /** A wildcard subscription covers every resource of its type but the clusters that are sent on demand. */
+  private coveredByWildcard(state: TypeState, name: string): boolean {
+    return state.wildcard && !(state.typeUrl === TypeUrl.Cluster && this.ctx.onDemandCluster?.(name) === true);
   }
 }

@@ -23,6 +23,11 @@ export interface XdsServerOptions {
   readonly nackStore: NackStore;
   /** Longest wait of listener/route updates for cluster ACKs and EDS subscriptions (default 2000 ms). */
   readonly holdMs?: number;
+  /**
+   * Clusters that a delta gateway's wildcard CDS subscription does not cover: the gateway gets them when it asks for
+   * them by name (Envoy's on-demand CDS). SotW gateways cannot ask, so they get every cluster. Absent: none.
+   */
+  readonly onDemandCluster?: (name: string) => boolean;
   /** Mutual TLS: only gateways with a client certificate of the client CA connect; absent: plaintext gRPC. */
   readonly tls?: XdsTlsFiles;
 }
@@ -56,7 +61,7 @@ export class XdsServer {
   constructor(options: XdsServerOptions) {
     const logger = options.logger.child({ component: 'xds' });
     this.context = { cache: options.cache, logger, metrics: options.metrics, nackStore: options.nackStore, holdMs: options.holdMs ?? 2_000,
-      streamsChanged: () => { for (const listener of this.streamListeners) listener(); } };
+      onDemandCluster: options.onDemandCluster, streamsChanged: () => { for (const listener of this.streamListeners) listener(); } };
     // Read at construction: files that do not load stop Ferry before it serves anything.
     this.tls = options.tls && new XdsTlsCredentials(options.tls, logger, options.metrics);
     this.server.addService(AdsService, {

@@ -18,6 +18,8 @@ export interface StreamContext {
   readonly nackStore: NackStore;
   /** Longest time Listener/Route updates wait for clusters to be ACKed and EDS-subscribed. */
   readonly holdMs: number;
+  /** Clusters that a delta stream sends only when the gateway names them (XdsServerOptions.onDemandCluster). */
+  readonly onDemandCluster?: (name: string) => boolean;
   /** Called when what a stream holds may have changed (connect, ACK, NACK, close), for sync tracking. */
   readonly streamsChanged?: () => void;
 }

@@ -20,3 +20,14 @@ describe('route table flags', () => {
     }
   });
 });
+
+describe('cluster flag', () => {
+  it('sends every cluster by default, and on demand when asked', () => {
+    expect(configOf([])).toMatchObject({ clusters: 'all' });
+    expect(configOf(['--clusters', 'on-demand'])).toMatchObject({ clusters: 'on-demand' });
+  });
+
+  it('refuses another value, naming the flag and the choices', () => {
+    expect(() => configOf(['--clusters', 'lazy'])).toThrow(new UsageError('--clusters lazy: expected all or on-demand'));
+  });
+});

@@ -125,6 +125,42 @@ describe('delta ADS', () => {
     await c.expectNoResponse();
   });
 
+  it('leaves on-demand clusters out of a wildcard subscription and sends them once named, updated and removed', async () => {
+    await restart({ holdMs: 60_000, onDemandCluster: (name) => name.includes('/') });
+    const option = staticCluster('ferry-ext-authz');
+    const revision = edsCluster('default/a-00001:80');
+    h.cache.setResources('external', TypeUrl.Cluster, [option, revision, edsCluster('default/b-00001:80')]);
+    const c = connect();
+    c.send(request(TypeUrl.Cluster, { node: node('gw-1', 'external') }));
+    const first = await c.next();
+    expect(versions(first)).toEqual({ 'ferry-ext-authz': option.hash });
+    c.send(ack(first));
+    await c.expectNoResponse();
+
+    // Envoy's on-demand CDS names the cluster a request needs, next to its wildcard subscription.
+    c.send(request(TypeUrl.Cluster, { resourceNamesSubscribe: ['*', 'default/a-00001:80'] }));
+    const named = await c.next();
+    expect(versions(named)).toEqual({ 'default/a-00001:80': revision.hash });
+    c.send(ack(named));
+    await c.expectNoResponse();
+
+    const updated = edsCluster('default/a-00001:80', 1);
+    h.cache.setResources('external', TypeUrl.Cluster, [option, updated, edsCluster('default/b-00001:80', 1)]);
+    const update = await c.next();
+    expect(versions(update)).toEqual({ 'default/a-00001:80': updated.hash });
+    c.send(ack(update));
+
+    h.cache.setResources('external', TypeUrl.Cluster, [option]);
+    const removal = await c.next();
+    expect(removal.resources).toEqual([]);
+    expect(removal.removedResources).toEqual(['default/a-00001:80']);
+    c.send(ack(removal));
+    await c.expectNoResponse();
+    // Still named: it comes back with its Service.
+    h.cache.setResources('external', TypeUrl.Cluster, [option, revision]);
+    expect(versions(await c.next())).toEqual({ 'default/a-00001:80': revision.hash });
+  });
+
   it('records a NACK and keeps going with later changes', async () => {
     h.cache.setResources('external', TypeUrl.Route, [route('r1', 'a')]);
     const c = connect();

@@ -18,13 +18,14 @@ export interface Harness {
 export interface ServerOptions {
   holdMs?: number;
   complete?: boolean;
+  onDemandCluster?: (name: string) => boolean;
 }
 
 export async function startServer(options: ServerOptions = {}): Promise<Harness> {
   const metrics = new FerryMetrics({ processMetrics: false });
   const cache = new XdsCache({ metrics, complete: options.complete });
   const nackStore = new NackStore();
-  const server = new XdsServer({ cache, logger: silentLogger, metrics, nackStore, holdMs: options.holdMs });
+  const server = new XdsServer({ cache, logger: silentLogger, metrics, nackStore, holdMs: options.holdMs, onDemandCluster: options.onDemandCluster });
   const port = await server.listen('127.0.0.1:0');
   return { cache, server, nackStore, metrics, port, close: () => server.close() };
 }

@@ -50,6 +50,13 @@ export interface TranslateConfig {
   defaultHttpOption: HttpOption;
   /** config-network's system-internal-tls: TLS to the revisions' TLS port, trusting Knative's CA (system-internal-tls.ts). */
   systemInternalTls: boolean;
+  /**
+   * 'all': every gateway holds every revision's cluster. 'on-demand': a delta-xDS gateway asks for a revision's cluster
+   * on the first request that needs it (Envoy's on-demand CDS); the clusters of gateway options stay always sent. An
+   * Envoy cluster costs ~18 KB whether it is used or not, so on-demand bounds a gateway's memory by the revisions
+   * it serves rather than by those that exist (see on-demand-clusters.ts).
+   */
+  clusters: 'all' | 'on-demand';
 }
 
 /**
@@ -71,6 +78,7 @@ export const DEFAULT_TRANSLATE_CONFIG: TranslateConfig = {
   routeTableShards: DEFAULT_ROUTE_TABLE_SHARDS,
   defaultHttpOption: 'Enabled',
   systemInternalTls: false,
+  clusters: 'all',
 };
 
 /** What translation reads besides the KIngress itself: lookups into the store, no I/O. */

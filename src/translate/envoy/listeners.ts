@@ -21,6 +21,7 @@ import { scopedRoutesFor } from './scoped-routes.js';
 import { buildServerHeaderRemoval } from './server-header.js';
 import { buildTlsParameters } from './tls-parameters.js';
 import { buildExtAuthzFilter } from './ext-authz.js';
+import { buildOnDemandFilter } from './on-demand-clusters.js';
 import { buildProxyProtocolListenerFilters } from './proxy-protocol.js';
 import { buildTracing } from './tracing.js';
 
@@ -39,6 +40,7 @@ function buildHttpConnectionManager(role: GatewayRole, statPrefix: string, route
     httpFilters: [
       ...buildServerHeaderRemoval(options.serverHeader),
       ...buildExtAuthzFilter(options.extAuthz),
+      ...buildOnDemandFilter(config),
       { name: 'envoy.filters.http.router', typedConfig: toAny('envoy.extensions.filters.http.router.v3.Router', Router, Router.fromPartial({})) },
     ],
     upgradeConfigs: [{ upgradeType: 'websocket' }],

@@ -14,6 +14,14 @@ export function clusterName(namespace: string, serviceName: string, port: number
   return `${namespace}/${serviceName}:${port}`;
 }
 
+/**
+ * Whether a cluster name is a Service port's (one KIngress backend's), which `--clusters on-demand` leaves for a
+ * gateway to ask for; the clusters of gateway options (`ferry-ext-authz`, `ferry-tracing-collector`) have no '/'.
+ */
+export function isServiceClusterName(name: string): boolean {
+  return name.includes('/');
+}
+
 /** SDS secret name, e.g. `knative-serving/wildcard-cert`. */
 export function secretResourceName(namespace: string, name: string): string {
   return `${namespace}/${name}`;

@@ -8,7 +8,7 @@ import { startHttpBackend, type HttpBackend } from './backend.js';
 import { CHANGE_KINDS, ChurnWorld, type ChangeKind, type ChurnWorldOptions } from './churn-world.js';
 import { startEnvoy, stopEnvoy } from './envoy.js';
 import { waitFor } from './wait.js';
-import { routeTablesFromEnvironment } from './ferry.js';
+import { routeTablesFromEnvironment, clustersFromEnvironment } from './ferry.js';
 
 /** `ferry serve` (files mode, a child process) over a churn world, with one gateway Envoy (delta ADS, both roles). */
 export interface ChurnEnvironment {
@@ -43,9 +43,10 @@ export async function startChurnEnvironment(options: Omit<ChurnWorldOptions, 'di
     for (const name of ['pod-a', 'pod-b', 'pod-c', 'activator']) backends.push(await startHttpBackend({ name, keepAliveTimeoutMs: 0 }));
     const world = new ChurnWorld({ ...options, directory: dir, pods: backends.slice(0, 3), activatorPort: backends[3]!.port });
     world.writeAll();
-    // FERRY_TEST_ROUTE_TABLES applies to the child process too.
+    // FERRY_TEST_ROUTE_TABLES and FERRY_TEST_CLUSTERS apply to the child process too.
     const { routeTables, routeTableShards } = routeTablesFromEnvironment();
-    const ferry = await FerryProcess.start({ manifests: dir, envoy: 'none', routeTables, routeTableShards });
+    const { clusters } = clustersFromEnvironment();
+    const ferry = await FerryProcess.start({ manifests: dir, envoy: 'none', routeTables, routeTableShards, clusters });
     const gateway = await startEnvoy({ xdsPort: ferry.xdsPort, role: 'both', mode: 'delta', nodeId: 'churn-gateway', waitReady: true });
     environment = {
       world, ferry, gateway, close,

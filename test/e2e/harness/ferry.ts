@@ -57,7 +57,7 @@ export async function startFerry(options: StartFerryOptions = {}): Promise<Ferry
     xdsAddress: `127.0.0.1:${xdsPort}`,
     firstPassBatch: options.envoyFirst?.firstPassBatch,
     adminAddress: { host: '127.0.0.1', port: 0 },
-    translateConfig: { ...DEFAULT_TRANSLATE_CONFIG, ...routeTablesFromEnvironment(), bindAddress: '127.0.0.1', ports, localGateway: { host: '127.0.0.1', port: ports.local.http }, ...options.translateConfig },
+    translateConfig: { ...DEFAULT_TRANSLATE_CONFIG, ...routeTablesFromEnvironment(), ...clustersFromEnvironment(), bindAddress: '127.0.0.1', ports, localGateway: { host: '127.0.0.1', port: ports.local.http }, ...options.translateConfig },
     envoy: 'none',
     logger,
     metrics: new FerryMetrics({ processMetrics: false }),
@@ -109,6 +109,14 @@ export function routeTablesFromEnvironment(): Partial<TranslateConfig> {
   const shards = Number(process.env.FERRY_TEST_ROUTE_TABLE_SHARDS ?? 3);
   if (!Number.isInteger(shards) || shards < 1) throw new Error(`FERRY_TEST_ROUTE_TABLE_SHARDS=${process.env.FERRY_TEST_ROUTE_TABLE_SHARDS}: expected a whole number of at least 1`);
   return value === 'sharded' ? { routeTables: value, routeTableShards: shards } : { routeTables: value };
+}
+
+/** FERRY_TEST_CLUSTERS=all|on-demand runs the end-to-end tests with Service clusters sent on demand (default all). */
+export function clustersFromEnvironment(): Partial<TranslateConfig> {
+  const value = process.env.FERRY_TEST_CLUSTERS;
+  if (value === undefined || value === '') return {};
+  if (value !== 'all' && value !== 'on-demand') throw new Error(`FERRY_TEST_CLUSTERS=${value}: expected all or on-demand`);
+  return { clusters: value };
 }
 
 /** FERRY_TEST_XDS_MODE=delta|sotw runs the end-to-end tests' gateways over the other xDS protocol (default delta). */
